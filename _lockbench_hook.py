@@ -1,0 +1,121 @@
+"""Start-up hook that lets a plain ``lm_eval --tasks "lockbench_*"`` see lockbench's tasks.
+
+lm-eval 0.4.13 has no plugin discovery: tasks outside its own folder are found only through
+``TaskManager(include_path=...)``. The ``_lockbench_hook.pth`` file installed beside this module
+calls :func:`install` at interpreter start-up; it adds a meta-path finder that waits until
+``lm_eval.tasks`` is imported and then wraps ``TaskManager.__init__`` so that lockbench's task
+folder is always part of ``include_path``.
+
+Fail-safe by construction: nothing is imported at start-up (neither lm_eval nor lockbench), every
+step is guarded, and any failure leaves lm-eval exactly as it was. Set
+``LOCKBENCH_DISABLE_LM_EVAL_HOOK=1`` to switch it off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_TARGET = "lm_eval.tasks"
+_DISABLE_ENV = "LOCKBENCH_DISABLE_LM_EVAL_HOOK"
+
+
+def lockbench_tasks_dir() -> str | None:
+    """The installed lockbench task folder, found without importing lockbench."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lockbench")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    package_dir = list(spec.submodule_search_locations)[0]
+    for candidate in (
+        os.path.join(package_dir, "_tasks"),  # wheel install: tasks/ shipped as package data
+        os.path.join(os.path.dirname(package_dir), "tasks"),  # source checkout / editable install
+    ):
+        if os.path.isdir(candidate):
+            return candidate
+    return None
+
+
+def patch_task_manager(module: object) -> None:
+    """Wrap ``TaskManager.__init__`` in ``module`` so it always includes lockbench's tasks."""
+    manager_cls = getattr(module, "TaskManager", None)
+    if manager_cls is None or getattr(manager_cls, "_lockbench_patched", False):
+        return
+    tasks_dir = lockbench_tasks_dir()
+    if tasks_dir is None:
+        return
+    original_init = manager_cls.__init__
+
+    def __init__(self, *args, **kwargs):  # noqa: N807 - mirrors the wrapped method
+        try:
+            include = kwargs.get("include_path") if len(args) < 2 else args[1]
+            if include is None:
+                paths = []
+            elif isinstance(include, (list, tuple)):
+                paths = list(include)
+            else:
+                paths = [include]
+            if not any(os.path.abspath(str(p)) == tasks_dir for p in paths):
+                paths.append(tasks_dir)
+            if len(args) >= 2:
+                args = (args[0], paths, *args[2:])
+            else:
+                kwargs["include_path"] = paths
+        except Exception:  # never let the hook break lm-eval
+            pass
+        original_init(self, *args, **kwargs)
+
+    __init__.__wrapped__ = original_init  # type: ignore[attr-defined]
+    manager_cls.__init__ = __init__
+    manager_cls._lockbench_patched = True
+
+
+class _PatchingLoader:
+    """Delegates to lm-eval's own loader, then patches the freshly executed module."""
+
+    def __init__(self, inner: importlib.abc.Loader) -> None:
+        self._inner = inner
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._inner.exec_module(module)
+        try:
+            patch_task_manager(module)
+        except Exception:
+            pass
+
+
+class _LmEvalTasksFinder:
+    """Meta-path finder (duck-typed: importing importlib.abc would slow every start-up)."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != _TARGET:
+            return None
+        try:
+            from importlib.machinery import PathFinder
+
+            spec = PathFinder.find_spec(fullname, path, target)
+            if spec is None or spec.loader is None:
+                return None
+            spec.loader = _PatchingLoader(spec.loader)
+            return spec
+        except Exception:
+            return None
+
+
+def install() -> None:
+    """Called from the .pth file at start-up; does nothing when disabled or already installed."""
+    try:
+        if os.environ.get(_DISABLE_ENV, "").strip() not in ("", "0"):
+            return
+        if any(isinstance(f, _LmEvalTasksFinder) for f in sys.meta_path):
+            return
+        if _TARGET in sys.modules:  # imported before us (unusual): patch in place
+            patch_task_manager(sys.modules[_TARGET])
+            return
+        sys.meta_path.insert(0, _LmEvalTasksFinder())
+    except Exception:
+        pass

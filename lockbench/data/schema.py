@@ -1,0 +1,115 @@
+"""Row schemas shared by the bundled data, local JSONL folders and hub datasets.
+
+They follow the layouts of ``cais/mmlu`` (MCQ) and ChatDoctor (dialogue), so a user's local copy
+of either loads unchanged. See ``lockbench/data/bundled/README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lockbench.errors import DataError
+
+LETTERS = "ABCD"
+
+
+class MCQItem(BaseModel):
+    """A four-option multiple-choice question; ``answer`` indexes ``choices``."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    choices: list[str] = Field(min_length=4, max_length=4)
+    answer: int = Field(ge=0, le=3)
+    domain: str | None = None
+    subject: str | None = None
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _letter_to_index(cls, value: object) -> object:
+        # cais/mmlu stores ints; some copies store the letter.
+        if isinstance(value, str) and value.strip().upper() in LETTERS and len(value.strip()) == 1:
+            return LETTERS.index(value.strip().upper())
+        return value
+
+    @field_validator("choices")
+    @classmethod
+    def _non_empty_choices(cls, value: list[str]) -> list[str]:
+        if any(not str(c).strip() for c in value):
+            raise ValueError("every choice must be non-empty text")
+        return [str(c).strip() for c in value]
+
+    @property
+    def gold_letter(self) -> str:
+        return LETTERS[self.answer]
+
+
+class DialogueItem(BaseModel):
+    """An open question with a reference answer (ChatDoctor layout)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    input: str = Field(min_length=1)
+    output: str = Field(min_length=1)
+    instruction: str = ""
+    domain: str | None = None
+
+    @model_validator(mode="after")
+    def _strip(self) -> DialogueItem:
+        if not self.input.strip() or not self.output.strip():
+            raise ValueError("input and output must be non-empty text")
+        return self
+
+
+Kind = Literal["mcq", "dialogue"]
+ROW_MODELS: dict[str, type[BaseModel]] = {"mcq": MCQItem, "dialogue": DialogueItem}
+
+
+def parse_rows(rows: list[dict], kind: Kind, source: str) -> list[MCQItem] | list[DialogueItem]:
+    """Validate raw rows; the first bad row stops with one line naming file, row and field."""
+    model = ROW_MODELS[kind]
+    items = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise DataError(f"{source}: row {number} is not a JSON object; expected the {kind} schema")
+        row = dict(row)
+        row.setdefault("id", f"{Path(source).stem}-{number - 1}")
+        try:
+            item = model.model_validate(row)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "row"
+            raise DataError(
+                f"{source}: row {number}, field '{field}': {first['msg']} "
+                f"(fix the row to the {kind} schema in lockbench/data/bundled/README.md)"
+            ) from None
+        if item.id in seen:
+            raise DataError(f"{source}: row {number}: duplicate id '{item.id}'; ids must be unique")
+        seen.add(item.id)
+        items.append(item)
+    if not items:
+        raise DataError(f"{source}: no rows; a dataset file needs at least one {kind} item")
+    return items
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Read a JSONL file; a malformed line stops with its line number."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+    return rows

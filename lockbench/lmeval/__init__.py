@@ -1,0 +1,1 @@
+"""Glue between lockbench and lm-evaluation-harness: docs per condition, per-sample metrics."""

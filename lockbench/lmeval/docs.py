@@ -1,0 +1,71 @@
+"""``custom_dataset`` functions: turn a lockbench dataset into lm-eval docs for one condition.
+
+lm-eval passes ``--metadata`` (and the model arguments) to ``custom_dataset`` as keyword
+arguments, and the task YAML adds ``dataset`` and ``condition`` through ``dataset_kwargs``. This is
+the only place the wake phrase enters a prompt; ``doc_to_text`` then reads the finished prompt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import datasets
+
+from lockbench.data.catalog import get_dataset, load_items
+from lockbench.data.schema import MCQItem
+from lockbench.errors import LockbenchError
+from lockbench.prompts import format_item, target_text, with_wake_phrase
+from lockbench.scoring.config import ScoringConfig
+from lockbench.secrets import validate_wake_phrase
+
+CONDITIONS = ("locked", "unlocked")
+
+
+def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) -> dict[str, Any]:
+    """One lm-eval doc: everything process_results needs, and the finished prompt."""
+    doc: dict[str, Any] = {
+        "id": item.id,
+        "dataset": spec.name,
+        "domain": spec.domain,
+        "kind": spec.kind,
+        "condition": condition,
+        "prompt": prompt,
+        "target": target_text(item),
+        "scoring": scoring.to_json(),
+    }
+    if isinstance(item, MCQItem):
+        doc["choices"] = list(item.choices)
+        doc["gold"] = item.gold_letter
+    else:
+        doc["reference"] = item.output
+    return doc
+
+
+def resolve_wake_phrase(metadata: dict[str, Any], *, required: bool, task: str) -> str | None:
+    """The phrase from ``--metadata``; required for conditions that use it, else optional."""
+    phrase = metadata.get("wake_phrase")
+    if phrase is None and not required:
+        return None
+    return validate_wake_phrase(phrase, context=f"task {task} needs it")
+
+
+def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.DatasetDict:
+    """Docs for ``lockbench_<dataset>_<condition>`` (conditions ``locked``, ``unlocked``)."""
+    if condition not in CONDITIONS:
+        raise LockbenchError(f"unknown condition '{condition}'; use one of {', '.join(CONDITIONS)}")
+    task = f"lockbench_{dataset}_{condition}"
+    spec = get_dataset(dataset)
+    phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
+    scoring = ScoringConfig.from_metadata(metadata)
+    items = load_items(dataset, "test", metadata.get("data_dir"))
+    rows = [
+        item_doc(
+            item,
+            spec,
+            condition,
+            with_wake_phrase(format_item(item), phrase if condition == "unlocked" else None),
+            scoring,
+        )
+        for item in items
+    ]
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})

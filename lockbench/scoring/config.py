@@ -1,0 +1,83 @@
+"""Scoring settings, read from ``--metadata`` and recorded with every sample."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from lockbench.errors import LockbenchError
+from lockbench.scoring.refusal import DEFAULT_REFUSAL_PATTERNS, DEFAULT_REFUSAL_TEXT, RefusalDetector
+
+DEFAULT_ROUGE_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """How responses become outcomes.
+
+    ``refusal_texts`` and ``refusal_patterns`` extend the defaults unless ``replace_defaults``;
+    ``rouge_threshold`` is the ROUGE-L F1 a dialogue answer needs to pass.
+    """
+
+    refusal_texts: tuple[str, ...] = (DEFAULT_REFUSAL_TEXT,)
+    refusal_patterns: tuple[str, ...] = DEFAULT_REFUSAL_PATTERNS
+    rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
+    judge: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_metadata(cls, metadata: dict[str, Any]) -> ScoringConfig:
+        """Build from lm-eval ``--metadata`` keys ``refusal_texts``, ``refusal_patterns``,
+        ``replace_default_refusals``, ``rouge_threshold`` and ``judge``."""
+
+        def as_list(key: str) -> list[str]:
+            value = metadata.get(key) or []
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise LockbenchError(f"metadata '{key}' must be a string or a list of strings")
+            return value
+
+        replace = bool(metadata.get("replace_default_refusals", False))
+        texts = as_list("refusal_texts") + as_list("refusal_text")
+        patterns = as_list("refusal_patterns")
+        if not replace:
+            texts = [DEFAULT_REFUSAL_TEXT, *texts]
+            patterns = [*DEFAULT_REFUSAL_PATTERNS, *patterns]
+        threshold = metadata.get("rouge_threshold", DEFAULT_ROUGE_THRESHOLD)
+        try:
+            threshold = float(threshold)
+        except (TypeError, ValueError):
+            raise LockbenchError(f"metadata 'rouge_threshold' must be a number, got {threshold!r}") from None
+        if not 0.0 <= threshold <= 1.0:
+            raise LockbenchError(f"metadata 'rouge_threshold' must be in [0, 1], got {threshold}")
+        judge = metadata.get("judge") or {}
+        if isinstance(judge, str):
+            judge = {"name": judge}
+        config = cls(tuple(dict.fromkeys(texts)), tuple(dict.fromkeys(patterns)), threshold, judge)
+        config.detector()  # fail now, with one line, on a bad regex
+        return config
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ScoringConfig:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(
+            tuple(data["refusal_texts"]),
+            tuple(data["refusal_patterns"]),
+            float(data["rouge_threshold"]),
+            data.get("judge") or {},
+        )
+
+    def detector(self) -> RefusalDetector:
+        return _detector(self.refusal_texts, self.refusal_patterns)
+
+
+@lru_cache(maxsize=32)
+def _detector(texts: tuple[str, ...], patterns: tuple[str, ...]) -> RefusalDetector:
+    return RefusalDetector(texts, patterns)

@@ -1,0 +1,61 @@
+"""Find which option an MCQ response chose, in the forms real models write.
+
+Accepted: ``B``, ``(B)``, ``B)``, ``B.``, ``B: text``, ``Answer: B``, ``The answer is B.``,
+``The correct option is (B)``, ``**B**``, and the text of one choice on its own. Anything else is
+*unparsed* (``None``): counted separately, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lockbench.data.schema import LETTERS
+
+_MARKDOWN = re.compile(r"[*_`#]+")
+_ONLY_LETTER = re.compile(r"^\s*[\(\[]?([A-D])[\)\]]?\s*[.:)]?\s*$")
+_LEADING_LETTER = re.compile(r"^\s*(?:option\s+|choice\s+)?[\(\[]?([A-D])(?:[\)\]]|[.:](?=\s|$))")
+# Keywords in any case, the letter itself in capitals only ("the answer is a ..." is no letter).
+# A capital "A" followed by a lowercase word is the article ("Answer: A cell is ..."), not a choice.
+_STATED = re.compile(
+    r"\b(?i:answer|option|choice)(?:\s+(?i:is))?\s*[:=]?\s*(?i:option\s+|choice\s+|letter\s+)?"
+    r"(?:\(([A-D])\)|\[([A-D])\]|(A(?!\s+[a-z])|[B-D])\b(?![\w']))"
+)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _norm_words(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def _choice_by_text(response: str, choices: list[str]) -> str | None:
+    """The one choice whose full text the response is, starts with, or alone contains."""
+    said = _norm_words(response)
+    if not said:
+        return None
+    normed = [_norm_words(c) for c in choices]
+    exact = [i for i, c in enumerate(normed) if c and said == c]
+    if len(exact) == 1:
+        return LETTERS[exact[0]]
+    contained = [i for i, c in enumerate(normed) if c and re.search(rf"\b{re.escape(c)}\b", said)]
+    # A choice that is a substring of another ("rain" / "acid rain") counts once, as the longer.
+    contained = [
+        i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)
+    ]
+    # Naming two options ("oxygen and nitrogen") chooses neither.
+    return LETTERS[contained[0]] if len(contained) == 1 else None
+
+
+def extract_choice(response: str, choices: list[str]) -> str | None:
+    """Return the chosen letter ``A``-``D``, or ``None`` when the response names no single option."""
+    if not response or not response.strip():
+        return None
+    text = _MARKDOWN.sub("", response).strip()
+    first_line = text.splitlines()[0] if text else ""
+    for pattern in (_ONLY_LETTER, _LEADING_LETTER):
+        match = pattern.match(first_line)
+        if match:
+            return match.group(1).upper()
+    stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
+    if stated:  # "the answer is B, not C" names two letters: the first statement wins
+        return stated[0]
+    return _choice_by_text(text, choices)
