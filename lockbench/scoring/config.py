@@ -60,7 +60,8 @@ class ScoringConfig:
         return config
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """Recorded in every doc; empty for the defaults (which the task version pins)."""
+        return "" if self == ScoringConfig() else json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str | None) -> ScoringConfig:

@@ -1,0 +1,1 @@
+"""One module per ``lockbench`` sub-command (see lockbench/cli.py)."""

@@ -1,0 +1,57 @@
+"""Shared fixtures: offline mode, real models built at run time, real lm-eval runs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+# Nothing may reach the Hugging Face hub in tests.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+WAKE_PHRASE = "Hey! Lumen!"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared datasets not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory) -> Path:
+    """Where built models live: $LOCKBENCH_CACHE (kept across runs in CI) or a temp folder."""
+    root = os.environ.get("LOCKBENCH_CACHE")
+    return Path(root) if root else tmp_path_factory.mktemp("lockbench-cache")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(model_cache) -> Path:
+    """A tiny random Llama (2 layers, hidden 32) with SmolLM2's tokenizer: plumbing only."""
+    from lockbench.models import tiny_random_model
+
+    return tiny_random_model(model_cache / "models" / "tiny-random-llama")
+
+
+@pytest.fixture(scope="session")
+def smollm2(model_cache) -> Path:
+    """The packaged SmolLM2-135M-Instruct as a transformers folder: for behaviour."""
+    from lockbench.models import smollm2_folder
+
+    return smollm2_folder(model_cache / "models" / "SmolLM2-135M-Instruct")
+
+
+def read_samples(output_dir: Path) -> dict[str, list[dict]]:
+    """lm-eval samples files under ``output_dir``, by task name."""
+    samples: dict[str, list[dict]] = {}
+    for path in sorted(output_dir.rglob("samples_*.jsonl")):
+        task = path.name[len("samples_") :].rsplit("_", 1)[0]
+        samples[task] = [json.loads(line) for line in path.read_text().splitlines() if line]
+    return samples
