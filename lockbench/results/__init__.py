@@ -1,0 +1,1 @@
+"""Results: reading lm-eval output, the lockbench-result document, statistics, summaries."""
