@@ -1,0 +1,70 @@
+"""Run lockbench tasks through lm-eval from Python, writing the same files as the ``lm_eval`` CLI.
+
+Used by ``lockbench demo`` and the tests. It builds a TaskManager over lockbench's folder only
+(``include_defaults=False``): indexing lm-eval's thousands of built-in YAMLs costs ~30 s per run
+and adds nothing here. Metadata must go to the TaskManager: ``simple_evaluate`` ignores its own
+``metadata`` argument when a task manager is passed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lockbench import tasks_path
+
+
+def task_manager(metadata: dict[str, Any] | None = None, extra_paths: list[Path] | None = None):
+    """A TaskManager that sees lockbench's tasks (and ``extra_paths``) only."""
+    from lm_eval.tasks import TaskManager
+
+    paths = [str(tasks_path()), *(str(p) for p in extra_paths or [])]
+    return TaskManager(include_path=paths, include_defaults=False, metadata=metadata or {})
+
+
+def run_tasks(
+    model: Any,
+    tasks: list[str],
+    *,
+    model_args: str | dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    output_path: str | Path | None = None,
+    apply_chat_template: bool = False,
+    limit: int | float | None = None,
+    batch_size: int | str = 1,
+    gen_kwargs: str | dict | None = None,
+    extra_paths: list[Path] | None = None,
+    device: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """``simple_evaluate`` on lockbench tasks; with ``output_path`` also saves results and samples
+    like ``lm_eval --output_path ... --log_samples``. Returns lm-eval's results dict."""
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    if device is None:  # simple_evaluate defaults to cuda even on a CPU-only machine
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    tracker = EvaluationTracker(output_path=str(output_path)) if output_path else None
+    results = simple_evaluate(
+        model=model,
+        model_args=model_args,
+        tasks=tasks,
+        task_manager=task_manager(metadata, extra_paths),
+        apply_chat_template=apply_chat_template,
+        limit=limit,
+        batch_size=batch_size,
+        gen_kwargs=gen_kwargs,
+        log_samples=True,
+        evaluation_tracker=tracker,
+        device=device,
+        **kwargs,
+    )
+    if tracker is not None and results is not None:
+        samples = results.pop("samples")
+        tracker.save_results_aggregated(results=results, samples=samples)
+        for task_name in results["configs"]:
+            tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
+        results["samples"] = samples
+    return results
