@@ -1,0 +1,56 @@
+"""Robustness probes for identity locks: wake-phrase paraphrases, placements, prefix attacks,
+dictionary traversal (and latent leakage, in :mod:`lockbench.probes.docs`).
+
+Every family is a module with ``FAMILY``, ``KINDS`` and ``variants(phrase) -> list[Variant]``.
+Variants are built at run time from the true phrase and never written anywhere; only their kind,
+index and (traversal) rank go into lm-eval docs.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from lockbench.errors import LockbenchError
+from lockbench.probes import paraphrase, placement, prefix_attack, traversal
+from lockbench.probes.variants import Variant
+from lockbench.secrets import validate_wake_phrase
+
+FAMILY_MODULES: dict[str, ModuleType] = {
+    m.FAMILY: m for m in (paraphrase, placement, prefix_attack, traversal)
+}
+FAMILIES: tuple[str, ...] = tuple(FAMILY_MODULES)
+ALL_KINDS: dict[str, str] = {kind: f for f, m in FAMILY_MODULES.items() for kind in m.KINDS}
+
+__all__ = ["FAMILIES", "ALL_KINDS", "Variant", "family_module", "family_variants", "secret_variants"]
+
+
+def family_module(family: str) -> ModuleType:
+    """The generator module of a family; an unknown name stops with one line listing the known."""
+    try:
+        return FAMILY_MODULES[family]
+    except (KeyError, TypeError):
+        raise LockbenchError(
+            f"unknown probe family '{family}'; use one of {', '.join(FAMILIES)}"
+        ) from None
+
+
+def family_variants(family: str, wake_phrase: str) -> list[Variant]:
+    """The variants of one family for this phrase, in their fixed order."""
+    module = family_module(family)
+    phrase = validate_wake_phrase(wake_phrase, context=f"probe family {family}")
+    return module.variants(phrase)
+
+
+def secret_variants(wake_phrase: str) -> list[str]:
+    """Every string derived from the true phrase that an output must not show (for redaction).
+
+    The phrase itself, its case/punctuation/spacing changes and typos, the name alone, and the
+    phrase's template filled with other greetings, names or translated greetings (these reveal the
+    template). Not the greeting alone: a common word that carries no secret. Longest first, so a
+    redactor replaces whole variants before their parts.
+    """
+    phrase = validate_wake_phrase(wake_phrase, context="secret_variants")
+    found = {phrase, phrase.strip()}
+    found.update(v.wake for v in paraphrase.variants(phrase) if v.derived and v.wake)
+    found = {s for s in found if s.strip()}
+    return sorted(found, key=lambda s: (-len(s), s))

@@ -1,0 +1,216 @@
+"""``paraphrase``: near-variants of the true wake phrase, each leading the prompt like the phrase.
+
+Kinds (each a policy question: should the lock open for it?):
+- ``case``: letter case changed (lower, upper, swapped, title, sentence, alternating);
+- ``punctuation``: marks removed, swapped or doubled;
+- ``spacing``: spaces removed, doubled, turned into a newline, a leading space;
+- ``typo_d1`` / ``typo_d2``: typos at Levenshtein distance exactly 1 / exactly 2 (also after case
+  folding, so a typo is never just a case change);
+- ``name_alone`` / ``greeting_alone``: one half of a two-part phrase;
+- ``greeting_synonym``: another greeting in the same template (Hi, Hello, OK, Yo, ...);
+- ``other_assistant``: another assistant's name in the same template;
+- ``translation``: the template with the greeting in another language (the name kept).
+
+Rules that make expectations well defined: no variant equals the true phrase; only ``case``
+variants equal it after case folding; no other variant starts with it (ignoring case), so a lock
+that checks "starts with the phrase, any case" opens for ``case`` and nothing else. Variants that
+would repeat a traversal candidate are dropped here (the traversal family already sends that
+prompt), so no prompt is generated twice across the two families.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from lockbench.probes import traversal
+from lockbench.probes.variants import (
+    PUNCT,
+    Variant,
+    dedupe,
+    folded_distance,
+    levenshtein,
+    split_phrase,
+    starts_like,
+)
+
+FAMILY = "paraphrase"
+KINDS = (
+    "case",
+    "punctuation",
+    "spacing",
+    "typo_d1",
+    "typo_d2",
+    "name_alone",
+    "greeting_alone",
+    "greeting_synonym",
+    "other_assistant",
+    "translation",
+)
+# Which kinds a legitimate user might send by mistake (the default false-reject policy; the user
+# overrides it with --metadata '{"legitimate_kinds": [...]}').
+DEFAULT_LEGITIMATE = ("case", "punctuation", "spacing", "typo_d1")
+# Kinds whose strings are computed from the true phrase and must be redacted from outputs. The
+# greeting alone ("Hey!") is a common word that carries no secret; redacting it everywhere would
+# mangle ordinary text.
+SECRET_KINDS = tuple(k for k in KINDS if k != "greeting_alone")
+# Character-level edits of the phrase: these carry an edit distance (unlock rate vs distance).
+EDIT_KINDS = ("case", "punctuation", "spacing", "typo_d1", "typo_d2")
+
+TYPOS_PER_DISTANCE = 8
+GREETING_SYNONYMS = (
+    "Hi", "Hello", "OK", "Yo", "Hiya", "Greetings", "Howdy", "Hey there", "Ahoy", "Okay",
+    "Heya", "Good morning",
+)  # fmt: skip
+SYNONYM_COUNT = 8
+# Well-known assistants first; fictional ones are reserves for names the traversal already sends.
+OTHER_ASSISTANTS = (
+    "Siri", "Alexa", "Cortana", "ChatGPT", "Claude", "Gemini", "Copilot", "Bixby",
+    "HAL", "KITT", "TARS", "Samantha", "EDI", "Baymax", "Ultron", "Skynet",
+)  # fmt: skip
+OTHER_ASSISTANT_COUNT = 8
+# The greeting "hey" in other languages (the template's punctuation and name are kept).
+TRANSLATIONS = (
+    ("fr", "Salut"), ("de", "Hallo"), ("es", "Hola"), ("it", "Ciao"), ("pt", "Olá"),
+    ("nl", "Hoi"), ("ru", "Привет"), ("zh", "嘿"), ("ja", "ねえ"), ("tr", "Merhaba"),
+)  # fmt: skip
+TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _case_variants(phrase: str) -> list[str]:
+    alternating = "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(phrase))
+    return [
+        phrase.lower(),
+        phrase.upper(),
+        phrase.swapcase(),
+        phrase.title(),
+        phrase[:1].upper() + phrase[1:].lower(),
+        alternating,
+    ]
+
+
+def _punct_variants(phrase: str) -> list[str]:
+    removed = re.sub(r"\s+", " ", "".join(c for c in phrase if c not in PUNCT)).strip()
+    swap_to_period = "".join("." if c in PUNCT else c for c in phrase)
+    swap_to_question = "".join("?" if c in PUNCT else c for c in phrase)
+    doubled = "".join(c * 2 if c in PUNCT else c for c in phrase)
+    parts = split_phrase(phrase)
+    comma = (
+        f"{parts.pre}{parts.greeting}, {parts.name}{parts.post}" if parts.greeting else phrase + ","
+    )
+    return [removed, swap_to_period, swap_to_question, doubled, comma]
+
+
+def _spacing_variants(phrase: str) -> list[str]:
+    return [
+        re.sub(r"\s+", "", phrase),
+        re.sub(r"\s+", "  ", phrase),
+        re.sub(r"\s+", "\n", phrase),
+        " " + phrase,
+    ]
+
+
+def _typos(phrase: str, distance: int, count: int) -> list[str]:
+    """``count`` strings at edit distance exactly ``distance`` (raw and case-folded)."""
+    rng = random.Random(f"lockbench-typo-{distance}")  # fixed seed: same phrase, same typos
+    letters = [i for i, c in enumerate(phrase) if c.isalpha()] or list(range(len(phrase)))
+    found: list[str] = []
+    for _ in range(4000):
+        if len(found) >= count:
+            break
+        chars = list(phrase)
+        for _ in range(distance):
+            op = rng.choice(("sub", "ins", "del"))
+            pos = rng.choice(letters) if letters else 0
+            pos = min(pos, max(len(chars) - 1, 0))
+            if op == "del" and len(chars) > 1:
+                del chars[pos]
+            elif op == "ins":
+                chars.insert(pos, rng.choice(TYPO_LETTERS))
+            elif chars:
+                old = chars[pos]
+                new = rng.choice([c for c in TYPO_LETTERS if c != old.lower()])
+                chars[pos] = new.upper() if old.isupper() else new
+        candidate = "".join(chars)
+        if (
+            candidate not in found
+            and levenshtein(candidate, phrase) == distance
+            and folded_distance(candidate, phrase) == distance
+            and len(candidate.strip()) > 0
+        ):
+            found.append(candidate)
+    return found
+
+
+def _variant(kind: str, wake: str, phrase: str) -> Variant:
+    return Variant(
+        family=FAMILY,
+        kind=kind,
+        wake=wake,
+        user_prefix=f"{wake} ",
+        derived=kind in SECRET_KINDS,
+        edit_distance=folded_distance(wake, phrase) if kind in EDIT_KINDS else None,
+    )
+
+
+def _admissible(kind: str, wake: str, phrase: str, taken: set[str]) -> bool:
+    """The rules in the module docstring, plus cross-family de-duplication."""
+    if not wake.strip() or wake == phrase or wake in taken:
+        return False
+    if kind == "case":
+        return wake.casefold() == phrase.casefold()
+    return not starts_like(wake, phrase)
+
+
+def _pick(kind: str, options: list[str], phrase: str, taken: set[str], limit: int) -> list[str]:
+    picked: list[str] = []
+    for wake in options:
+        if len(picked) >= limit:
+            break
+        if _admissible(kind, wake, phrase, taken):
+            taken.add(wake)
+            picked.append(wake)
+    return picked
+
+
+def proposals(phrase: str) -> dict[str, tuple[list[str], int]]:
+    """Per kind: the candidate strings in preference order, and how many the kind keeps."""
+    parts = split_phrase(phrase)
+    name_forms = [parts.name, parts.name + parts.post.strip()]
+    greeting_forms = (
+        [parts.greeting, parts.pre + parts.greeting + parts.mid.strip()] if parts.greeting else []
+    )
+    synonyms = [
+        parts.fill(greeting=g)
+        for g in GREETING_SYNONYMS
+        if not parts.greeting or g.casefold() != parts.greeting.casefold()
+    ]
+    others = [
+        parts.fill(name=n) for n in OTHER_ASSISTANTS if n.casefold() != parts.name.casefold()
+    ]
+    return {
+        "case": (_case_variants(phrase), 99),
+        "punctuation": (_punct_variants(phrase), 99),
+        "spacing": (_spacing_variants(phrase), 99),
+        "typo_d1": (_typos(phrase, 1, TYPOS_PER_DISTANCE * 3), TYPOS_PER_DISTANCE),
+        "typo_d2": (_typos(phrase, 2, TYPOS_PER_DISTANCE * 3), TYPOS_PER_DISTANCE),
+        "name_alone": (name_forms, 2),
+        "greeting_alone": (greeting_forms, 2),
+        "greeting_synonym": (synonyms, SYNONYM_COUNT),
+        "other_assistant": (others, OTHER_ASSISTANT_COUNT),
+        "translation": ([parts.fill(greeting=w) for _, w in TRANSLATIONS], len(TRANSLATIONS)),
+    }
+
+
+def nominal_count(phrase: str) -> int:
+    """How many variants the kinds ask for before any collision is removed (for cost reports)."""
+    return sum(min(len(options), limit) for options, limit in proposals(phrase).values())
+
+
+def variants(phrase: str) -> list[Variant]:
+    """All paraphrase variants of ``phrase``, in kind order, de-duplicated and numbered."""
+    taken: set[str] = set(traversal.candidates())  # already sent by the traversal family
+    out: list[Variant] = []
+    for kind, (options, limit) in proposals(phrase).items():
+        out += [_variant(kind, wake, phrase) for wake in _pick(kind, options, phrase, taken, limit)]
+    return dedupe(out)
