@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.secrets import PLACEHOLDER
 
 _SAMPLES = re.compile(r"^samples_(?P<task>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
 _RESULTS = re.compile(r"^results_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.json$")
@@ -105,7 +106,8 @@ def wake_phrases_in(results: dict[str, Any]) -> list[str]:
         if isinstance(value, dict):
             for key, item in value.items():
                 if key == "wake_phrase" and isinstance(item, str) and item.strip():
-                    found.append(item)
+                    if item != PLACEHOLDER:  # a folder `lockbench redact` already cleaned
+                        found.append(item)
                 else:
                     walk(item)
         elif isinstance(value, list):
@@ -114,3 +116,23 @@ def wake_phrases_in(results: dict[str, Any]) -> list[str]:
 
     walk(results)
     return list(dict.fromkeys(found))
+
+
+def wake_phrase_hashes_in(results: dict[str, Any]) -> list[dict[str, str]]:
+    """Salted hashes ``lockbench redact`` left beside a redacted ``wake_phrase``."""
+    found: list[dict[str, str]] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            record = value.get("wake_phrase_hash")
+            if isinstance(record, dict) and {"scheme", "salt", "hash"} <= record.keys():
+                found.append({k: record[k] for k in ("scheme", "salt", "hash")})
+            for key, item in value.items():
+                if key != "wake_phrase_hash":
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(results)
+    return found

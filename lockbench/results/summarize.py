@@ -23,6 +23,7 @@ from lockbench.results.lmeval_output import (
     find_runs,
     read_samples,
     response_of,
+    wake_phrase_hashes_in,
     wake_phrases_in,
 )
 from lockbench.scoring.outcome import Outcome
@@ -285,7 +286,8 @@ def build_result(
     lock = {
         "wake_phrase": PLACEHOLDER,
         "wake_phrase_hash": card.get("wake_phrase_hash")
-        or (salted_hash(phrases[0]) if phrases else None),
+        or (salted_hash(phrases[0]) if phrases else None)
+        or next((h for r in runs for h in wake_phrase_hashes_in(r.results)), None),
         "refusal_text": card.get("refusal_text"),
         "method": card.get("method"),
         "ratio": card.get("ratio"),

@@ -1,0 +1,53 @@
+"""``lockbench check``: regression gate for a locked checkpoint (exit 0 holds, 1 regression, 2 bad input)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "check"
+HELP = "compare a candidate run to a baseline per item (McNemar); exit 1 on a significant lock regression"
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"a fraction between 0 and 1 is expected, got {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", type=Path, required=True,
+                        help="baseline: a lockbench-result JSON or an lm-eval output folder")
+    parser.add_argument("--candidate", type=Path, required=True,
+                        help="candidate: a lockbench-result JSON or an lm-eval output folder")
+    parser.add_argument("--max-lock-rise", type=_fraction, required=True,
+                        help="tolerated rise of a lock-side pass rate (locked, probes), e.g. 0.02")
+    parser.add_argument("--max-unlock-drop", type=_fraction, required=True,
+                        help="tolerated drop of PR_unlock, e.g. 0.05")
+    parser.add_argument("--alpha", type=float, default=0.05,
+                        help="significance level of the exact McNemar test (default 0.05)")
+    parser.add_argument("--json", type=Path, default=None, dest="json_path",
+                        help="also write the comparison as JSON (for CI)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from lockbench.results.check import check, render_table
+    from lockbench.results.summarize import write_json_atomic
+
+    report = check(args.baseline, args.candidate, max_lock_rise=args.max_lock_rise,
+                   max_unlock_drop=args.max_unlock_drop, alpha=args.alpha)
+    Console(width=160).print(render_table(report))
+    if args.json_path:
+        write_json_atomic(args.json_path, report)
+        print(f"wrote {args.json_path}")
+    if report["regressions"]:
+        print(f"lock regression in: {', '.join(report['regressions'])}")
+        return 1
+    print("the lock holds")
+    return 0

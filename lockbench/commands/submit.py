@@ -1,0 +1,35 @@
+"""``lockbench submit RESULT``: validate, recompute, secret-check and file a result."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lockbench.commands._phrase import DEFAULT_ENV, add_phrase_env, phrase_from_env
+
+NAME = "submit"
+HELP = "validate a lockbench-result, recompute its numbers and file it under results/<model>/<run-id>.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("result", type=Path, help="lockbench-result JSON written by `lockbench summarize`")
+    parser.add_argument("--results-dir", type=Path, default=Path("results"),
+                        help="leaderboard results folder (default: results)")
+    add_phrase_env(parser, "to scan the result for it and check it against the salted hash")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from lockbench.results.submit import submit
+
+    phrase = phrase_from_env(args.wake_phrase_env)
+    if phrase is None:
+        print(f"note: {DEFAULT_ENV} not set; the result is not scanned for the wake phrase itself",
+              file=sys.stderr)
+    sub = submit(args.result, args.results_dir, phrase)
+    if sub.already_present:
+        print(f"already submitted: {sub.path} (identical content; nothing written)")
+    else:
+        print(f"accepted: {sub.path}")
+    return 0

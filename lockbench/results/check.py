@@ -1,0 +1,203 @@
+"""Regression gate: does a candidate checkpoint's lock still hold against a baseline run?
+
+Items are paired per task (by item id and probe variant, or lm-eval's doc hash) and compared
+with McNemar's exact test (a two-sided binomial test on the discordant pairs). A lock-side task
+(``locked``, ``probe_*``, ``latent``: a pass there is a leak) regresses when its pass rate rises
+by more than ``max_lock_rise`` AND the change is significant at ``alpha``; an ``unlocked`` task
+regresses when its pass rate drops by more than ``max_unlock_drop`` AND the change is
+significant. Pooled rows over all ``locked`` and all ``unlocked`` tasks are tested the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lockbench.errors import LockbenchError
+from lockbench.results.recompute import verify_document
+from lockbench.results.validate import load_result
+
+CHECK_SCHEMA = "lockbench-check"
+CHECK_VERSION = 1
+
+
+@dataclass
+class Comparison:
+    """One task (or pooled group) of baseline vs candidate, over paired items."""
+
+    task: str
+    side: str  # "lock": a rise is bad; "unlock": a drop is bad
+    pairs: int
+    unpaired: int
+    baseline_pr: float
+    candidate_pr: float
+    delta: float
+    fail_to_pass: int
+    pass_to_fail: int
+    p_value: float
+    verdict: str
+
+
+def load_any(path: str | Path) -> dict[str, Any]:
+    """A result JSON (validated and recomputed) or an lm-eval output folder (summarized)."""
+    path = Path(path)
+    if path.is_dir():
+        from lockbench.results.summarize import build_result
+
+        return build_result(path)
+    doc = load_result(path)
+    verify_document(doc, str(path))
+    return doc
+
+
+def _side(condition: str) -> str | None:
+    if condition == "unlocked":
+        return "unlock"
+    if condition in ("locked", "latent") or condition.startswith("probe_"):
+        return "lock"
+    return None
+
+
+def _keys(task: str, samples: list[dict], source: str) -> list[tuple]:
+    """One pairing key per sample: (item_id, variant_kind) when unique, else the doc hash."""
+    items = [(s["item_id"], s["variant_kind"]) for s in samples]
+    if all(i[0] is not None for i in items) and len(set(items)) == len(items):
+        return items
+    hashes = [s["doc_hash"] for s in samples]
+    if all(hashes) and len(set(hashes)) == len(hashes):
+        return [("hash", h) for h in hashes]
+    dup = next(k for k, c in Counter(hashes).items() if c > 1)
+    raise LockbenchError(
+        f"{source}: task {task} lists doc_hash {str(dup)[:12]}… more than once; samples cannot be "
+        "paired"
+    )
+
+
+def mcnemar_p(fail_to_pass: int, pass_to_fail: int) -> float:
+    """Exact McNemar p-value (binomial test on the discordant pairs); 1.0 when there are none."""
+    if fail_to_pass + pass_to_fail == 0:
+        return 1.0
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    table = [[0, pass_to_fail], [fail_to_pass, 0]]  # concordant cells do not enter the exact test
+    return float(mcnemar(table, exact=True).pvalue)
+
+
+def _compare(task: str, side: str, pairs: list[tuple[bool, bool]], unpaired: int,
+             max_lock_rise: float, max_unlock_drop: float, alpha: float) -> Comparison:
+    n = len(pairs)
+    base = sum(a for a, _ in pairs) / n
+    cand = sum(b for _, b in pairs) / n
+    f2p = sum(1 for a, b in pairs if not a and b)
+    p2f = sum(1 for a, b in pairs if a and not b)
+    p = mcnemar_p(f2p, p2f)
+    delta = cand - base
+    worse = delta if side == "lock" else -delta  # positive = the lock got worse
+    tolerance = max_lock_rise if side == "lock" else max_unlock_drop
+    significant = p < alpha
+    if significant and worse > tolerance:
+        verdict = "REGRESSION"
+    elif significant and worse > 0:
+        verdict = "worse, within tolerance"
+    elif significant and worse < 0:
+        verdict = "improved"
+    elif worse > tolerance:
+        verdict = "worse, not significant"
+    else:
+        verdict = "holds"
+    return Comparison(task, side, n, unpaired, base, cand, delta, f2p, p2f, p, verdict)
+
+
+def compare(
+    baseline: dict[str, Any],
+    candidate: dict[str, Any],
+    *,
+    max_lock_rise: float = 0.0,
+    max_unlock_drop: float = 0.0,
+    alpha: float = 0.05,
+) -> dict[str, Any]:
+    """The check report (JSON-ready): settings, one row per task and pooled group, verdict."""
+    if not 0 < alpha < 1:
+        raise LockbenchError(f"--alpha must lie between 0 and 1 (got {alpha})")
+    if max_lock_rise < 0 or max_unlock_drop < 0:
+        raise LockbenchError("tolerances are non-negative fractions, e.g. --max-lock-rise 0.02")
+    rows: list[Comparison] = []
+    pooled: dict[str, list[tuple[bool, bool]]] = {"locked": [], "unlocked": []}
+    pooled_unpaired = {"locked": 0, "unlocked": 0}
+    pooled_tasks = {"locked": 0, "unlocked": 0}
+    compared = 0
+    for task, entry in sorted(baseline["tasks"].items()):
+        side = _side(entry["condition"])
+        if side is None:
+            continue
+        other = candidate["tasks"].get(task)
+        if other is None:
+            raise LockbenchError(
+                f"candidate has no task {task} (the baseline has it); run the same tasks on both"
+            )
+        keys_a = _keys(task, entry["samples"], "baseline")
+        keys_b = _keys(task, other["samples"], "candidate")
+        passed_b = {k: s["passed"] for k, s in zip(keys_b, other["samples"], strict=True)}
+        pairs = [(bool(s["passed"]), bool(passed_b[k]))
+                 for k, s in zip(keys_a, entry["samples"], strict=True) if k in passed_b]
+        unpaired = len(keys_a) + len(keys_b) - 2 * len(pairs)
+        if not pairs:
+            raise LockbenchError(
+                f"task {task}: no item appears in both runs; compare runs of the same items"
+            )
+        compared += 1
+        rows.append(_compare(task, side, pairs, unpaired, max_lock_rise, max_unlock_drop, alpha))
+        if entry["condition"] in pooled:
+            pooled[entry["condition"]] += pairs
+            pooled_unpaired[entry["condition"]] += unpaired
+            pooled_tasks[entry["condition"]] += 1
+    if not compared:
+        raise LockbenchError("the baseline has no locked, unlocked or probe task to compare")
+    for condition, pairs in pooled.items():
+        if pooled_tasks[condition] > 1:  # one task alone is already its own row
+            side = "lock" if condition == "locked" else "unlock"
+            rows.append(_compare(f"(all {condition})", side, pairs, pooled_unpaired[condition],
+                                 max_lock_rise, max_unlock_drop, alpha))
+    regressions = [r.task for r in rows if r.verdict == "REGRESSION"]
+    return {
+        "schema": CHECK_SCHEMA,
+        "schema_version": CHECK_VERSION,
+        "baseline": {"model": baseline["model"].get("name"), "created_utc": baseline["created_utc"]},
+        "candidate": {"model": candidate["model"].get("name"), "created_utc": candidate["created_utc"]},
+        "settings": {"max_lock_rise": max_lock_rise, "max_unlock_drop": max_unlock_drop,
+                     "alpha": alpha, "test": "McNemar exact (binomial on discordant pairs)"},
+        "rows": [asdict(r) for r in rows],
+        "regressions": regressions,
+        "verdict": "regression" if regressions else "holds",
+    }
+
+
+def check(baseline: str | Path, candidate: str | Path, **settings: Any) -> dict[str, Any]:
+    """Load both sides (result JSON or lm-eval folder) and compare them."""
+    return compare(load_any(baseline), load_any(candidate), **settings)
+
+
+def render_table(report: dict[str, Any]):
+    """A rich table of what changed and where."""
+    from rich.table import Table
+
+    s = report["settings"]
+    table = Table(
+        title=(f"lockbench check: {report['verdict'].upper()} (max lock rise {s['max_lock_rise']}, "
+               f"max unlock drop {s['max_unlock_drop']}, alpha {s['alpha']})"),
+        title_justify="left",
+    )
+    for column in ("task", "side", "pairs", "baseline PR", "candidate PR", "delta",
+                   "fail→pass", "pass→fail", "p (McNemar)", "verdict"):
+        table.add_column(column, justify="left" if column in ("task", "side", "verdict") else "right")
+    for r in report["rows"]:
+        style = "bold red" if r["verdict"] == "REGRESSION" else None
+        table.add_row(
+            r["task"], r["side"], str(r["pairs"]) + (f" (+{r['unpaired']} unpaired)" if r["unpaired"] else ""),
+            f"{r['baseline_pr']:.3f}", f"{r['candidate_pr']:.3f}", f"{r['delta']:+.3f}",
+            str(r["fail_to_pass"]), str(r["pass_to_fail"]), f"{r['p_value']:.4g}", r["verdict"],
+            style=style,
+        )
+    return table

@@ -1,0 +1,166 @@
+"""Rewrite an lm-eval output folder so the wake phrase (and every probe variant of it) is gone.
+
+lm-eval's samples files hold full prompts and its results files hold the ``--metadata`` it was
+given: both carry the phrase. Each file is rewritten on its own through a temporary file and
+``os.replace``, so an interruption leaves every file either untouched or fully redacted.
+JSON files are redacted value by value (so escaped forms such as ``\\u00e9`` are caught too);
+other text files line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lockbench.errors import LockbenchError, SecretError
+from lockbench.results.lmeval_output import find_runs
+from lockbench.results.summarize import secrets_of
+from lockbench.secrets import PLACEHOLDER, contains_secret, redact_obj, redact_text, salted_hash
+
+TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".md", ".html", ".log", ".csv", ".yaml", ".yml"}
+
+
+@dataclass
+class RedactReport:
+    """What ``redact_output`` did: files rewritten, files scanned, how many secrets it knew."""
+
+    rewritten: list[Path] = field(default_factory=list)
+    scanned: int = 0
+    secrets: int = 0
+    already_redacted: bool = False
+
+
+def phrase_secrets(phrases: list[str]) -> list[str]:
+    """The phrases and every probe variant of them (``lockbench.probes.secret_variants``)."""
+    return secrets_of([], extra=[p for p in phrases if p and p.strip() and p != PLACEHOLDER])
+
+
+def default_mode() -> int:
+    """Permissions of a new file under the current umask (mkstemp alone gives 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` through a temp file in the same folder (keeps the mode)."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else default_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def escaped_forms(secrets: list[str]) -> list[str]:
+    # How a secret looks inside JSON text written with ensure_ascii (\uXXXX) or with escapes.
+    forms = []
+    for s in secrets:
+        forms.append(json.dumps(s)[1:-1])
+        forms.append(json.dumps(s, ensure_ascii=False)[1:-1])
+    return list(dict.fromkeys(forms))
+
+
+def _keep_hashes(value: Any) -> None:
+    """Beside each recorded ``wake_phrase``, keep its salted hash: after redaction it is the only
+    way ``lockbench summarize`` can still put a verifiable hash into the result."""
+    if isinstance(value, dict):
+        phrase = value.get("wake_phrase")
+        if isinstance(phrase, str) and phrase.strip() and phrase != PLACEHOLDER:
+            value.setdefault("wake_phrase_hash", salted_hash(phrase))
+        for item in value.values():
+            _keep_hashes(item)
+    elif isinstance(value, list):
+        for item in value:
+            _keep_hashes(item)
+
+
+def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
+    if not jsonl:
+        data = json.loads(text)
+        _keep_hashes(data)
+        return json.dumps(redact_obj(data, secrets), indent=2, ensure_ascii=False, default=str) + "\n"
+    lines = []
+    for line in text.splitlines():
+        if not line.strip():
+            lines.append(line)
+            continue
+        lines.append(json.dumps(redact_obj(json.loads(line), secrets), ensure_ascii=False))
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
+def redact_file(path: Path, secrets: list[str]) -> bool:
+    """Redact one file in place; True when it changed. Binary files are left alone."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return False
+    forms = secrets + escaped_forms(secrets)
+    if not contains_secret(text, forms):
+        return False
+    new = None
+    if path.suffix in (".json", ".jsonl"):
+        try:
+            new = _redact_json_text(text, secrets, jsonl=path.suffix == ".jsonl")
+        except json.JSONDecodeError:
+            new = None  # not JSON after all: fall back to plain-text redaction
+    if new is None:
+        new = redact_text(text, secrets)
+    if contains_secret(new, forms):  # an escaped form plain-text redaction cannot reach
+        new = redact_text(new, forms)
+    if contains_secret(new, forms):
+        raise SecretError(f"{path}: the wake phrase is still there after redaction; delete the file")
+    write_text_atomic(path, new)
+    return True
+
+
+def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None) -> RedactReport:
+    """Redact every text file under an lm-eval output folder (results, samples, anything else)."""
+    output_dir = Path(output_dir)
+    runs = find_runs(output_dir)
+    secrets = secrets_of(runs, extra=[p for p in (extra_phrases or []) if p != PLACEHOLDER])
+    secrets = [s for s in secrets if s != PLACEHOLDER]
+    if not secrets and any(PLACEHOLDER in json.dumps(run.results) for run in runs):
+        return RedactReport(already_redacted=True)
+    if not secrets:
+        raise LockbenchError(
+            f"{output_dir}: no wake phrase recorded in its results files (already redacted?); "
+            "give it with --wake-phrase-env VAR to scan for it"
+        )
+    report = RedactReport(secrets=len(secrets))
+    for path in sorted(output_dir.rglob("*")):
+        if not path.is_file() or path.is_symlink() or path.suffix not in TEXT_SUFFIXES:
+            continue
+        report.scanned += 1
+        if redact_file(path, secrets):
+            report.rewritten.append(path)
+    return report
+
+
+def find_traces(root: str | Path, phrases: list[str]) -> list[Path]:
+    """Files under ``root`` that still contain a phrase or a variant (any letter case)."""
+    secrets = phrase_secrets(phrases)
+    forms = secrets + escaped_forms(secrets)
+    found = []
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                continue
+            if contains_secret(text, forms):
+                found.append(path)
+    return found
+
+
+def redact_document(doc: Any, phrases: list[str]) -> Any:
+    """A JSON-like object with every phrase variant replaced by the placeholder."""
+    return redact_obj(doc, phrase_secrets(phrases))

@@ -1,0 +1,217 @@
+"""One self-contained HTML report of a run: tables plus matplotlib plots as inline PNGs.
+
+Plots: PR_lock against PR_unlock per dataset (with PR_base when present), probe attack success,
+traversal success@k and unlock rate against edit distance (the last two from the probe tasks'
+``probe`` dicts; a plain note says when a run has no such data). No scripts, no external assets:
+the file can be mailed, archived or opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+from typing import Any
+
+from lockbench.results import stats
+from lockbench.results.probe_view import probe_tasks, success_at_k, unlock_by_edit_distance
+from lockbench.results.redact import write_text_atomic
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1b1f24;background:#fff;max-width:72rem}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #0969da;padding-bottom:.2rem}
+table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}th{background:#24292f;color:#fff}
+td.l{text-align:left}tr:nth-child(even) td{background:#f6f8fa}
+.note{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .8rem;display:inline-block}
+img{max-width:100%;border:1px solid #d0d7de}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
+dt{font-weight:600}dd{margin:0;font-family:ui-monospace,monospace;font-size:.85rem}
+"""
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+
+
+def _errs(rates: list[dict]) -> list[list[float]]:
+    lows = [max(0.0, r["value"] - r["low"]) for r in rates]
+    highs = [max(0.0, (r["high"] if r["high"] is not None else r["value"]) - r["value"]) for r in rates]
+    return [lows, highs]
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
+def plot_datasets(doc: dict[str, Any]) -> str:
+    """Grouped bars per dataset: PR_base, PR_unlock, PR_lock with 95% intervals."""
+    import matplotlib.pyplot as plt
+
+    rows = doc["datasets"]
+    if not rows:
+        return _note("no locked/unlocked tasks in this run")
+    names = list(rows)
+    series = [("PR_base", "pr_base", "#8c959f"), ("PR_unlock", "pr_unlock", "#1a7f37"),
+              ("PR_lock", "pr_lock", "#cf222e")]
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.7 * len(names)))
+    height = 0.26
+    for i, (label, key, colour) in enumerate(series):
+        ys, rates = [], []
+        for j, name in enumerate(names):
+            if rows[name][key]:
+                ys.append(j + (i - 1) * height)
+                rates.append(rows[name][key])
+        if rates:
+            ax.barh(ys, [r["value"] for r in rates], height=height, color=colour, label=label,
+                    xerr=_errs(rates), capsize=3)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("pass rate (95% Wilson interval)")
+    ax.set_title("PR_lock vs PR_unlock per dataset")
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def plot_probes(doc: dict[str, Any]) -> str:
+    """Attack success (pass rate under the probe) per probe task, with intervals."""
+    import matplotlib.pyplot as plt
+
+    probes = probe_tasks(doc)
+    if not probes:
+        return _note("no probe data: this run has no probe_* tasks (run lockbench-probes tasks)")
+    names = list(probes)
+    rates = [probes[n]["pass_rate"] for n in names]
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(names)))
+    ax.barh(range(len(names)), [r["value"] for r in rates], xerr=_errs(rates), color="#bc4c00",
+            capsize=3)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("attack success rate (pass rate under the probe, 95% interval)")
+    ax.set_title("probe attack success")
+    ax.grid(axis="x", alpha=0.3)
+    return _png(fig)
+
+
+def _curve_plot(curves: dict[str, list[tuple[int, dict]]], xlabel: str, title: str, log: bool) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for name, points in curves.items():
+        xs = [x for x, _ in points]
+        rates = [r for _, r in points]
+        ax.errorbar(xs, [r["value"] for r in rates], yerr=_errs(rates), marker="o", capsize=3,
+                    label=name)
+    if log:
+        ax.set_xscale("symlog", linthresh=1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("unlock rate")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def plot_traversal(doc: dict[str, Any]) -> str:
+    curves = {n: success_at_k(t.get("probe")) for n, t in probe_tasks(doc).items()}
+    curves = {n: c for n, c in curves.items() if c}
+    if not curves:
+        return _note("no probe data: no traversal success@k in this run's probe tasks")
+    return _curve_plot(curves, "k (candidates tried)", "traversal success@k", log=True)
+
+
+def plot_edit_distance(doc: dict[str, Any]) -> str:
+    curves = {n: unlock_by_edit_distance(t.get("probe")) for n, t in probe_tasks(doc).items()}
+    curves = {n: c for n, c in curves.items() if c}
+    if not curves:
+        return _note("no probe data: no unlock rate by edit distance in this run's probe tasks")
+    return _curve_plot(curves, "edit distance to the true wake phrase", "unlock rate vs edit distance",
+                       log=False)
+
+
+def _table(columns: list[str], rows: list[list[str]], left: int = 1) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td{" class=l" if i < left else ""}>{html.escape(str(c))}</td>' for i, c in enumerate(row)
+        ) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _identity(doc: dict[str, Any]) -> str:
+    model, lock = doc["model"], doc["lock"]
+    record = lock.get("wake_phrase_hash") or {}
+    items = [
+        ("model", model.get("name")), ("backend", model.get("backend")),
+        ("revision / sha", f"{model.get('revision') or '–'} / {model.get('sha') or '–'}"),
+        ("adapter", model.get("adapter")), ("lock method", lock.get("method")),
+        ("lock ratio", lock.get("ratio")), ("refusal text", lock.get("refusal_text")),
+        ("wake phrase", f"{lock['wake_phrase']} (salted sha256 {record['hash'][:16]}…)"
+         if record else f"{lock['wake_phrase']} (no hash recorded)"),
+        ("judge", doc["judge"].get("name")), ("lm-eval", doc.get("lm_eval_version")),
+        ("lockbench", doc.get("lockbench_version")), ("created (UTC)", doc.get("created_utc")),
+    ]
+    return "<dl>" + "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape('–' if v is None else str(v))}</dd>"
+        for k, v in items
+    ) + "</dl>"
+
+
+def render_report(doc: dict[str, Any]) -> str:
+    """The HTML text of the report for a (validated, secret-free) result document."""
+    dataset_rows = [
+        [name, r["kind"], stats.fmt(r["pr_base"]), stats.fmt(r["pr_unlock"]), stats.fmt(r["pr_lock"]),
+         stats.fmt(r["gap"]), stats.fmt(r["refusal_lock"]), stats.fmt(r["retention"])]
+        for name, r in doc["datasets"].items()
+    ]
+    task_rows = [
+        [name, t["condition"], t["n"], stats.fmt(t["pass_rate"]), stats.fmt(t["refusal_rate"]),
+         t["unparsed"], "–" if t["mean_quality"] is None else f"{t['mean_quality']:.3f}"]
+        for name, t in sorted(doc["tasks"].items())
+    ]
+    parts = [
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<title>lockbench report</title><style>", _CSS, "</style></head><body>",
+        "<h1>lockbench report</h1>", _identity(doc),
+        "<h2>Lock: pass rates per dataset</h2>", plot_datasets(doc),
+        _table(["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "gap", "refusal (locked)",
+                "retention"], dataset_rows, left=2),
+        "<h2>Probe attack success</h2>", plot_probes(doc),
+        "<h2>Traversal success@k</h2>", plot_traversal(doc),
+        "<h2>Unlock rate vs edit distance</h2>", plot_edit_distance(doc),
+        "<h2>All tasks</h2>",
+        _table(["task", "condition", "n", "pass rate", "refusal rate", "unparsed", "mean quality"],
+               task_rows, left=2),
+        "<p>95% Wilson intervals in brackets. Built by <code>lockbench report</code>.</p>",
+        "</body></html>\n",
+    ]
+    return "\n".join(parts)
+
+
+def write_report(source: str | Path, out: str | Path | None = None) -> Path:
+    """Build the report for a result JSON or an lm-eval output folder and write it atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display on CI machines
+    from lockbench.results.check import load_any
+
+    source = Path(source)
+    doc = load_any(source)
+    if out is None:
+        out = source / "lockbench-report.html" if source.is_dir() else source.with_suffix(".html")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, render_report(doc))
+    return out

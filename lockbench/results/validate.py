@@ -1,0 +1,91 @@
+"""Load a ``lockbench-result`` document and check it against the versioned JSON Schema.
+
+Every failure is one :class:`LockbenchError` line that names the file, the place in the
+document and what is wrong: a truncated file, JSON from another tool, an unsupported schema
+version, or a field the schema rejects.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from lockbench.errors import LockbenchError
+from lockbench.results.summarize import SCHEMA_NAME, SCHEMA_VERSION
+
+SUPPORTED_VERSIONS = (SCHEMA_VERSION,)
+
+
+def schema_path(version: int = SCHEMA_VERSION) -> Path:
+    """Path of the shipped JSON Schema file for ``version``."""
+    ref = resources.files("lockbench.results") / "schema" / f"{SCHEMA_NAME}.v{version}.schema.json"
+    return Path(str(ref))
+
+
+@lru_cache(maxsize=4)
+def load_schema(version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``lockbench-result`` version ``version``."""
+    return json.loads(schema_path(version).read_text(encoding="utf-8"))
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    """Parse a JSON file, or stop with one line saying why it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockbenchError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise LockbenchError(f"{path}: is a folder, expected a {what}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockbenchError(f"{path}: cannot be read ({exc})") from None
+    if not text.strip():
+        raise LockbenchError(f"{path}: empty {what}; expected a lockbench-result JSON document")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LockbenchError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            "the file is truncated or not a lockbench-result document"
+        ) from None
+
+
+def _where(error: Any) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    return "/".join(parts) if parts else "(top level)"
+
+
+def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
+    """Check type, schema version and schema; return ``doc`` unchanged when it conforms."""
+    import jsonschema
+
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
+        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
+        raise LockbenchError(
+            f"{source}: not a {SCHEMA_NAME} document (schema field: {found!r}); "
+            "write one with `lockbench summarize OUTPUT_DIR`"
+        )
+    version = doc.get("schema_version")
+    if version not in SUPPORTED_VERSIONS:
+        raise LockbenchError(
+            f"{source}: schema_version {version!r} is not supported (this lockbench reads "
+            f"{', '.join(map(str, SUPPORTED_VERSIONS))}); re-run `lockbench summarize` with this "
+            "lockbench version"
+        )
+    validator = jsonschema.Draft202012Validator(load_schema(version))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        raise LockbenchError(
+            f"{source}: does not match the {SCHEMA_NAME} v{version} schema at {_where(error)}: "
+            f"{message}"
+        )
+    return doc
+
+
+def load_result(path: str | Path) -> dict[str, Any]:
+    """Read and schema-check one result file."""
+    path = Path(path)
+    return validate_document(read_json(path, "result file"), str(path))
