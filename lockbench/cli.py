@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "lockbench.commands.report",
     "lockbench.commands.probes",
     "lockbench.commands.serve",
+    "lockbench.commands.ping_api",
     "lockbench.commands.tasks_path",
 )
 
