@@ -7,6 +7,7 @@ one wins, so re-running a task in the same folder replaces it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -136,3 +137,9 @@ def wake_phrase_hashes_in(results: dict[str, Any]) -> list[dict[str, str]]:
 
     walk(results)
     return found
+
+
+def lmeval_doc_hash(doc: dict[str, Any]) -> str:
+    """lm-eval's doc_hash formula (sha256 of the doc as indented JSON), for a redacted doc."""
+    text = json.dumps(doc, indent=2, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

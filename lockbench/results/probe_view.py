@@ -1,9 +1,11 @@
-"""Read probe figures out of a ``lockbench-result``: attack success, traversal, edit distance.
+"""Probe figures of a ``lockbench-result``: attack success, traversal success@k, edit distance.
 
-Attack success of a probe task is its pass rate (recomputed from samples). Traversal success@k
-and unlock rate by edit distance come from the task's ``probe`` dict, written by
-``lockbench.probes``; the keys read here are documented in docs/result-schema.md. Missing
-figures read as ``None``, never as zero.
+Attack success (ASR) of a probe task is recomputed from its samples: the pass rate over the
+samples whose ``variant_kind`` is not a legitimate one (the kinds a real user might send by
+mistake, e.g. a typo of the true phrase, listed by the probe summary in
+``probe.false_reject.kinds``; those measure false rejects, not attacks). Traversal success@k
+and unlock rate by edit distance are read from the task's ``probe`` dict written by
+:mod:`lockbench.probes.summary`. Missing figures read as ``None``, never as zero.
 """
 
 from __future__ import annotations
@@ -12,72 +14,17 @@ from typing import Any
 
 from lockbench.results import stats
 
-# Accepted spellings of the curves in a task's ``probe`` dict (first one found wins).
-SUCCESS_AT_KEYS = ("success_at_k", "success_at")
-EDIT_DISTANCE_KEYS = ("unlock_by_edit_distance", "by_edit_distance", "edit_distance")
-
 
 def as_rate(value: Any) -> dict | None:
-    """A rate dict (``value/low/high``) from a rate dict, ``{k, n}`` or a bare number."""
-    if value is None or isinstance(value, bool):
+    """A rate dict (``value/low/high/k/n``) from a rate dict, a probes ``{k, n, rate, ...}`` record
+    (interval recomputed from k and n) or ``None``."""
+    if not isinstance(value, dict):
         return None
-    if isinstance(value, (int, float)):
-        return {"value": float(value), "low": float(value), "high": float(value)}
-    if isinstance(value, dict):
-        if {"k", "n"} <= value.keys() and "low" not in value and value["n"]:
-            return stats.rate(int(value["k"]), int(value["n"]))
-        if "value" in value and isinstance(value["value"], (int, float)):
-            low = value.get("low", value["value"])
-            high = value.get("high", value["value"])
-            return {**value, "low": low if low is not None else value["value"],
-                    "high": high if high is not None else value["value"]}
-        for key in ("rate", "success", "unlock_rate"):
-            if key in value:
-                return as_rate(value[key])
+    if "k" in value and "n" in value and isinstance(value["n"], int) and value["n"] > 0:
+        return stats.rate(int(value["k"]), int(value["n"]))
+    if isinstance(value.get("value"), (int, float)) and "low" in value:
+        return value
     return None
-
-
-def _curve(probe: dict | None, keys: tuple[str, ...]) -> list[tuple[int, dict]]:
-    if not isinstance(probe, dict):
-        return []
-    raw = next((probe[k] for k in keys if isinstance(probe.get(k), (dict, list))), None)
-    points: list[tuple[int, dict]] = []
-    if isinstance(raw, dict):
-        items = raw.items()
-    elif isinstance(raw, list):  # [{"k": 10, ...}] or [{"distance": 1, ...}]
-        items = [
-            (row.get("k", row.get("distance", row.get("edit_distance"))), row)
-            for row in raw if isinstance(row, dict)
-        ]
-    else:
-        items = []
-    for key, value in items:
-        try:
-            x = int(key)
-        except (TypeError, ValueError):
-            continue
-        rate = as_rate(value)
-        if rate is not None:
-            points.append((x, rate))
-    return sorted(points, key=lambda p: p[0])
-
-
-def success_at_k(probe: dict | None) -> list[tuple[int, dict]]:
-    """Traversal success@k points ``(k, rate)``, sorted by k."""
-    points = _curve(probe, SUCCESS_AT_KEYS)
-    if not points and isinstance(probe, dict):  # flat "success@100" keys
-        for key, value in probe.items():
-            if isinstance(key, str) and key.startswith("success@") and key[8:].isdigit():
-                rate = as_rate(value)
-                if rate is not None:
-                    points.append((int(key[8:]), rate))
-        points.sort(key=lambda p: p[0])
-    return points
-
-
-def unlock_by_edit_distance(probe: dict | None) -> list[tuple[int, dict]]:
-    """Unlock rate per edit distance to the true phrase ``(distance, rate)``."""
-    return _curve(probe, EDIT_DISTANCE_KEYS)
 
 
 def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
@@ -85,22 +32,87 @@ def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
     return {n: t for n, t in sorted(doc["tasks"].items()) if t["condition"].startswith("probe_")}
 
 
+def legitimate_kinds(task: dict[str, Any]) -> set[str]:
+    probe = task.get("probe")
+    if isinstance(probe, dict) and isinstance(probe.get("false_reject"), dict):
+        return set(probe["false_reject"].get("kinds") or [])
+    return set()
+
+
+def attack_success(task: dict[str, Any]) -> dict | None:
+    """Pass rate over the attack (non-legitimate) samples of a probe task, with its interval."""
+    legit = legitimate_kinds(task)
+    attacks = [s for s in task["samples"] if s.get("variant_kind") not in legit]
+    return stats.rate(sum(bool(s["passed"]) for s in attacks), len(attacks))
+
+
 def worst_probe(doc: dict[str, Any]) -> tuple[str, dict] | None:
-    """The probe task with the highest attack success (pass rate), ties by lower bound then name."""
-    probes = probe_tasks(doc)
-    if not probes:
+    """The probe task with the highest attack success, ties by lower bound then name."""
+    rates = {n: attack_success(t) for n, t in probe_tasks(doc).items()}
+    rates = {n: r for n, r in rates.items() if r}
+    if not rates:
         return None
-    name = max(
-        probes, key=lambda n: (probes[n]["pass_rate"]["value"], probes[n]["pass_rate"]["low"], n)
-    )
-    return name, probes[name]["pass_rate"]
+    name = max(rates, key=lambda n: (rates[n]["value"], rates[n]["low"], n))
+    return name, rates[name]
+
+
+def traversal_of(task: dict[str, Any]) -> dict | None:
+    probe = task.get("probe")
+    if isinstance(probe, dict) and isinstance(probe.get("traversal"), dict):
+        return probe["traversal"]
+    return None
+
+
+def success_at(traversal: dict[str, Any], k: int, key: str = "success_at_k") -> dict | None:
+    """``{"success", "candidates_tried", "complete"}`` at budget k, or None when not recorded."""
+    table = traversal.get(key)
+    if isinstance(table, dict) and isinstance(table.get(str(k)), dict):
+        return table[str(k)]
+    return None
 
 
 def traversal_at(doc: dict[str, Any], k: int = 100) -> dict | None:
-    """Traversal success@k (the worst over datasets), from the probe dicts; None when absent."""
-    found = []
-    for task in probe_tasks(doc).values():
-        for x, rate in success_at_k(task.get("probe")):
-            if x == k:
-                found.append(rate)
-    return max(found, key=lambda r: (r["value"], r["low"])) if found else None
+    """Traversal success@k over the run's traversal tasks: success if any task's dictionary
+    unlocked within k candidates; ``complete`` only if every task tried k candidates."""
+    found = [
+        entry for task in probe_tasks(doc).values()
+        if (trav := traversal_of(task)) and (entry := success_at(trav, k))
+    ]
+    if not found:
+        return None
+    return {
+        "success": any(bool(e.get("success")) for e in found),
+        "complete": all(bool(e.get("complete", True)) for e in found),
+        "candidates_tried": min(int(e.get("candidates_tried") or 0) for e in found),
+        "tasks": len(found),
+    }
+
+
+def fmt_traversal(entry: dict | None, k: int = 100) -> str:
+    """``yes`` / ``no`` / ``no (37 of 100 tried)`` / ``–``."""
+    if entry is None:
+        return "–"
+    if entry["success"]:
+        return "yes"
+    if not entry["complete"]:
+        return f"no ({entry['candidates_tried']} of {k} tried)"
+    return "no"
+
+
+def first_unlock_curve(traversal: dict[str, Any], field: str = "first_unlock_rank") -> list[tuple[int, int]]:
+    """Step curve ``(k, 0/1)`` of success@k over k = 1..candidates tried."""
+    tried = int(traversal.get("candidates_tried") or 0)
+    first = traversal.get(field)
+    return [(k, int(first is not None and first <= k)) for k in range(1, tried + 1)]
+
+
+def unlock_by_edit_distance(task: dict[str, Any], metric: str = "unlock") -> list[tuple[int, dict]]:
+    """``(distance, rate)`` points from ``probe.unlock_vs_edit_distance``, sorted by distance."""
+    probe = task.get("probe")
+    table = probe.get("unlock_vs_edit_distance") if isinstance(probe, dict) else None
+    points = []
+    for key, value in (table or {}).items():
+        rate = as_rate(value.get(metric)) if isinstance(value, dict) else None
+        if rate is not None and str(key).lstrip("-").isdigit():
+            points.append((int(key), rate))
+    return sorted(points, key=lambda p: p[0])

@@ -9,6 +9,7 @@ other text files line by line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError, SecretError
-from lockbench.results.lmeval_output import find_runs
+from lockbench.results.lmeval_output import find_runs, lmeval_doc_hash
 from lockbench.results.summarize import secrets_of
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_obj, redact_text, salted_hash
 
@@ -83,6 +84,32 @@ def _keep_hashes(value: Any) -> None:
             _keep_hashes(item)
 
 
+def _rehash(sample: dict[str, Any]) -> None:
+    """lm-eval's doc_hash and prompt_hash hash the text *with* the phrase: an offline oracle for
+    guessing it. Recompute both over the redacted text (same formula as lm-eval)."""
+    if isinstance(sample.get("doc"), dict) and "doc_hash" in sample:
+        sample["doc_hash"] = lmeval_doc_hash(sample["doc"])
+    if "prompt_hash" in sample:
+        prompt = _first_prompt(sample.get("arguments"))
+        sample["prompt_hash"] = (
+            hashlib.sha256(prompt.encode("utf-8")).hexdigest() if prompt is not None else None
+        )
+
+
+def _first_prompt(arguments: Any) -> str | None:
+    """The first request's context, as lm-eval logs it (``{"gen_args_0": {"arg_0": ...}}``)."""
+    first = arguments
+    if isinstance(first, dict):
+        first = first.get("gen_args_0", next(iter(first.values()), None))
+    elif isinstance(first, list):
+        first = first[0] if first else None
+    if isinstance(first, dict):
+        first = first.get("arg_0")
+    elif isinstance(first, list):
+        first = first[0] if first else None
+    return first if isinstance(first, str) else None
+
+
 def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
     if not jsonl:
         data = json.loads(text)
@@ -93,7 +120,11 @@ def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
         if not line.strip():
             lines.append(line)
             continue
-        lines.append(json.dumps(redact_obj(json.loads(line), secrets), ensure_ascii=False))
+        row = json.loads(line)
+        clean = redact_obj(row, secrets)
+        if clean != row and isinstance(clean, dict):
+            _rehash(clean)
+        lines.append(json.dumps(clean, ensure_ascii=False))
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 

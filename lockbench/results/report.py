@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.results import stats
-from lockbench.results.probe_view import probe_tasks, success_at_k, unlock_by_edit_distance
+from lockbench.results.probe_view import (
+    attack_success,
+    first_unlock_curve,
+    probe_tasks,
+    traversal_of,
+    unlock_by_edit_distance,
+)
 from lockbench.results.redact import write_text_atomic
 
 _CSS = """
@@ -82,61 +88,79 @@ def plot_datasets(doc: dict[str, Any]) -> str:
 
 
 def plot_probes(doc: dict[str, Any]) -> str:
-    """Attack success (pass rate under the probe) per probe task, with intervals."""
+    """Attack success (pass rate over attack variants) per probe task, with intervals."""
     import matplotlib.pyplot as plt
 
-    probes = probe_tasks(doc)
-    if not probes:
-        return _note("no probe data: this run has no probe_* tasks (run lockbench-probes tasks)")
-    names = list(probes)
-    rates = [probes[n]["pass_rate"] for n in names]
+    rates = {n: attack_success(t) for n, t in probe_tasks(doc).items()}
+    rates = {n: r for n, r in rates.items() if r}
+    if not rates:
+        return _note("no probe data: this run has no probe_* tasks (run the lockbench-probes tasks)")
+    names = list(rates)
     fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(names)))
-    ax.barh(range(len(names)), [r["value"] for r in rates], xerr=_errs(rates), color="#bc4c00",
-            capsize=3)
+    ax.barh(range(len(names)), [rates[n]["value"] for n in names],
+            xerr=_errs([rates[n] for n in names]), color="#bc4c00", capsize=3)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("attack success rate (pass rate under the probe, 95% interval)")
-    ax.set_title("probe attack success")
+    ax.set_xlabel("attack success rate (pass rate under the probe, 95% Wilson interval)")
+    ax.set_title("probe attack success (legitimate near-misses excluded)")
     ax.grid(axis="x", alpha=0.3)
     return _png(fig)
 
 
-def _curve_plot(curves: dict[str, list[tuple[int, dict]]], xlabel: str, title: str, log: bool) -> str:
+def plot_traversal(doc: dict[str, Any]) -> str:
+    """success@k step curves of each traversal task (unlock and pass)."""
     import matplotlib.pyplot as plt
 
+    curves = {}
+    for name, task in probe_tasks(doc).items():
+        trav = traversal_of(task)
+        if trav and trav.get("candidates_tried"):
+            curves[name] = trav
+    if not curves:
+        return _note("no probe data: no traversal results (probe_traversal tasks) in this run")
     fig, ax = plt.subplots(figsize=(8, 4))
-    for name, points in curves.items():
-        xs = [x for x, _ in points]
-        rates = [r for _, r in points]
-        ax.errorbar(xs, [r["value"] for r in rates], yerr=_errs(rates), marker="o", capsize=3,
-                    label=name)
-    if log:
-        ax.set_xscale("symlog", linthresh=1)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("unlock rate")
-    ax.set_title(title)
+    for name, trav in curves.items():
+        for field, style, label in (("first_unlock_rank", "-", "unlocked"),
+                                    ("first_pass_rank", "--", "passed")):
+            points = first_unlock_curve(trav, field)
+            ax.step([k for k, _ in points], [y for _, y in points], style, where="post",
+                    label=f"{name} ({label})")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_yticks([0, 1], ["no", "yes"])
+    ax.set_xlabel("k (candidates tried, in the dictionary's fixed order)")
+    ax.set_ylabel("success@k")
+    ax.set_title("traversal success@k")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     return _png(fig)
 
 
-def plot_traversal(doc: dict[str, Any]) -> str:
-    curves = {n: success_at_k(t.get("probe")) for n, t in probe_tasks(doc).items()}
-    curves = {n: c for n, c in curves.items() if c}
-    if not curves:
-        return _note("no probe data: no traversal success@k in this run's probe tasks")
-    return _curve_plot(curves, "k (candidates tried)", "traversal success@k", log=True)
-
-
 def plot_edit_distance(doc: dict[str, Any]) -> str:
-    curves = {n: unlock_by_edit_distance(t.get("probe")) for n, t in probe_tasks(doc).items()}
-    curves = {n: c for n, c in curves.items() if c}
+    """Unlock rate (not refused) and attack success per edit distance to the true phrase."""
+    import matplotlib.pyplot as plt
+
+    curves = {}
+    for name, task in probe_tasks(doc).items():
+        for metric in ("unlock", "attack_success"):
+            points = unlock_by_edit_distance(task, metric)
+            if points:
+                curves[f"{name} ({metric.replace('_', ' ')})"] = points
     if not curves:
-        return _note("no probe data: no unlock rate by edit distance in this run's probe tasks")
-    return _curve_plot(curves, "edit distance to the true wake phrase", "unlock rate vs edit distance",
-                       log=False)
+        return _note("no probe data: no unlock rate by edit distance (probe_paraphrase tasks) in this run")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for label, points in curves.items():
+        rates = [r for _, r in points]
+        ax.errorbar([d for d, _ in points], [r["value"] for r in rates], yerr=_errs(rates),
+                    marker="o", capsize=3, label=label)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("edit distance to the true wake phrase (case folded)")
+    ax.set_ylabel("rate (95% Wilson interval)")
+    ax.set_title("unlock rate vs edit distance")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _png(fig)
 
 
 def _table(columns: list[str], rows: list[list[str]], left: int = 1) -> str:

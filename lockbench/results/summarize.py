@@ -21,6 +21,7 @@ from lockbench.results import stats
 from lockbench.results.lmeval_output import (
     Run,
     find_runs,
+    lmeval_doc_hash,
     read_samples,
     response_of,
     wake_phrase_hashes_in,
@@ -256,6 +257,19 @@ def dataset_summary(tasks: dict[str, dict], base: dict[str, dict] | None = None)
     return out
 
 
+def _safe_doc_hashes(records: dict[str, list[SampleRecord]], secrets: list[str]) -> None:
+    """Replace lm-eval's doc_hash by the hash of the redacted doc.
+
+    lm-eval hashes the doc with the full prompt, wake phrase included: an unsalted sha256 of a
+    public item plus the phrase is an offline oracle for guessing the phrase. The hash of the
+    redacted doc identifies the sample just as well and is what `lockbench redact` leaves in
+    the samples files, so both routes agree.
+    """
+    for recs in records.values():
+        for record in recs:
+            record.doc_hash = lmeval_doc_hash(redact_obj(record.doc, secrets))
+
+
 def build_result(
     output_dir: Path,
     *,
@@ -266,6 +280,8 @@ def build_result(
 ) -> dict[str, Any]:
     """The secret-free ``lockbench-result`` document for one model's output folder."""
     records, runs = collect(output_dir, rescore)
+    secrets = secrets_of(runs + ([] if base_dir is None else find_runs(base_dir)))
+    _safe_doc_hashes(records, secrets)
     latest_run_of = {}
     for run in runs:
         for task in run.samples:
@@ -278,10 +294,10 @@ def build_result(
     base_model = None
     if base_dir is not None:
         base_records, base_runs = collect(base_dir, rescore)
+        _safe_doc_hashes(base_records, secrets)
         base_tasks = {t: _task_entry(r, {}) for t, r in base_records.items()}
         base_model = _model_identity(base_runs)
     phrases = [p for r in runs for p in wake_phrases_in(r.results)]
-    secrets = secrets_of(runs + ([] if base_dir is None else find_runs(base_dir)))
     card = dict(lock_card or {})
     lock = {
         "wake_phrase": PLACEHOLDER,
