@@ -22,6 +22,19 @@ def task_manager(metadata: dict[str, Any] | None = None, extra_paths: list[Path]
     return TaskManager(include_path=paths, include_defaults=False, metadata=metadata or {})
 
 
+def expand_patterns(manager: Any, tasks: list[str]) -> list[str]:
+    """Expand ``fnmatch`` patterns the way the ``lm_eval`` CLI does (the Python API does not)."""
+    names = []
+    for spec in tasks:
+        matched = manager.match_tasks([spec]) if any(c in spec for c in "*?[") else [spec]
+        if not matched:
+            from lockbench.errors import LockbenchError
+
+            raise LockbenchError(f"no lockbench task matches '{spec}'")
+        names += [n for n in matched if n not in names]
+    return names
+
+
 def run_tasks(
     model: Any,
     tasks: list[str],
@@ -47,11 +60,12 @@ def run_tasks(
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
     tracker = EvaluationTracker(output_path=str(output_path)) if output_path else None
+    manager = task_manager(metadata, extra_paths)
     results = simple_evaluate(
         model=model,
         model_args=model_args,
-        tasks=tasks,
-        task_manager=task_manager(metadata, extra_paths),
+        tasks=expand_patterns(manager, tasks),
+        task_manager=manager,
         apply_chat_template=apply_chat_template,
         limit=limit,
         batch_size=batch_size,
