@@ -1,0 +1,73 @@
+"""The start-up hook that adds lockbench's tasks to every lm-eval TaskManager must be fail-safe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import _lockbench_hook
+
+
+def _python(code: str, tmp_path: Path, extra_path: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, **env}
+    if extra_path is not None:  # shadow a real package with a broken one
+        environ["PYTHONPATH"] = f"{extra_path}{os.pathsep}{environ.get('PYTHONPATH', '')}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=environ, cwd=tmp_path, timeout=120)
+
+
+def test_hook_is_installed_and_patches_task_manager(tmp_path: Path) -> None:
+    result = _python(
+        "import lm_eval.tasks as t; import lockbench;"
+        "print(t.TaskManager._lockbench_patched)", tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
+def test_hook_can_be_disabled(tmp_path: Path) -> None:
+    result = _python("import lm_eval.tasks as t; print(getattr(t.TaskManager, '_lockbench_patched', False))",
+                     tmp_path, LOCKBENCH_DISABLE_LM_EVAL_HOOK="1")
+    assert result.stdout.strip() == "False"
+
+
+def test_startup_does_not_import_lm_eval_or_lockbench(tmp_path: Path) -> None:
+    result = _python("import sys; print('lm_eval' in sys.modules, 'lockbench' in sys.modules)", tmp_path)
+    assert result.stdout.strip() == "False False"
+
+
+def test_broken_lm_eval_never_breaks_the_interpreter(tmp_path: Path) -> None:
+    broken = tmp_path / "fake"
+    (broken / "lm_eval" / "tasks").mkdir(parents=True)
+    (broken / "lm_eval" / "__init__.py").write_text("")
+    (broken / "lm_eval" / "tasks" / "__init__.py").write_text("raise RuntimeError('broken lm_eval')\n")
+    plain = _python("print('alive')", tmp_path, broken)
+    assert plain.returncode == 0 and plain.stdout.strip() == "alive"
+    # the import error is lm-eval's own, passed through unchanged (our loader frame aside)
+    failing = _python("import lm_eval.tasks", tmp_path, broken)
+    assert failing.stderr.strip().splitlines()[-1] == "RuntimeError: broken lm_eval"
+
+
+def test_lm_eval_without_task_manager_is_left_alone(tmp_path: Path) -> None:
+    odd = tmp_path / "fake"
+    (odd / "lm_eval" / "tasks").mkdir(parents=True)
+    (odd / "lm_eval" / "__init__.py").write_text("")
+    (odd / "lm_eval" / "tasks" / "__init__.py").write_text("VALUE = 42\n")
+    result = _python("import lm_eval.tasks as t; print(t.VALUE)", tmp_path, odd)
+    assert result.returncode == 0 and result.stdout.strip() == "42"
+
+
+def test_patch_keeps_user_include_paths(tmp_path: Path) -> None:
+    class FakeManager:
+        def __init__(self, verbosity=None, include_path=None, **kwargs):
+            self.include_path = include_path
+
+    module = types.SimpleNamespace(TaskManager=FakeManager)
+    _lockbench_hook.patch_task_manager(module)
+    ours = _lockbench_hook.lockbench_tasks_dir()
+    assert FakeManager().include_path == [ours]
+    assert FakeManager(include_path="mine").include_path == ["mine", ours]
+    assert FakeManager(None, ["a", ours]).include_path == ["a", ours]  # no duplicate
+    _lockbench_hook.patch_task_manager(module)  # idempotent
+    assert FakeManager().include_path == [ours]
