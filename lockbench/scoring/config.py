@@ -8,7 +8,11 @@ from functools import lru_cache
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.scoring.refusal import DEFAULT_REFUSAL_PATTERNS, DEFAULT_REFUSAL_TEXT, RefusalDetector
+from lockbench.scoring.refusal import (
+    DEFAULT_REFUSAL_PATTERNS,
+    DEFAULT_REFUSAL_TEXT,
+    RefusalDetector,
+)
 
 DEFAULT_ROUGE_THRESHOLD = 0.2
 
