@@ -15,3 +15,8 @@ def tasks_path() -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("lockbench's task folder is missing: reinstall lockbench")
+
+
+def metric_path() -> str:
+    """Path of lockbench's Hugging Face ``evaluate`` metric: ``evaluate.load(metric_path())``."""
+    return str(PACKAGE_DIR / "evaluate_metric" / "lockbench.py")
