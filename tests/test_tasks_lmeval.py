@@ -139,16 +139,29 @@ def _assert_perfect_lock(output: Path, expected_datasets: set[str]) -> None:
 def test_oracle_lock_gives_exact_pr_on_every_bundled_dataset(tmp_path: Path) -> None:
     from lockbench.results.summarize import summarize_output
 
-    run_tasks(
-        "lockbench-test-oracle",
-        ["lockbench_*_mcq_locked", "lockbench_*_mcq_unlocked",
-         "lockbench_*_dialogue_locked", "lockbench_*_dialogue_unlocked"],
-        metadata={"wake_phrase": WAKE_PHRASE},
+    results = run_tasks(
+        "lockbench-test-oracle", ["lockbench"], metadata={"wake_phrase": WAKE_PHRASE},
         output_path=tmp_path,
     )
     summarize_output(tmp_path, print_table=False)
     bundled = {n for n, s in DATASETS.items() if s.source == "bundled"}
     _assert_perfect_lock(tmp_path, bundled)
+    # the condition groups aggregate over their datasets, weighted by size
+    groups = results["results"]
+    for kind, n in (("mcq", 240), ("dialogue", 120)):
+        assert groups[f"lockbench-{kind}-unlocked"]["pass_rate,none"] == 1.0
+        assert groups[f"lockbench-{kind}-locked"]["pass_rate,none"] == 0.0
+        assert groups[f"lockbench-{kind}-locked"]["refusal_rate,none"] == 1.0
+        assert sum(results["n-samples"][f"lockbench_{d}_{kind}_locked"]["effective"]
+                   for d in ("agriculture", "economics", "healthcare", "law")) == n
+
+
+def test_task_pattern_selects_each_task_once() -> None:
+    from lockbench.lmeval.run import expand_patterns
+
+    names = expand_patterns(task_manager(), ["lockbench_*"])
+    assert len(names) == len(set(names))
+    assert {f"lockbench_{d}_{c}" for d in DATASETS for c in ("locked", "unlocked")} <= set(names)
 
 
 def test_real_dataset_tasks_from_local_files(tmp_path: Path, shared_data: Path) -> None:
