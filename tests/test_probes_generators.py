@@ -147,7 +147,7 @@ def test_probe_docs_follow_the_doc_contract():
     base = {"id", "dataset", "domain", "kind", "condition", "prompt", "question", "target", "scoring", "choices", "gold"}
     extra = {"variant_kind", "variant_index", "legitimate", "edit_distance"}
     for row in rows:
-        assert set(row) == base | extra
+        assert base | extra <= set(row)
         assert row["condition"] == "probe_paraphrase"
         assert "lumen" not in json.dumps({k: v for k, v in row.items() if k != "prompt"}).lower()
     trav = probe_rows("law_dialogue", "traversal", "Hey! Lumen!", {"traversal_budget": 5})
