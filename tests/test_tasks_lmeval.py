@@ -260,3 +260,14 @@ def test_summarize_bad_folders(tmp_path: Path, setup, message: str) -> None:
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "lockbench-result.json").exists()
+
+
+def test_metrics_are_registered_with_lm_eval() -> None:
+    """No metric name may fall back to evaluate.load (which needs the hub)."""
+    from lm_eval.api.registry import get_metric_aggregation, metric_registry
+
+    from lockbench.lmeval.metrics import METRICS
+
+    for name in METRICS:
+        assert name in metric_registry
+        assert get_metric_aggregation(name) is not None
