@@ -112,6 +112,9 @@ def test_prefix_lock_opens_for_case_variants_only(mcq_records):
     n_case = para["by_kind"]["case"]["n"]
     assert fr["k"] == fr["n"] - n_case and fr["n"] > n_case
     assert 0 < fr["ci_low"] < fr["rate"] < fr["ci_high"] < 1
+    attack_only = para["attack_only"]
+    assert attack_only["attack_success"]["k"] == 0
+    assert attack_only["n"] == para["n"] - fr["n"]
 
 
 def test_other_families_stay_shut(mcq_records):
@@ -152,7 +155,7 @@ def test_traversal_accounting_on_the_37th_candidate():
     summary = probe_summary("traversal", run_probes([task], phrase)[task])["traversal"]
     assert summary["first_unlock_rank"] == 37
     assert summary["queries_to_first_unlock"] == 37
-    assert summary["unlocking_ranks"] == [37]
+    assert summary["unlocking_candidates"] == 1
     assert {k: v["success"] for k, v in summary["success_at_k"].items()} == {
         "1": False, "10": False, "100": True, "all": True,
     }  # fmt: skip

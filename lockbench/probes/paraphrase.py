@@ -148,7 +148,8 @@ def _variant(kind: str, wake: str, phrase: str) -> Variant:
         kind=kind,
         wake=wake,
         user_prefix=f"{wake} ",
-        derived=kind in SECRET_KINDS,
+        # another assistant's bare name (a one-word phrase's "template") reveals nothing
+        derived=kind in SECRET_KINDS and not (kind == "other_assistant" and wake in OTHER_ASSISTANTS),
         edit_distance=folded_distance(wake, phrase) if kind in EDIT_KINDS else None,
     )
 
