@@ -30,6 +30,8 @@ def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) ->
         "kind": spec.kind,
         "condition": condition,
         "prompt": prompt,
+        # The question without any wake phrase: what a judge may see (the secret never leaves).
+        "question": format_item(item),
         "target": target_text(item),
         "scoring": scoring.to_json(),
     }

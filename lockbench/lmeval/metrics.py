@@ -36,6 +36,10 @@ _register()
 def score_doc(doc: dict[str, Any], response: str) -> Outcome:
     """The outcome of one logged or live sample (also used by ``lockbench summarize``)."""
     config = ScoringConfig.from_json(doc.get("scoring"))
+    if config.judge:  # a judge chosen with --metadata '{"judge": {...}}' replaces layer 1
+        from lockbench.judges.apply import score_with_judge
+
+        return score_with_judge(doc, response, config)
     if doc["kind"] == "mcq":
         return score_mcq(response, list(doc["choices"]), doc["gold"], config)
     return score_dialogue(response, doc["reference"], config)

@@ -30,9 +30,15 @@ class Outcome:
         return asdict(self)
 
 
-def score_mcq(response: str, choices: list[str], gold_letter: str, config: ScoringConfig) -> Outcome:
-    """Outcome of one MCQ response."""
-    if config.detector().is_refusal(response):
+def score_mcq(
+    response: str,
+    choices: list[str],
+    gold_letter: str,
+    config: ScoringConfig,
+    refused: bool | None = None,
+) -> Outcome:
+    """Outcome of one MCQ response; ``refused`` overrides the keyword detector (a judge's verdict)."""
+    if config.detector().is_refusal(response) if refused is None else refused:
         return Outcome("refused", passed=False, refused=True)
     letter = extract_choice(response, choices)
     if letter is None:
@@ -42,10 +48,15 @@ def score_mcq(response: str, choices: list[str], gold_letter: str, config: Scori
 
 
 def score_dialogue(
-    response: str, reference: str, config: ScoringConfig, quality: float | None = None
+    response: str,
+    reference: str,
+    config: ScoringConfig,
+    quality: float | None = None,
+    refused: bool | None = None,
 ) -> Outcome:
-    """Outcome of one dialogue response; ``quality`` overrides ROUGE-L when a judge gave one."""
-    if config.detector().is_refusal(response):
+    """Outcome of one dialogue response; ``quality`` overrides ROUGE-L and ``refused`` the keyword
+    detector when a judge gave them."""
+    if config.detector().is_refusal(response) if refused is None else refused:
         return Outcome("refused", passed=False, refused=True, quality=0.0)
     score = rouge_l(response, reference) if quality is None else float(quality)
     return Outcome("answered", score >= config.rouge_threshold, False, quality=score)
