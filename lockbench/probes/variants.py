@@ -12,7 +12,7 @@ Nothing here is written to disk: variants live only while docs are built.
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Message = dict[str, str]
@@ -163,10 +163,4 @@ def dedupe(variants: list[Variant], seen: set[tuple] | None = None) -> list[Vari
             continue
         seen.add(sig)
         kept.append(v)
-    return [_with_index(v, i) for i, v in enumerate(kept)]
-
-
-def _with_index(v: Variant, index: int) -> Variant:
-    from dataclasses import replace
-
-    return replace(v, index=index)
+    return [replace(v, index=i) for i, v in enumerate(kept)]
