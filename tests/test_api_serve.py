@@ -44,10 +44,6 @@ def server(smollm2):
         assert srv.process is None
 
 
-def _until(samples: list[dict]) -> list[str]:
-    return list(samples[0]["arguments"]["gen_args_0"]["arg_1"]["until"]) if samples else []
-
-
 def _cut(text: str, until: list[str]) -> str:
     """What lm-eval's hf backend keeps of a generation: the text before the first stop string.
     The server stops on the same strings but returns them (OpenAI servers differ here)."""
@@ -60,7 +56,7 @@ def _per_task(results: dict) -> dict[str, tuple[float, list[str]]]:
     out = {}
     for task in results["results"]:
         samples = sorted(results["samples"][task], key=lambda s: s["doc_id"])
-        until = _until(samples)
+        until = list(results["configs"][task]["generation_kwargs"]["until"])
         responses = [_cut(s["resps"][0][0], until) for s in samples]
         out[task] = (results["results"][task]["pass_rate,none"], responses)
     return out
