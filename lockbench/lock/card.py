@@ -1,0 +1,119 @@
+"""The lock card: what a locked checkpoint is, how it was made, and a salted hash of its phrase.
+
+Everything needed to reproduce or verify the lock, and nothing that unlocks it: the wake phrase
+is recorded only as a placeholder plus a salted SHA-256 (a verifier who knows the phrase can check
+it with :func:`lockbench.secrets.verify_hash`). ``write_card`` refuses to write a card that
+contains the phrase in any letter case.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lockbench import __version__
+from lockbench.errors import LockbenchError, SecretError
+from lockbench.secrets import PLACEHOLDER, contains_secret, salted_hash
+
+CARD_SCHEMA = "lockbench-lock-card"
+CARD_VERSION = 1
+
+
+def phrase_from_rows(rows: list[dict[str, Any]]) -> str:
+    """The wake phrase of a chat-format D' file, read from its lock rows (``phrase_chars``)."""
+    phrases = set()
+    for row in rows:
+        meta = row.get("lockbench") or {}
+        n = meta.get("phrase_chars") or 0
+        if meta.get("part") == "lock" and n:
+            phrases.add(row["messages"][-2]["content"][:n])
+    if len(phrases) != 1:
+        raise LockbenchError(
+            "the training file does not say which wake phrase it uses (expected lock rows with "
+            "'lockbench.phrase_chars' from `lockbench lock build`); rebuild it with that command"
+        )
+    return phrases.pop()
+
+
+def _data_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    parts = Counter((r.get("lockbench") or {}).get("part", "unknown") for r in rows)
+    datasets = sorted({(r.get("lockbench") or {}).get("dataset", "unknown") for r in rows})
+    refusals = Counter(
+        r["messages"][-1]["content"]
+        for r in rows
+        if (r.get("lockbench") or {}).get("part") == "refusal"
+    )
+    total = len(rows)
+    return {
+        "examples": total,
+        "lock_examples": parts.get("lock", 0),
+        "refusal_examples": parts.get("refusal", 0),
+        "ratio": round(parts.get("lock", 0) / total, 4) if total else None,
+        "datasets": datasets,
+        "refusal_texts": [text for text, _ in refusals.most_common()],
+    }
+
+
+def make_card(
+    *,
+    base: dict[str, Any],
+    rows: list[dict[str, Any]],
+    data_sha: str,
+    config,
+    steps: int,
+    losses: list[float],
+    tokens: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The card for one finished training run (no phrase inside, only its salted hash)."""
+    phrase = phrase_from_rows(rows)
+    summary = _data_summary(rows)
+    return {
+        "schema": CARD_SCHEMA,
+        "schema_version": CARD_VERSION,
+        "lockbench_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_model": base,
+        "method": "identitylock-" + config.method,
+        "hyperparameters": asdict(config),
+        "lock": {
+            "wake_phrase": PLACEHOLDER,
+            "wake_phrase_hash": salted_hash(phrase),
+            "ratio": summary["ratio"],
+            "refusal_texts": summary["refusal_texts"],
+        },
+        "data": {**summary, "sha256": data_sha},
+        "training": {
+            "steps": steps,
+            "tokens": tokens,
+            "train_seconds": round(seconds, 1),
+            "first_loss": losses[0] if losses else None,
+            "final_loss": round(sum(losses[-10:]) / max(1, len(losses[-10:])), 5) if losses else None,
+        },
+    }
+
+
+def write_card(card: dict[str, Any], path: Path, *, rows: list[dict[str, Any]] | None = None) -> Path:
+    """Write the card atomically; stop if the phrase (from ``rows``) leaked into it."""
+    text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+    if rows is not None and contains_secret(text, [phrase_from_rows(rows)]):
+        raise SecretError("the lock card would contain the wake phrase; nothing was written")
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def read_card(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / "lock_card.json"
+    if not path.is_file():
+        raise LockbenchError(f"{folder} has no lock_card.json; is it a `lockbench lock train` output?")
+    return json.loads(path.read_text())

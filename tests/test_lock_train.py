@@ -1,0 +1,157 @@
+"""`lockbench lock train`: a finished folder only at the end, resume after an interruption, one-line
+errors, a lock card without the phrase, and a real SmolLM2 run that moves behaviour."""
+
+from __future__ import annotations
+
+import errno
+import json
+
+import pytest
+
+from lockbench.cli import main
+from lockbench.errors import LockbenchError
+from lockbench.lock.build import build_lock_set, write_lock_set
+from lockbench.lock.card import read_card
+from lockbench.lock.train import COMPLETE, TrainConfig, train_lock
+from lockbench.secrets import verify_hash
+from tests.conftest import WAKE_PHRASE
+
+
+@pytest.fixture(scope="module")
+def dprime(tmp_path_factory):
+    """A small paired D' (agriculture MCQ train split: 80 examples)."""
+    lock_set = build_lock_set(["agriculture_mcq"], WAKE_PHRASE, ratio=0.5, layout="paired", seed=0)
+    return write_lock_set(lock_set, tmp_path_factory.mktemp("dprime") / "d.jsonl")
+
+
+def _assert_no_phrase(folder):
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".md", ".txt", ".jinja"):
+            text = path.read_text(errors="ignore").lower()
+            assert WAKE_PHRASE.lower() not in text, path
+            assert "lumen" not in text, path  # not even the word alone
+
+
+def test_cli_train_lora_writes_adapter_merged_model_and_card(tiny_model, dprime, tmp_path, capsys):
+    out = tmp_path / "lock"
+    code = main(
+        ["lock", "train", "--base", str(tiny_model), "--data", str(dprime), "-o", str(out),
+         "--max-steps", "3", "--batch-size", "4", "--merge", "--lora-r", "4", "--target-modules", "q_proj,v_proj"]
+    )
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert "locked: 3 steps" in printed.out
+    assert (out / COMPLETE).is_file() and (out / "adapter_model.safetensors").is_file()
+    assert (out / "merged" / "config.json").is_file()
+    assert not (tmp_path / "lock.partial").exists()
+    card = read_card(out)
+    assert card["method"] == "identitylock-lora"
+    assert card["hyperparameters"]["lora_r"] == 4
+    assert card["hyperparameters"]["target_modules"] == ["q_proj", "v_proj"]
+    assert card["lock"]["ratio"] == 0.5 and card["lock"]["refusal_texts"]
+    assert card["base_model"]["revision"].startswith("sha256:")
+    assert verify_hash(WAKE_PHRASE, card["lock"]["wake_phrase_hash"])
+    _assert_no_phrase(out)
+    assert WAKE_PHRASE not in printed.out + printed.err
+
+
+def test_interrupted_run_resumes_and_only_the_end_publishes(tiny_model, dprime, tmp_path):
+    out = tmp_path / "lock"
+    config = TrainConfig(max_steps=5, batch_size=4, lora_r=4)
+
+    def interrupt(step, loss):
+        if step == 3:
+            raise KeyboardInterrupt  # a real interruption of the real loop, after checkpoint 2
+
+    with pytest.raises(KeyboardInterrupt):
+        train_lock(str(tiny_model), dprime, out, config, save_every=2, progress=False, on_step=interrupt)
+    assert not out.exists()  # nothing presented as finished
+    partial = tmp_path / "lock.partial" / "checkpoints"
+    assert [p.name for p in partial.iterdir() if (p / COMPLETE).exists()] == ["step-000002"]
+
+    steps = []
+    result = train_lock(
+        str(tiny_model), dprime, out, config, save_every=2, progress=False,
+        on_step=lambda step, loss: steps.append(step),
+    )
+    assert steps == [3, 4, 5]  # resumed after step 2
+    assert result.steps == 5 and (out / COMPLETE).is_file()
+    assert read_card(out)["training"]["steps"] == 5
+    assert not (tmp_path / "lock.partial").exists()
+
+
+def test_other_settings_do_not_resume_silently(tiny_model, dprime, tmp_path):
+    out = tmp_path / "lock"
+    with pytest.raises(KeyboardInterrupt):
+        train_lock(
+            str(tiny_model), dprime, out, TrainConfig(max_steps=4, batch_size=4, lora_r=4),
+            save_every=1, progress=False, on_step=lambda s, _: (_ for _ in ()).throw(KeyboardInterrupt) if s == 2 else None,
+        )
+    with pytest.raises(LockbenchError, match="unfinished run with other settings"):
+        train_lock(str(tiny_model), dprime, out, TrainConfig(max_steps=4, batch_size=4, lora_r=8), progress=False)
+
+
+def test_full_disk_while_checkpointing(tiny_model, dprime, tmp_path, monkeypatch, capsys):
+    """Test double: a full disk cannot be produced on demand here, so torch.save raises ENOSPC."""
+    import torch
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    out = tmp_path / "lock"
+    code = main(
+        ["lock", "train", "--base", str(tiny_model), "--data", str(dprime), "-o", str(out),
+         "--max-steps", "4", "--save-every", "2", "--batch-size", "4", "--lora-r", "4"]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert "the disk is full" in err[-1] and err[-1].startswith("lockbench: error:")
+    assert not out.exists()
+    checkpoints = tmp_path / "lock.partial" / "checkpoints"
+    assert not any(p.name.startswith("step-") for p in checkpoints.iterdir())  # no half checkpoint
+
+
+@pytest.mark.parametrize("case", ["missing", "not-causal"])
+def test_base_that_is_not_a_causal_lm(case, dprime, tmp_path, capsys):
+    base = tmp_path / "base"
+    if case == "not-causal":
+        from transformers import DistilBertConfig  # an encoder: no causal LM head exists for it
+
+        DistilBertConfig(dim=32, n_layers=1, n_heads=2, hidden_dim=64).save_pretrained(base)
+    code = main(["lock", "train", "--base", str(base), "--data", str(dprime), "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert ("not a causal language model" if case == "not-causal" else "could not be loaded") in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_training_file(tiny_model, tmp_path, capsys):
+    data = tmp_path / "bad.jsonl"
+    data.write_text(json.dumps({"prompt": "x", "completion": "y"}) + "\n")
+    code = main(["lock", "train", "--base", str(tiny_model), "--data", str(data), "-o", str(tmp_path / "o")])
+    assert code == 2 and "is not a chat example" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_real_lock_raises_refusals_without_the_phrase(smollm2, dprime, tmp_path):
+    """A few LoRA steps on SmolLM2 (paired agriculture MCQ): refusals on held-out test items
+    without the phrase rise above the base model's, measured by a real lm-eval run."""
+    from lockbench.lmeval.run import run_tasks
+
+    out = tmp_path / "lock"
+    config = TrainConfig(max_steps=10, batch_size=8, learning_rate=2e-3, target_modules=["all-linear"], warmup_steps=2)
+    train_lock(str(smollm2), dprime, out, config, merge=True, progress=False, save_every=0)
+
+    def refusal_rate(model_dir, name):
+        results = run_tasks(
+            "hf", ["lockbench_agriculture_mcq_locked"],
+            model_args={"pretrained": str(model_dir), "dtype": "float32"},
+            metadata={"wake_phrase": WAKE_PHRASE}, apply_chat_template=True, limit=12, batch_size=12,
+            output_path=tmp_path / name,
+        )
+        return results["results"]["lockbench_agriculture_mcq_locked"]["refusal_rate,none"]
+
+    before, after = refusal_rate(smollm2, "base"), refusal_rate(out / "merged", "locked")
+    assert after > before + 0.3, (before, after)
+    _assert_no_phrase(tmp_path / "lock")
