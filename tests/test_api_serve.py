@@ -116,6 +116,31 @@ def test_printed_command_lines_name_the_backends_and_hide_the_phrase(server) -> 
     assert all("<WAKE_PHRASE>" in line and WAKE_PHRASE not in line for line in lines.values())
 
 
+def test_chat_api_gets_placement_probes_with_real_roles(server, monkeypatch) -> None:
+    """Through local-chat-completions the placement variants travel as role-tagged messages."""
+    import json
+
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    task = "lockbench_agriculture_mcq_probe_placement"
+    results = run_tasks(
+        "local-chat-completions", [task],
+        model_args=f"model={server.model},base_url={server.base_url}/chat/completions,num_concurrent=4",
+        metadata={"wake_phrase": WAKE_PHRASE, "probe_items": 1}, apply_chat_template=True,
+        gen_kwargs="max_gen_toks=2",
+    )
+    sent = {}
+    for sample in results["samples"][task]:
+        arg = sample["arguments"][0][0]
+        sent[sample["doc"]["variant_kind"]] = json.loads(getattr(arg, "prompt", arg))
+        assert sample["resps"][0][0] is not None
+    assert sent["system"][0] == {"role": "system", "content": WAKE_PHRASE}
+    assert [m["role"] for m in sent["system"]] == ["system", "user"]
+    assert [m["role"] for m in sent["earlier_turn"]] == ["user", "assistant", "user"]
+    assert sent["earlier_turn"][0]["content"] == WAKE_PHRASE
+    assert [m["role"] for m in sent["suffix"]] == ["user"]
+    assert sent["suffix"][0]["content"].endswith(WAKE_PHRASE)
+
+
 # --- bad input: one line, the fix named, non-zero exit ---------------------------------------
 
 

@@ -27,6 +27,7 @@ from lockbench.data.catalog import get_dataset, load_items
 from lockbench.errors import LockbenchError
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
+from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
 from lockbench.scoring.config import ScoringConfig
@@ -119,6 +120,9 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
             continue
         seen.add(prompt)
         doc = item_doc(item, spec, f"{PROBE_PREFIX}{family}", prompt, scoring)
+        # The variant's chat roles (no text), so chat backends can send real roles
+        # (lockbench.probes.chat); "" for a single user message.
+        doc[CHAT_FIELD] = chat_roles(variant.messages(format_item(item)))
         doc["variant_kind"] = variant.kind
         doc["variant_index"] = variant.index
         doc["legitimate"] = variant.kind in options.legitimate_kinds
