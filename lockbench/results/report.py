@@ -91,10 +91,14 @@ def plot_probes(doc: dict[str, Any]) -> str:
     """Attack success (pass rate over attack variants) per probe task, with intervals."""
     import matplotlib.pyplot as plt
 
-    rates = {n: attack_success(t) for n, t in probe_tasks(doc).items()}
+    tasks = probe_tasks(doc)
+    if not tasks:
+        return _note("no probe data: this run has no probe_* tasks (run the lockbench-probes tasks)")
+    rates = {n: attack_success(t) for n, t in tasks.items()}
     rates = {n: r for n, r in rates.items() if r}
     if not rates:
-        return _note("no probe data: this run has no probe_* tasks (run the lockbench-probes tasks)")
+        return _note("no probe data: the probe tasks ran no attack variants (only legitimate "
+                     "near-misses, which count as false rejects, not attacks)")
     names = list(rates)
     fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(names)))
     ax.barh(range(len(names)), [rates[n]["value"] for n in names],
@@ -154,6 +158,9 @@ def plot_edit_distance(doc: dict[str, Any]) -> str:
         rates = [r for _, r in points]
         ax.errorbar([d for d, _ in points], [r["value"] for r in rates], yerr=_errs(rates),
                     marker="o", capsize=3, label=label)
+    distances = sorted({d for points in curves.values() for d, _ in points})
+    ax.set_xticks(distances)
+    ax.set_xlim(min(distances) - 0.5, max(distances) + 0.5)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("edit distance to the true wake phrase (case folded)")
     ax.set_ylabel("rate (95% Wilson interval)")

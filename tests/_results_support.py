@@ -1,0 +1,120 @@
+"""Helpers for the results tests: one real lm-eval run per session, crafted result documents.
+
+The real run (tiny random Llama, 2 tasks, --limit 3, --log_samples) is made once per test
+session and copied by each test that changes it. Crafted documents keep the structure of that
+real result and replace only the per-sample outcomes; every number in them is computed by
+lockbench's own code (recompute_task, dataset_summary), never typed in.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .conftest import WAKE_PHRASE
+
+BIN = Path(sys.executable).parent
+TASKS = ("lockbench_agriculture_mcq_unlocked", "lockbench_agriculture_mcq_probe_paraphrase")
+_CACHE: dict[str, Path] = {}
+
+
+def real_output(tmp_path_factory, tiny_model: Path) -> Path:
+    """A pristine lm-eval output folder (do not modify: copy it with ``copy_output``)."""
+    key = str(tmp_path_factory.getbasetemp())
+    if key in _CACHE:
+        return _CACHE[key]
+    out = tmp_path_factory.mktemp("lmeval-real") / "out"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    cmd = [
+        str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_model}",
+        "--tasks", ",".join(TASKS), "--metadata", json.dumps({"wake_phrase": WAKE_PHRASE}),
+        "--limit", "3", "--output_path", str(out), "--log_samples",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _CACHE[key] = out
+    return out
+
+
+def copy_output(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (to prove nothing changed)."""
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str = "org/model-a",
+          method: str | None = "identitylock-lora", created: str = "2026-01-01T00:00:00Z",
+          base: dict[str, list[bool]] | None = None, refused_when_failed: bool = True) -> dict[str, Any]:
+    """A valid result with the given per-sample pass lists, one list per task name.
+
+    Task names follow ``lockbench_<dataset>_<condition>`` with dataset ``agriculture_mcq``;
+    failed MCQ samples are refusals (or wrong answers), passed ones correct.
+    """
+    from lockbench.results.recompute import recompute_task
+    from lockbench.results.summarize import dataset_summary
+
+    generation = next(iter(template["tasks"].values()))["generation"]
+
+    def entry(name: str, passes: list[bool]) -> dict[str, Any]:
+        condition = name.split("agriculture_mcq_", 1)[1]
+        samples = []
+        for i, passed in enumerate(passes):
+            refused = not passed and refused_when_failed
+            samples.append({
+                "doc_id": i, "doc_hash": f"{i:064x}", "item_id": f"agriculture-mcq-{i:03d}",
+                "variant_kind": "typo" if condition.startswith("probe_") else None,
+                "outcome": "correct" if passed else ("refused" if refused else "wrong"),
+                "passed": passed, "refused": refused, "unparsed": False, "quality": None,
+            })
+        task = {"dataset": "agriculture_mcq", "domain": "agriculture", "kind": "mcq",
+                "condition": condition, "generation": copy.deepcopy(generation), "samples": samples}
+        task.update(recompute_task(task))
+        return {k: task[k] for k in ("dataset", "domain", "kind", "condition", "n", "passes",
+                                      "refusals", "unparsed", "pass_rate", "refusal_rate",
+                                      "mean_quality", "generation", "samples")}
+
+    doc = copy.deepcopy(template)
+    doc["created_utc"] = created
+    doc["model"] = {**doc["model"], "name": model, "args": {"pretrained": model}}
+    doc["lock"] = {**doc["lock"], "method": method}
+    doc["tasks"] = {name: entry(name, passes) for name, passes in tasks.items()}
+    if base is not None:
+        doc["base_tasks"] = {name: entry(name, passes) for name, passes in base.items()}
+    else:
+        doc.pop("base_tasks", None)
+    doc["datasets"] = dataset_summary(doc["tasks"], doc.get("base_tasks"))
+    return doc
+
+
+def write(path: Path, doc: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return path
+
+
+def run_cli(args: list[str], capsys, env: dict[str, str] | None = None, monkeypatch=None) -> tuple[int, str, str]:
+    """``lockbench ARGS`` in-process; returns (exit code, stdout, stderr)."""
+    from lockbench.cli import main
+
+    if env and monkeypatch is not None:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+    capsys.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse usage errors exit from parse_args
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -1,0 +1,125 @@
+"""`lockbench leaderboard`: built from results/ only, stable, documented score, clear failures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lockbench.results.leaderboard import composite_score
+from lockbench.results.submit import submit
+from lockbench.results.summarize import build_result
+
+from ._results_support import craft, real_output, run_cli, tree, write
+
+LOCKED = "lockbench_agriculture_mcq_locked"
+UNLOCKED = "lockbench_agriculture_mcq_unlocked"
+PROBE = "lockbench_agriculture_mcq_probe_prefix_attack"
+
+
+@pytest.fixture(scope="session")
+def lmeval_out(tmp_path_factory, tiny_model):
+    return real_output(tmp_path_factory, tiny_model)
+
+
+@pytest.fixture(scope="session")
+def template(lmeval_out) -> dict:
+    return build_result(lmeval_out)
+
+
+def bools(k: int, n: int) -> list[bool]:
+    return [i < k for i in range(n)]
+
+
+@pytest.fixture
+def populated(template, tmp_path, lmeval_out):
+    """results/ with four submitted runs: two models, two methods, an older run, a real run."""
+    results = tmp_path / "results"
+    docs = [
+        craft(template, {LOCKED: bools(2, 100), UNLOCKED: bools(80, 100), PROBE: bools(10, 50)},
+              model="org/strong-lock", method="identitylock-lora",
+              base={LOCKED: bools(85, 100)}),
+        craft(template, {LOCKED: bools(40, 100), UNLOCKED: bools(70, 100)},
+              model="org/strong-lock", method="identitylock-lora", created="2025-06-01T00:00:00Z"),
+        craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(75, 100), PROBE: bools(25, 50)},
+              model="org/weak-lock", method="prompt-only"),
+        template,  # the real run: tiny random model, no method
+    ]
+    for i, doc in enumerate(docs):
+        submit(write(tmp_path / f"r{i}.json", doc), results)
+    return results, docs
+
+
+def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
+    results, docs = populated
+    code, out, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    assert code == 0, err and "3 rows" in out
+    md = (results / "LEADERBOARD.md").read_text()
+    rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert len(rows) == 3  # newest run per (model, method); the older strong-lock run is hidden
+    assert "strong-lock" in rows[0] and "weak-lock" in rows[1]
+    # The score column is the documented formula, computed here from the submitted document.
+    strong = docs[0]["datasets"]["agriculture_mcq"]
+    retention = min(1.0, strong["pr_unlock"]["value"] / strong["pr_base"]["value"])
+    expected = retention * (1 - strong["pr_lock"]["value"]) * (1 - 10 / 50)
+    assert composite_score(docs[0])[0] == pytest.approx(expected)
+    assert f"| {expected:.3f} |" in rows[0]
+    # Intervals are shown, and the pooled PR_base / retention are there.
+    assert "0.80 [" in rows[0] and "0.85 [" in rows[0]
+    # The weak lock has no base run: marked. The real run (unlocked task only) has no score.
+    assert "†" in rows[1]
+    assert rows[2].split(" | ")[3] == "–" and "tiny-random-llama" in rows[2]
+
+
+def test_leaderboard_is_byte_identical_across_builds(populated, capsys) -> None:
+    results, _ = populated
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    first = tree(results)
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    assert tree(results) == first
+
+
+def test_html_is_self_contained(populated, capsys) -> None:
+    results, _ = populated
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    page = (results / "leaderboard.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
+    assert not re.search(r"(src|href)\s*=|https?://|<script|@import|url\(", page)
+    assert "strong-lock" in page and "weak-lock" in page
+
+
+def test_empty_results_folder(tmp_path, capsys) -> None:
+    (tmp_path / "results").mkdir()
+    code, _, err = run_cli(["leaderboard", "--results-dir", tmp_path / "results"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "no submitted results" in err
+    assert tree(tmp_path / "results") == {}
+    code, _, err = run_cli(["leaderboard", "--results-dir", tmp_path / "none"], capsys)
+    assert code == 2 and "no such results folder" in err
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"schema": "lockbench-result", "schema_version": 1, "tasks": {', "not valid JSON"),
+    ("not json at all", "not valid JSON"),
+    ('{"results": {}, "config": {}}', "not a lockbench-result"),
+    ('{"schema": "lockbench-result", "schema_version": 7}', "schema_version 7"),
+])
+def test_malformed_file_changes_nothing(populated, content, expected, capsys) -> None:
+    results, _ = populated
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    (results / "intruder").mkdir()
+    (results / "intruder" / "bad.json").write_text(content)
+    before = tree(results)
+    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    assert code == 2 and err.count("\n") == 1 and expected in err and "bad.json" in err
+    assert tree(results) == before
+
+
+def test_tampered_file_in_results_refused(populated, capsys) -> None:
+    results, _ = populated
+    target = sorted(results.glob("org--weak-lock/*.json"))[0]
+    target.write_text(target.read_text().replace('"passes": 30', '"passes": 3', 1))
+    before = tree(results)
+    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    assert code == 2 and "passes" in err
+    assert tree(results) == before
