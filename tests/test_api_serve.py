@@ -193,19 +193,34 @@ def test_unreachable_server_is_one_line() -> None:
                                "--model", "m", key="k"), "cannot reach", "serve-locked")
 
 
-def test_missing_chat_template_is_one_line(tiny_model, tmp_path) -> None:
-    """A real tokenizer folder without a chat template (copied from the tiny model, template removed)."""
-    folder = tmp_path / "no-template"
+@pytest.fixture(scope="module")
+def no_template_model(tiny_model, tmp_path_factory) -> Path:
+    """A real model folder whose tokenizer has no chat template (tiny model, template removed)."""
+    import json
+
+    folder = tmp_path_factory.mktemp("no-template") / "model"
     shutil.copytree(tiny_model, folder)
     (folder / "chat_template.jinja").unlink(missing_ok=True)
     config = folder / "tokenizer_config.json"
-    import json
-
     data = json.loads(config.read_text())
     data.pop("chat_template", None)
     config.write_text(json.dumps(data))
-    proc = _lockbench("serve-locked", str(folder), "--port", "0", "--no-api-key")
+    return folder
+
+
+def test_missing_chat_template_is_one_line(no_template_model) -> None:
+    proc = _lockbench("serve-locked", str(no_template_model), "--port", "0", "--no-api-key")
     _one_line_error(proc, "no chat template", "--no-chat")
+
+
+def test_missing_chat_template_on_a_running_server_is_one_line(no_template_model) -> None:
+    """Served anyway (--no-chat): completions answer, the chat endpoint fails, ping names the fix."""
+    with LocalServer(no_template_model, api_key=API_KEY, require_chat_template=False) as srv:
+        ok = check_endpoint(srv.base_url, srv.model, api_key=API_KEY, endpoints=("completions",))
+        assert "completions" in ok.replies
+        proc = _lockbench("ping-api", "--base-url", srv.base_url, "--model", srv.model, key=API_KEY)
+        _one_line_error(proc, "chat template", "local-completions")
+    assert srv.process is None
 
 
 def test_serve_locked_bad_folder_and_port(tmp_path, tiny_model) -> None:

@@ -104,6 +104,11 @@ def _check_status(status: int, body: Any, url: str, model: str, models: list[str
             f"the served model's tokenizer has no chat template ({detail}); use local-completions "
             "without --apply_chat_template, or add a chat template to the tokenizer and restart"
         )
+    if status >= 500 and url.endswith("/chat/completions"):
+        raise LockbenchError(
+            f"{url} answered HTTP {status} ({detail}); a common cause is a tokenizer without a chat "
+            "template: use local-completions without --apply_chat_template, or add a template"
+        )
     if status >= 400:
         raise LockbenchError(f"{url} answered HTTP {status}: {detail}")
 
