@@ -24,6 +24,7 @@ from collections import Counter
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+import lm_eval.models  # noqa: E402, F401 - built-in models first, or registering ours hides them
 from lm_eval.api.model import LM  # noqa: E402
 from lm_eval.api.registry import MODEL_REGISTRY, register_model  # noqa: E402
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import lm_eval
+import lm_eval.models  # noqa: F401 - fill the built-in registry first, or registering ours hides "hf"
 import pytest
 from lm_eval.api.model import LM
 from lm_eval.api.registry import MODEL_REGISTRY, register_model
