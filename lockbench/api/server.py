@@ -179,15 +179,19 @@ class LocalServer:
         api_key: str | None = None,
         log_path: str | Path | None = None,
         require_chat_template: bool = True,
+        keep_log: bool = False,
     ) -> None:
         self.model_folder = Path(model_folder).expanduser().resolve()
         self.port = int(port) if port else free_port()
         self.api_key = api_key or None
         self.require_chat_template = require_chat_template
-        self._own_log = log_path is None
-        self.log_path = Path(log_path) if log_path else Path(
-            tempfile.mkstemp(prefix="lockbench-serve-", suffix=".log")[1]
-        )
+        # A log we made ourselves is removed on stop() unless keep_log (serve-locked keeps it).
+        self._remove_log = log_path is None and not keep_log
+        if log_path is None:
+            fd, name = tempfile.mkstemp(prefix="lockbench-serve-", suffix=".log")
+            os.close(fd)
+            log_path = name
+        self.log_path = Path(log_path)
         self.process: subprocess.Popen | None = None
 
     @property
@@ -255,7 +259,8 @@ class LocalServer:
                 pass
             time.sleep(0.5)
         raise LockbenchError(
-            f"the model server did not answer /health within {timeout:.0f} s; see {self.log_path}"
+            f"the model server did not answer /health within {timeout:.0f} s (last log line: "
+            f"{self.log_tail()}); raise --timeout on a slow machine"
         )
 
     def log_tail(self, lines: int = 1) -> str:
@@ -283,6 +288,8 @@ class LocalServer:
         if handle is not None:
             handle.close()
             self._log_handle = None
+        if self._remove_log:
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         key = key or f"lb-{secrets.token_urlsafe(18)}"
     print(f"preparing {args.folder} ...", flush=True)
     folder = resolve_model_folder(args.folder, args.base)
-    server = LocalServer(folder, port=args.port or None, api_key=key, require_chat_template=not args.no_chat)
+    server = LocalServer(folder, port=args.port or None, api_key=key,
+                         require_chat_template=not args.no_chat, keep_log=True)
     # Ctrl-C and SIGTERM end the wait below; the finally-block stops the server's process group.
     # (SIGINT is set explicitly: a shell starts background jobs with it ignored.)
     signal.signal(signal.SIGINT, signal.default_int_handler)
