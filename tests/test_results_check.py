@@ -66,6 +66,8 @@ def test_significant_lock_rise_fails(pair, tmp_path, capsys) -> None:
     assert row["delta"] == pytest.approx(30 / N)
     assert row["p_value"] == pytest.approx(binomtest(0, 30, 0.5).pvalue)
     assert row["verdict"] == "REGRESSION"
+    assert row["fail_to_pass_items"][:2] == ["agriculture-mcq-000", "agriculture-mcq-001"]
+    assert len(row["fail_to_pass_items"]) == 30 and row["pass_to_fail_items"] == []
     unlocked = next(r for r in report["rows"] if r["task"] == UNLOCKED)
     assert unlocked["verdict"] == "holds"
 
@@ -78,19 +80,25 @@ def test_noise_within_tolerance_holds(pair, capsys) -> None:
     assert code == 0 and "the lock holds" in out
 
 
-def test_significant_but_within_tolerance_holds(pair, capsys) -> None:
+def _verdicts(path) -> dict[str, str]:
+    return {r["task"]: r["verdict"] for r in json.loads(path.read_text())["rows"]}
+
+
+def test_significant_but_within_tolerance_holds(pair, tmp_path, capsys) -> None:
     base, cand = pair({LOCKED: passes([])}, {LOCKED: passes(range(30))})
-    code, out, _ = run_cli(["check", "--baseline", base, "--candidate", cand,
-                            "--max-lock-rise", "0.2", "--max-unlock-drop", "0"], capsys)
-    assert code == 0 and "worse, within tolerance" in out
+    code, out, _ = run_cli(["check", "--baseline", base, "--candidate", cand, "--max-lock-rise",
+                            "0.2", "--max-unlock-drop", "0", "--json", tmp_path / "c.json"], capsys)
+    assert code == 0 and "the lock holds" in out
+    assert _verdicts(tmp_path / "c.json") == {LOCKED: "worse, within tolerance"}
 
 
-def test_large_but_not_significant_holds(pair, capsys) -> None:
+def test_large_but_not_significant_holds(pair, tmp_path, capsys) -> None:
     # Rise of 3/200 = 0.015 > tolerance 0.01, but 3 discordant pairs are not significant.
     base, cand = pair({LOCKED: passes([])}, {LOCKED: passes([0, 1, 2])})
-    code, out, _ = run_cli(["check", "--baseline", base, "--candidate", cand,
-                            "--max-lock-rise", "0.01", "--max-unlock-drop", "0"], capsys)
-    assert code == 0 and "worse, not significant" in out
+    code, out, _ = run_cli(["check", "--baseline", base, "--candidate", cand, "--max-lock-rise",
+                            "0.01", "--max-unlock-drop", "0", "--json", tmp_path / "c.json"], capsys)
+    assert code == 0 and "the lock holds" in out
+    assert _verdicts(tmp_path / "c.json") == {LOCKED: "worse, not significant"}
 
 
 def test_unlock_drop_and_probe_rise_fail(pair, capsys) -> None:

@@ -21,6 +21,7 @@ from lockbench.results.validate import load_result
 
 CHECK_SCHEMA = "lockbench-check"
 CHECK_VERSION = 1
+ITEMS_SHOWN = 50
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Comparison:
     pass_to_fail: int
     p_value: float
     verdict: str
+    fail_to_pass_items: list[str]  # where it changed (first ITEMS_SHOWN of each direction)
+    pass_to_fail_items: list[str]
 
 
 def load_any(path: str | Path) -> dict[str, Any]:
@@ -85,9 +88,19 @@ def mcnemar_p(fail_to_pass: int, pass_to_fail: int) -> float:
     return float(mcnemar(table, exact=True).pvalue)
 
 
+def _label(key: tuple) -> str:
+    if key[0] == "hash":
+        return f"doc {key[1][:12]}"
+    return str(key[0]) if key[1] is None else f"{key[0]} ({key[1]})"
+
+
 def _compare(task: str, side: str, pairs: list[tuple[bool, bool]], unpaired: int,
-             max_lock_rise: float, max_unlock_drop: float, alpha: float) -> Comparison:
+             max_lock_rise: float, max_unlock_drop: float, alpha: float,
+             keys: list[tuple] | None = None) -> Comparison:
     n = len(pairs)
+    keys = keys or []
+    f2p_items = [_label(k) for k, (a, b) in zip(keys, pairs, strict=True) if not a and b]
+    p2f_items = [_label(k) for k, (a, b) in zip(keys, pairs, strict=True) if a and not b]
     base = sum(a for a, _ in pairs) / n
     cand = sum(b for _, b in pairs) / n
     f2p = sum(1 for a, b in pairs if not a and b)
@@ -107,7 +120,8 @@ def _compare(task: str, side: str, pairs: list[tuple[bool, bool]], unpaired: int
         verdict = "worse, not significant"
     else:
         verdict = "holds"
-    return Comparison(task, side, n, unpaired, base, cand, delta, f2p, p2f, p, verdict)
+    return Comparison(task, side, n, unpaired, base, cand, delta, f2p, p2f, p, verdict,
+                      f2p_items[:ITEMS_SHOWN], p2f_items[:ITEMS_SHOWN])
 
 
 def compare(
@@ -140,6 +154,7 @@ def compare(
         keys_a = _keys(task, entry["samples"], "baseline")
         keys_b = _keys(task, other["samples"], "candidate")
         passed_b = {k: s["passed"] for k, s in zip(keys_b, other["samples"], strict=True)}
+        paired_keys = [k for k in keys_a if k in passed_b]
         pairs = [(bool(s["passed"]), bool(passed_b[k]))
                  for k, s in zip(keys_a, entry["samples"], strict=True) if k in passed_b]
         unpaired = len(keys_a) + len(keys_b) - 2 * len(pairs)
@@ -148,7 +163,8 @@ def compare(
                 f"task {task}: no item appears in both runs; compare runs of the same items"
             )
         compared += 1
-        rows.append(_compare(task, side, pairs, unpaired, max_lock_rise, max_unlock_drop, alpha))
+        rows.append(_compare(task, side, pairs, unpaired, max_lock_rise, max_unlock_drop, alpha,
+                             paired_keys))
         if entry["condition"] in pooled:
             pooled[entry["condition"]] += pairs
             pooled_unpaired[entry["condition"]] += unpaired
@@ -190,14 +206,23 @@ def render_table(report: dict[str, Any]):
         title_justify="left",
     )
     for column in ("task", "side", "pairs", "baseline PR", "candidate PR", "delta",
-                   "fail→pass", "pass→fail", "p (McNemar)", "verdict"):
-        table.add_column(column, justify="left" if column in ("task", "side", "verdict") else "right")
+                   "fail→pass", "pass→fail", "p (McNemar)", "verdict", "changed items"):
+        table.add_column(column, justify="left" if column in ("task", "side", "verdict", "changed items") else "right")
     for r in report["rows"]:
         style = "bold red" if r["verdict"] == "REGRESSION" else None
         table.add_row(
             r["task"], r["side"], str(r["pairs"]) + (f" (+{r['unpaired']} unpaired)" if r["unpaired"] else ""),
             f"{r['baseline_pr']:.3f}", f"{r['candidate_pr']:.3f}", f"{r['delta']:+.3f}",
             str(r["fail_to_pass"]), str(r["pass_to_fail"]), f"{r['p_value']:.4g}", r["verdict"],
-            style=style,
+            _changed(r), style=style,
         )
     return table
+
+
+def _changed(row: dict[str, Any], shown: int = 3) -> str:
+    """A few of the items that flipped, in the direction that hurts the lock first."""
+    bad, good = (("fail_to_pass_items", "pass_to_fail_items") if row["side"] == "lock"
+                 else ("pass_to_fail_items", "fail_to_pass_items"))
+    items = row[bad][:shown] or row[good][:shown]
+    more = len(row[bad]) + len(row[good]) - len(items)
+    return ", ".join(items) + (f" +{more}" if more > 0 else "")
