@@ -83,7 +83,7 @@ def test_redact_bad_input_one_line(tmp_path, capsys) -> None:
     assert code == 2 and err.count("\n") == 1 and "no such folder" in err
     (tmp_path / "empty").mkdir()
     code, _, err = run_cli(["redact", tmp_path / "empty"], capsys)
-    assert code == 2 and err.count("\n") == 1 and "wake phrase" in err
+    assert code == 2 and err.count("\n") == 1 and "no lm-eval results" in err
     code, _, err = run_cli(["redact", tmp_path / "empty", "--wake-phrase-env", "UNSET_VAR_X"], capsys)
     assert code == 2 and "UNSET_VAR_X" in err
 

@@ -157,6 +157,11 @@ def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None
     """Redact every text file under an lm-eval output folder (results, samples, anything else)."""
     output_dir = Path(output_dir)
     runs = find_runs(output_dir)
+    if not runs and not extra_phrases:
+        raise LockbenchError(
+            f"{output_dir}: no lm-eval results_*.json or samples_*.jsonl files here; give the "
+            "folder lm-eval's --output_path wrote to"
+        )
     secrets = secrets_of(runs, extra=[p for p in (extra_phrases or []) if p != PLACEHOLDER])
     secrets = [s for s in secrets if s != PLACEHOLDER]
     if not secrets and any(PLACEHOLDER in json.dumps(run.results) for run in runs):
