@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import lm_eval.models  # noqa: F401 - fill the model registry before adding to it (else 'hf' vanishes)
 import pytest
 import yaml
 from lm_eval.api.model import LM
