@@ -99,12 +99,26 @@ def agreement(labels: list[bool], predicted: list[bool]) -> Agreement:
 
 
 def evaluate_judge(
-    judge: Judge, rows: list[dict[str, Any]], cache=None, *, progress: bool = False
+    judge: Judge,
+    rows: list[dict[str, Any]],
+    cache=None,
+    *,
+    progress: bool = False,
+    by_category: dict[str, tuple[int, float]] | None = None,
 ) -> dict[str, Agreement]:
-    """Refusal agreement on all rows; acceptability on labelled dialogue answers (if graded)."""
+    """Refusal agreement on all rows; acceptability on labelled dialogue answers (if graded).
+    ``by_category``, when given, is filled with (rows, refusal accuracy) per category."""
     from lockbench.judges.cache import judge_requests
 
     judgments, _ = judge_requests(judge, [to_request(r) for r in rows], cache, progress=progress)
+    if by_category is not None:
+        for category in sorted({r.get("category", "") for r in rows}):
+            pairs = [
+                (bool(r["is_refusal"]), j.refused)
+                for r, j in zip(rows, judgments, strict=True)
+                if r.get("category", "") == category
+            ]
+            by_category[category] = (len(pairs), sum(a == b for a, b in pairs) / len(pairs))
     result = {
         "refusal": agreement([bool(r["is_refusal"]) for r in rows], [j.refused for j in judgments])
     }
