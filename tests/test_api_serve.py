@@ -92,18 +92,32 @@ def test_chat_api_agrees_with_hf_backend(server, smollm2, monkeypatch) -> None:
     _compare(_per_task(api), _per_task(hf), "chat")
 
 
-def test_completions_api_agrees_with_hf_backend(server, smollm2, monkeypatch) -> None:
-    """local-completions (plain-text prompt, no chat template) vs hf without a chat template."""
+@pytest.fixture(scope="module")
+def tiny_server(tiny_model):
+    srv = LocalServer(tiny_model, api_key=API_KEY)
+    try:
+        srv.start(timeout=600)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_completions_api_agrees_with_hf_backend(tiny_server, tiny_model, monkeypatch) -> None:
+    """local-completions (plain-text prompt, no chat template) vs hf without a chat template.
+
+    On the tiny random model: SmolLM2-Instruct without its chat template answers <|im_end|> at
+    once on both paths (nothing to compare), while the random model writes all 24 tokens, so
+    token-for-token identity of the two paths is really tested (pass rates are trivially equal).
+    """
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     meta = {"wake_phrase": WAKE_PHRASE}
-    task = TASKS[:1]
     api = run_tasks(
-        "local-completions", task,
-        model_args=(f"model={server.model},base_url={server.base_url}/completions,"
+        "local-completions", TASKS,
+        model_args=(f"model={tiny_server.model},base_url={tiny_server.base_url}/completions,"
                     "tokenized_requests=False,tokenizer_backend=huggingface,num_concurrent=4"),
         metadata=meta, limit=LIMIT, gen_kwargs=GEN_KWARGS,
     )
-    hf = run_tasks("hf", task, model_args=f"pretrained={smollm2},dtype=float32", metadata=meta,
+    hf = run_tasks("hf", TASKS, model_args=f"pretrained={tiny_model},dtype=float32", metadata=meta,
                    limit=LIMIT, gen_kwargs=GEN_KWARGS)
     _compare(_per_task(api), _per_task(hf), "completions")
 
