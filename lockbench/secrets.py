@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import re
 from typing import Any
@@ -10,7 +11,20 @@ from typing import Any
 from lockbench.errors import SecretError
 
 PLACEHOLDER = "<WAKE_PHRASE>"
-HASH_SCHEME = "sha256-salted"
+# scrypt makes each guess at a weak phrase cost ~16 MiB and tens of milliseconds; plain salted
+# sha256 (still accepted when verifying older files) lets a dictionary be tried offline in seconds.
+HASH_SCHEME = "scrypt-n16384-r8-p1"
+LEGACY_HASH_SCHEME = "sha256-salted"
+
+
+def _digest(scheme: str, salt: str, phrase: str) -> str:
+    if scheme == HASH_SCHEME:
+        return hashlib.scrypt(
+            phrase.encode(), salt=salt.encode(), n=16384, r=8, p=1, maxmem=64 * 2**20, dklen=32
+        ).hex()
+    if scheme == LEGACY_HASH_SCHEME:
+        return hashlib.sha256(f"{salt}:{phrase}".encode()).hexdigest()
+    raise SecretError(f"unknown wake-phrase hash scheme '{scheme}'")
 
 
 def validate_wake_phrase(phrase: object, *, context: str = "") -> str:
@@ -31,12 +45,13 @@ def validate_wake_phrase(phrase: object, *, context: str = "") -> str:
 def salted_hash(phrase: str, salt: str | None = None) -> dict[str, str]:
     """A verifier who knows the phrase can recompute ``hash``; nobody can read the phrase back."""
     salt = salt if salt is not None else os.urandom(16).hex()
-    digest = hashlib.sha256(f"{salt}:{phrase}".encode()).hexdigest()
-    return {"scheme": HASH_SCHEME, "salt": salt, "hash": digest}
+    return {"scheme": HASH_SCHEME, "salt": salt, "hash": _digest(HASH_SCHEME, salt, phrase)}
 
 
 def verify_hash(phrase: str, record: dict[str, str]) -> bool:
-    return salted_hash(phrase, record["salt"])["hash"] == record["hash"]
+    """True when ``phrase`` is the one hashed in ``record`` (either scheme)."""
+    scheme = record.get("scheme", LEGACY_HASH_SCHEME)
+    return hmac.compare_digest(_digest(scheme, record["salt"], phrase), record["hash"])
 
 
 def _pattern(secrets: list[str]) -> re.Pattern[str] | None:

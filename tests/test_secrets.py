@@ -36,3 +36,15 @@ def test_redaction_any_case_and_nested() -> None:
     assert not contains_secret(str(clean), ["Hey! Lumen!"])
     assert clean["prompt"] == f"{PLACEHOLDER} What is 2+2?"
     assert redact_text("a Hey! Lumen! b", ["Hey! Lumen!"]) == f"a {PLACEHOLDER} b"
+
+
+def test_slow_hash_scheme_and_legacy_records_verify() -> None:
+    import hashlib
+
+    record = salted_hash("Hey! Lumen!", salt="00ff")
+    assert record["scheme"].startswith("scrypt")
+    legacy = {"scheme": "sha256-salted", "salt": "ab",
+              "hash": hashlib.sha256(b"ab:Hey! Lumen!").hexdigest()}
+    assert verify_hash("Hey! Lumen!", legacy) and not verify_hash("Hey!", legacy)
+    with pytest.raises(SecretError, match="unknown wake-phrase hash scheme"):
+        verify_hash("x", {"scheme": "md5", "salt": "a", "hash": "b"})
