@@ -1,7 +1,8 @@
 """Judge throughput: samples/s of the keyword and embedding judges on 10,000 samples, and the
 ``openai`` judge at concurrency 1 against 8 on the same local ``transformers serve``, as a ratio.
 
-    python benchmarks/judge_throughput.py [--n 10000] [--api-n 16] [--model FOLDER] [--skip-api]
+    python benchmarks/judge_throughput.py [--n 10000] [--api-n 16] [--threads T] [--model FOLDER]
+        [--skip-api]
 
 The samples are the 330 calibration rows cycled, each response made distinct with a numbered
 suffix (so no in-run deduplication flatters the numbers); judged without the cache (a cache hit
@@ -53,20 +54,35 @@ def main() -> None:
     parser.add_argument("--api-n", type=int, default=16, help="samples for each API run")
     parser.add_argument("--model", help="model folder to serve (default: packaged SmolLM2)")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-local", action="store_true", help="only the API comparison")
+    parser.add_argument(
+        "--continuous-batching",
+        action="store_true",
+        help="serve with transformers serve --continuous-batching (default: plain serving)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads in this process (on a shared, oversubscribed machine 1 is faster)",
+    )
     args = parser.parse_args()
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
     print(f"torch threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
-    requests = samples(args.n)
     warmup = samples(8)
-    keyword = rate({"name": "keyword"}, requests, warmup)
-    print(f"keyword   judge: {keyword:9.1f} samples/s  ({args.n} samples; baseline)")
-    embedding = rate({"name": "embedding"}, requests, warmup)
-    print(
-        f"embedding judge: {embedding:9.1f} samples/s  ({args.n} samples; "
-        f"{embedding / keyword:.4f}x keyword)"
-    )
+    if not args.skip_local:
+        requests = samples(args.n)
+        keyword = rate({"name": "keyword"}, requests, warmup)
+        print(f"keyword   judge: {keyword:9.1f} samples/s  ({args.n} samples; baseline)")
+        embedding = rate({"name": "embedding"}, requests, warmup)
+        print(
+            f"embedding judge: {embedding:9.1f} samples/s  ({args.n} samples; "
+            f"{embedding / keyword:.4f}x keyword)"
+        )
     if args.skip_api:
         return
 
@@ -77,7 +93,8 @@ def main() -> None:
     from tests._judges_support import Server, free_port
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = Server(model, free_port(), Path(tmp) / "serve.log")
+        extra = ("--continuous-batching",) if args.continuous_batching else ()
+        server = Server(model, free_port(), Path(tmp) / "serve.log", extra)
         server.start()
         try:
             api = samples(args.api_n)
@@ -95,7 +112,11 @@ def main() -> None:
             server.kill()
     print(f"openai judge, concurrency 1: {one:7.2f} samples/s ({args.api_n} samples)")
     print(f"openai judge, concurrency 8: {eight:7.2f} samples/s ({args.api_n} samples)")
-    print(f"openai concurrency 8 / concurrency 1: {eight / one:.2f}x (same server, same process)")
+    serving = "continuous batching" if args.continuous_batching else "plain serving"
+    print(
+        f"openai concurrency 8 / concurrency 1: {eight / one:.2f}x "
+        f"(same server, {serving}, same process)"
+    )
 
 
 if __name__ == "__main__":

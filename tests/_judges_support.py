@@ -59,8 +59,9 @@ def free_port() -> int:
 class Server:
     """``transformers serve MODEL --host 127.0.0.1 --port N``, started and stopped by the test."""
 
-    def __init__(self, model: Path, port: int, log: Path) -> None:
+    def __init__(self, model: Path, port: int, log: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.model, self.port, self.log = model, port, log
+        self.extra_args = tuple(extra_args)
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -73,7 +74,7 @@ class Server:
         handle = open(self.log, "ab")
         self.proc = subprocess.Popen(
             [str(BIN / "transformers"), "serve", str(self.model), "--host", "127.0.0.1",
-             "--port", str(self.port)],
+             "--port", str(self.port), *self.extra_args],
             stdout=handle, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )
         deadline = time.monotonic() + timeout

@@ -49,9 +49,9 @@ def test_keyword_judge_agrees_with_layer_one_and_scores_rouge():
     detector = ScoringConfig().detector()
     assert [j.refused for j in judgments] == [detector.is_refusal(r["response"]) for r in rows]
     assert stats.judged > 0 and stats.cached == 0  # keyword verdicts are not cached
-    graded = [j.quality for r, j in zip(rows, judgments) if r["kind"] == "dialogue" and not j.refused]
+    graded = [j.quality for r, j in zip(rows, judgments, strict=False) if r["kind"] == "dialogue" and not j.refused]
     assert all(0.0 <= q <= 1.0 for q in graded) and max(graded) > 0.3
-    assert all(j.quality is None for r, j in zip(rows, judgments) if r["kind"] == "mcq")
+    assert all(j.quality is None for r, j in zip(rows, judgments, strict=False) if r["kind"] == "mcq")
 
 
 def _doc(kind: str, response_scoring: str = "") -> dict:
