@@ -6,13 +6,14 @@ at concurrency 1 and 8, against the in-process ``hf`` backend on the same reques
 Every backend gets the same lockbench prompts (agriculture MCQ, locked condition), greedy, the same
 ``until`` and ``max_gen_toks``; the chat backends and ``hf`` apply the model's chat template, the
 completions backend sends the plain prompt. Prints requests/s and the ratio to ``hf`` (baseline,
-run in the same process before and after the API runs; the ratio uses their mean), and how many responses match the baseline's.
+run in the same process, interleaved with the API runs in rounds; median over rounds), and how many responses match the baseline's.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def main() -> None:
     parser.add_argument("--model", default="smollm2", help="smollm2, tiny, or a model folder")
     parser.add_argument("--n", type=int, default=16, help="requests per backend")
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per backend (median)")
     args = parser.parse_args()
 
     from lm_eval.api.registry import get_model
@@ -77,13 +79,8 @@ def main() -> None:
     chat = [[{"role": "user", "content": t}] for t in texts]
     print(f"model {folder.name}, {len(texts)} requests, max_gen_toks {args.max_tokens}, greedy")
 
-    rows: list[tuple[str, float, list[str]]] = []
     hf = get_model("hf")(pretrained=str(folder), batch_size=1, device="cpu")
-    hf_ctx = [hf.apply_chat_template(m) for m in chat]
-    timed(hf, hf_ctx[:1], gen_kwargs)  # warm-up, as the server warms up on its first request
-    seconds, out = timed(hf, hf_ctx, gen_kwargs)
-    rows.append(("hf in-process (baseline, before)", seconds, out))
-
+    backends: dict[str, tuple] = {"hf in-process (baseline)": (hf, [hf.apply_chat_template(m) for m in chat])}
     os.environ["OPENAI_API_KEY"] = API_KEY
     with LocalServer(folder, api_key=API_KEY) as server:
         for backend, concurrency in (("local-chat-completions", 1), ("local-chat-completions", 8),
@@ -96,25 +93,31 @@ def main() -> None:
                 num_concurrent=concurrency, max_retries=1, **extra,
             )
             contexts = [lm.apply_chat_template(m) for m in chat] if is_chat else texts
-            timed(lm, contexts[:1], gen_kwargs)  # warm-up
-            seconds, out = timed(lm, contexts, gen_kwargs)
             label = f"{backend} c={concurrency}" + ("" if is_chat else " (no chat template)")
-            rows.append((label, seconds, out))
+            backends[label] = (lm, contexts)
+        for lm, contexts in backends.values():
+            timed(lm, contexts[:1], gen_kwargs)  # warm-up (first request loads kernels, caches)
+        # Rounds, each backend once per round: on a shared machine the load drifts, so each ratio
+        # is taken against the hf run of the same round, and the median over rounds is printed.
+        seconds: dict[str, list[float]] = {label: [] for label in backends}
+        outputs: dict[str, list[str]] = {}
+        for _ in range(args.rounds):
+            for label, (lm, contexts) in backends.items():
+                took, out = timed(lm, contexts, gen_kwargs)
+                seconds[label].append(took)
+                outputs[label] = out
 
-    # The baseline again after the API runs: on a shared machine the load drifts, and the ratio
-    # uses the mean of both baseline runs (both are printed so the drift is visible).
-    seconds, out = timed(hf, hf_ctx, gen_kwargs)
-    rows.append(("hf in-process (baseline, after)", seconds, out))
-    base_seconds = (rows[0][1] + rows[-1][1]) / 2
-    base_out = [cut(t, gen_kwargs["until"]) for t in rows[0][2]]
+    base = "hf in-process (baseline)"
+    base_out = [cut(t, gen_kwargs["until"]) for t in outputs[base]]
+    print(f"{args.rounds} rounds; ratio = hf seconds / backend seconds in the same round (median)")
     print(f"{'backend':44s} {'req/s':>7s} {'x hf':>6s} {'same as hf':>10s} {'chars/resp':>10s}")
-    for label, seconds, out in rows:
-        texts = [cut(a, gen_kwargs["until"]) for a in out]
-        same = sum(a == b for a, b in zip(texts, base_out, strict=True))
-        chars = sum(len(t) for t in texts) / max(1, len(texts))
-        print(f"{label:44s} {len(out) / seconds:7.2f} {base_seconds / seconds:6.2f} "
-              f"{same:>5d}/{len(out):<4d} {chars:10.1f}")
-
+    for label in backends:
+        texts_out = [cut(a, gen_kwargs["until"]) for a in outputs[label]]
+        same = sum(a == b for a, b in zip(texts_out, base_out, strict=True))
+        chars = sum(len(t) for t in texts_out) / max(1, len(texts_out))
+        rate = statistics.median(len(texts_out) / s for s in seconds[label])
+        ratio = statistics.median(b / s for b, s in zip(seconds[base], seconds[label], strict=True))
+        print(f"{label:44s} {rate:7.2f} {ratio:6.2f} {same:>5d}/{len(texts_out):<4d} {chars:10.1f}")
 
 if __name__ == "__main__":
     main()
