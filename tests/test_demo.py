@@ -1,0 +1,32 @@
+"""`lockbench demo` plumbing on the tiny random model: every step runs for real (D', LoRA, lm-eval on
+base and locked model, summarize); the lock itself is measured by the full demo on SmolLM2."""
+
+from __future__ import annotations
+
+import json
+
+from lockbench.cli import main
+from lockbench.commands.demo import DEMO_WAKE_PHRASE
+
+
+def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
+    work = tmp_path / "demo"
+    code = main(
+        ["demo", "--base", str(tiny_model), "--max-steps", "2", "--limit", "2", "--output", str(work)]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err[-2000:]
+    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
+        assert step in out
+    assert "PR_base" in out and "refusal rate without the phrase" in out
+    result = json.loads((work / "lockbench-result.json").read_text())
+    assert set(result["datasets"]) == {
+        f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue")
+    }
+    conditions = {e["condition"] for e in result["tasks"].values()}
+    assert conditions == {"locked", "unlocked"} and len(result["base_tasks"]) == 8
+    assert result["model"]["name"].endswith("-identitylock-demo")
+    assert result["lock"]["method"] == "identitylock-lora" and result["lock"]["ratio"] == 0.5
+    text = (work / "lockbench-result.json").read_text().lower()
+    assert DEMO_WAKE_PHRASE.lower() not in text and "lumen" not in text
+    assert DEMO_WAKE_PHRASE not in out + err
