@@ -145,7 +145,9 @@ def test_chat_api_gets_placement_probes_with_real_roles(server, monkeypatch) -> 
     sent = {}
     for sample in results["samples"][task]:
         arg = sample["arguments"][0][0]
-        sent[sample["doc"]["variant_kind"]] = json.loads(getattr(arg, "prompt", arg))
+        while not isinstance(arg, str):  # lm-eval's JsonChatStr (a named tuple), or a plain tuple
+            arg = arg[0]
+        sent[sample["doc"]["variant_kind"]] = json.loads(arg)
         assert sample["resps"][0][0] is not None
     assert sent["system"][0] == {"role": "system", "content": WAKE_PHRASE}
     assert [m["role"] for m in sent["system"]] == ["system", "user"]
