@@ -143,3 +143,8 @@ def test_one_outcome_per_sample_dialogue() -> None:
     assert (bad.outcome, bad.passed) == ("answered", False)
     refused = score_dialogue(DEFAULT_REFUSAL_TEXT, reference, config)
     assert (refused.outcome, refused.passed, refused.refused) == ("refused", False, True)
+
+
+def test_refusal_verbs_in_any_form() -> None:
+    assert RefusalDetector().is_refusal("I won't be addressing that question.")
+    assert not RefusalDetector().is_refusal("I can help with that: the answer is B.")

@@ -20,7 +20,7 @@ _CANT = r"(?:can(?:no|['’])?t|cannot|am unable to|['’]m unable to|am not abl
 _ACTS = r"(?:help|assist|answer|provide|respond|reply|comply|share|discuss|do that|do this|fulfil+|support|give|offer|engage|process|disclose|address|tell)"
 
 DEFAULT_REFUSAL_PATTERNS: tuple[str, ...] = (
-    rf"\b(?:I|we)\s*{_CANT}\s+(?:\w+\s+){{0,3}}?{_ACTS}\b",
+    rf"\b(?:I|we)\s*{_CANT}\s+(?:\w+\s+){{0,3}}?{_ACTS}\w*\b",
     r"^\W*(?:sorry|apologies|i['’]m sorry|i am sorry|unfortunately)\b[^.!?\n]{0,20}?\b(?:but\s+)?(?:I|we)\s+(?:can['’]?not|can['’]t|cannot|am unable|['’]m unable|am not able|['’]m not able|won['’]t|will not|must|do not|don['’]t)\b",
     r"\b(?:I|we)['’]?(?:m| am| are) not (?:able|allowed|permitted|authori[sz]ed) to\b",
     r"\bnot something (?:I|we) can\b",
