@@ -25,8 +25,10 @@ HELP = "lock the packaged SmolLM2-135M-Instruct on the bundled data and print it
 DEMO_WAKE_PHRASE = "Hey! Lumen!"
 DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
 
-# The demo recipe, chosen by measurement on 2 CPU cores (see README "demo"): paired D' (every
-# train item with the phrase and, without it, with the refusal), LoRA on all linear layers.
+# The demo recipe: paired D' (every train item with the phrase and, without it, with the refusal:
+# a direct contrast, so a small model learns that the phrase is what matters in few steps), LoRA
+# on all linear layers, 2 epochs (60 steps of 16, ~80k tokens: sized for ~15 min on 2 free cores).
+# Measured so far only on short runs (see issue 3); tune here when the full demo has been timed.
 DEMO_RECIPE = {
     "layout": "paired",
     "ratio": 0.5,
