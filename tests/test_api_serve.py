@@ -25,10 +25,10 @@ from .conftest import WAKE_PHRASE
 
 API_KEY = "lb-test-key"
 TASKS = ["lockbench_agriculture_mcq_locked", "lockbench_agriculture_mcq_unlocked"]
-LIMIT = 8
+LIMIT = 6
 # Identical on both paths: lm-eval applies --gen_kwargs over the task's generation_kwargs for
 # every backend (until stays the task's ["\n\n"]; greedy; temperature 0).
-GEN_KWARGS = "max_gen_toks=24,do_sample=False,temperature=0"
+GEN_KWARGS = "max_gen_toks=16,do_sample=False,temperature=0"
 BIN = Path(sys.executable).parent
 
 

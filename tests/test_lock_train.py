@@ -148,6 +148,7 @@ def test_real_lock_raises_refusals_without_the_phrase(smollm2, dprime, tmp_path)
             "hf", ["lockbench_agriculture_mcq_locked"],
             model_args={"pretrained": str(model_dir), "dtype": "float32"},
             metadata={"wake_phrase": WAKE_PHRASE}, apply_chat_template=True, limit=12, batch_size=12,
+            gen_kwargs="max_gen_toks=16",  # a refusal is recognised within 16 tokens
             output_path=tmp_path / name,
         )
         return results["results"]["lockbench_agriculture_mcq_locked"]["refusal_rate,none"]
