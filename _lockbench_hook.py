@@ -74,7 +74,7 @@ def patch_task_manager(module: object) -> None:
 class _PatchingLoader:
     """Delegates to lm-eval's own loader, then patches the freshly executed module."""
 
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+    def __init__(self, inner: object) -> None:  # an importlib Loader
         self._inner = inner
 
     def create_module(self, spec):

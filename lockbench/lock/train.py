@@ -15,20 +15,18 @@ import errno
 import hashlib
 import json
 import math
-import os
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import COMPLETE, atomic_dir
 from lockbench.lock.build import read_lock_set
 
 METHODS = ("lora", "full")
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
-COMPLETE = ".complete"
 STATE_FILE = "trainer_state.pt"
 
 
@@ -194,20 +192,6 @@ def _lr_lambda(warmup: int, total: int):
     return schedule
 
 
-def _atomic_dir(target: Path, write) -> None:
-    """Write a folder under a temporary name and rename it into place when whole."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        write(tmp)
-        (tmp / COMPLETE).write_text("ok\n")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _trainable_state(model, method: str) -> dict[str, Any]:
     if method == "lora":
         from peft import get_peft_model_state_dict
@@ -330,7 +314,7 @@ def train_lock(
             )
 
         try:
-            _atomic_dir(target, write)
+            atomic_dir(target, write)
         except OSError as exc:
             raise _disk_error(exc, target, f"checkpoint at step {step}") from None
         done = sorted(
@@ -401,7 +385,7 @@ def train_lock(
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_dir(output, publish)
+        atomic_dir(output, publish)
     except OSError as exc:
         raise _disk_error(exc, output, "finished adapter") from None
     shutil.rmtree(work, ignore_errors=True)

