@@ -27,8 +27,9 @@ DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", 
 
 # The demo recipe: paired D' (every train item with the phrase and, without it, with the refusal:
 # a direct contrast, so a small model learns that the phrase is what matters in few steps), LoRA
-# on all linear layers, 2 epochs (60 steps of 16, ~80k tokens: sized for ~15 min on 2 free cores).
-# Measured so far only on short runs (see issue 3); tune here when the full demo has been timed.
+# on all linear layers, one epoch in 60 steps of 8 (~40k tokens, ~250 s on 2 free cores).
+# Measured on 2 cores (issue 3 note): 60 steps of 16 (2 epochs) also locks but takes twice as
+# long; pairing only half the items (ratio 0.67, 45 steps of 8) left 47% refusals *with* the phrase.
 DEMO_RECIPE = {
     "layout": "paired",
     "ratio": 0.5,
@@ -36,8 +37,8 @@ DEMO_RECIPE = {
     "lora_alpha": 32,
     "target_modules": ["all-linear"],
     "learning_rate": 2e-3,
-    "epochs": 2.0,
-    "batch_size": 16,
+    "epochs": 1.0,
+    "batch_size": 8,
     "warmup_steps": 5,
 }
 
@@ -53,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="stop training after N steps")
     parser.add_argument("--epochs", type=float, default=DEMO_RECIPE["epochs"], help="training epochs over D'")
     parser.add_argument("--lr", type=float, default=DEMO_RECIPE["learning_rate"])
-    parser.add_argument("--eval-batch-size", type=int, default=32, help="lm-eval batch size (default 32)")
+    # 64: on CPU, wider generation batches amortise the per-step cost (278 s -> 250 s for the base run).
+    parser.add_argument("--eval-batch-size", type=int, default=64, help="lm-eval batch size (default 64)")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
     parser.add_argument(
