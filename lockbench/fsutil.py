@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from lockbench.errors import LockbenchError
 
 COMPLETE = ".complete"
+
+
+def default_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write_text(path: Path, text: str, mode: int | None = None) -> Path:
+    """Replace ``path`` with ``text`` through a temporary file in the same folder and a rename.
+
+    ``mode``: the new file's permissions; by default an existing file keeps its own and a new one
+    gets the umask's (``mkstemp`` alone would make every file owner-only).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        mode = path.stat().st_mode & 0o777 if path.exists() else default_mode()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def atomic_dir(target: Path, write: Callable[[Path], None]) -> Path:
@@ -25,3 +58,25 @@ def atomic_dir(target: Path, write: Callable[[Path], None]) -> Path:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    """Parse a JSON file, or stop with one line saying why it cannot be read (``what`` names it)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockbenchError(f"{path}: no such {what}") from None
+    except IsADirectoryError:
+        raise LockbenchError(f"{path}: is a folder, expected a {what}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockbenchError(f"{path}: cannot be read ({exc})") from None
+    if not text.strip():
+        raise LockbenchError(f"{path}: empty {what}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LockbenchError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+            f"the file is truncated or not a {what}"
+        ) from None

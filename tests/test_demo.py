@@ -30,3 +30,17 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     text = (work / "lockbench-result.json").read_text().lower()
     assert DEMO_WAKE_PHRASE.lower() not in text and "lumen" not in text
     assert DEMO_WAKE_PHRASE not in out + err
+
+    # The result is submittable as it is (schema, recomputation, no phrase), and the lock card
+    # through `lockbench summarize --lock-card` gives the same lock fields.
+    from lockbench.results.submit import accept
+
+    doc = accept(work / "lockbench-result.json", DEMO_WAKE_PHRASE)
+    assert doc["lock"]["base_model"].startswith(f"{tiny_model.name}@sha256:")
+    again = tmp_path / "again.json"
+    code = main([
+        "summarize", str(work / "eval-locked"), "--base", str(work / "eval-base"),
+        "--lock-card", str(work / "locked" / "lock_card.json"), "--json", str(again),
+    ])
+    assert code == 0
+    assert accept(again, DEMO_WAKE_PHRASE)["lock"] == doc["lock"]

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.errors import LockbenchError
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
-    from lockbench.lock.card import read_card
+    from lockbench.lock.card import read_card, result_lock_info
     from lockbench.lock.train import COMPLETE, TrainConfig, train_lock
     from lockbench.models import smollm2_folder
     from lockbench.results.summarize import summarize_output
@@ -190,15 +190,10 @@ def run(args: argparse.Namespace) -> int:
             **common,
         )
 
-    lock_info = {
-        "wake_phrase_hash": card["lock"]["wake_phrase_hash"],
-        "refusal_text": (card["lock"]["refusal_texts"] or [None])[0],
-        "method": card["method"],
-        "ratio": card["lock"]["ratio"],
-        "base_model": card["base_model"],
-    }
     result_path = work / "lockbench-result.json"
-    result = summarize_output(locked_out, base_dir=base_out, lock_card=lock_info, json_path=result_path)
+    result = summarize_output(
+        locked_out, base_dir=base_out, lock_card=result_lock_info(card), json_path=result_path
+    )
     _print_targets(result)
     total_wall = time.perf_counter() - clock.start
     print("\ntime per step (wall / CPU seconds):")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from lockbench.errors import LockbenchError
@@ -17,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base", type=Path, default=None,
                         help="output folder of the same tasks run on the base (pre-lock) model: adds PR_base and utility retention")
     parser.add_argument("--lock-card", type=Path, default=None,
-                        help="lock card JSON written by `lockbench lock train` (method, ratio, phrase hash)")
+                        help="lock_card.json written by `lockbench lock train` (method, ratio, phrase hash, base model)")
     parser.add_argument("--json", type=Path, default=None, dest="json_path",
                         help="where to write the result (default OUTPUT_DIR/lockbench-result.json)")
 
@@ -25,24 +24,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def read_lock_card(path: Path | None) -> dict | None:
     if path is None:
         return None
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise LockbenchError(f"{path}: cannot read the lock card ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise LockbenchError(f"{path}: the lock card is not valid JSON ({exc.msg})") from None
+    from lockbench.fsutil import read_json
+
+    card = read_json(path, "lock card")
     if not isinstance(card, dict):
         raise LockbenchError(f"{path}: a lock card is a JSON object")
     return card
 
 
 def run(args: argparse.Namespace) -> int:
+    from lockbench.lock.card import result_lock_info
     from lockbench.results.summarize import summarize_output
 
     summarize_output(
         args.output_dir,
         base_dir=args.base,
-        lock_card=read_lock_card(args.lock_card),
+        lock_card=result_lock_info(card) if (card := read_lock_card(args.lock_card)) else None,
         json_path=args.json_path,
     )
     return 0

@@ -18,9 +18,7 @@ Two layouts:
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any
 from lockbench.data.catalog import get_dataset, load_items
 from lockbench.data.schema import DialogueItem, MCQItem, parse_rows, read_jsonl
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import atomic_write_text
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import validate_wake_phrase
@@ -246,19 +245,14 @@ def write_lock_set(lock_set: LockSet, path: Path, fmt: str = "chat") -> Path:
     if fmt not in FORMATS:
         raise LockbenchError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    text = "".join(
+        json.dumps(example_record(example, fmt, lock_set.phrase_chars), ensure_ascii=False) + "\n"
+        for example in lock_set.examples
+    )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for example in lock_set.examples:
-                record = example_record(example, fmt, lock_set.phrase_chars)
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        os.chmod(tmp, 0o600)  # the file holds the wake phrase
-        os.replace(tmp, path)
+        return atomic_write_text(path, text, mode=0o600)  # the file holds the wake phrase
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise LockbenchError(f"could not write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def read_lock_set(path: Path) -> list[dict[str, Any]]:

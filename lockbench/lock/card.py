@@ -9,8 +9,6 @@ contains the phrase in any letter case.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -19,6 +17,7 @@ from typing import Any
 
 from lockbench import __version__
 from lockbench.errors import LockbenchError, SecretError
+from lockbench.fsutil import atomic_write_text
 from lockbench.secrets import PLACEHOLDER, contains_secret, salted_hash
 
 CARD_SCHEMA = "lockbench-lock-card"
@@ -104,12 +103,29 @@ def write_card(card: dict[str, Any], path: Path, *, rows: list[dict[str, Any]] |
     text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
     if rows is not None and contains_secret(text, [phrase_from_rows(rows)]):
         raise SecretError("the lock card would contain the wake phrase; nothing was written")
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(Path(path), text)
+
+
+def result_lock_info(card: dict[str, Any]) -> dict[str, Any]:
+    """The ``lock`` fields of a lockbench-result, from a card written by ``lockbench lock train``.
+
+    A dict that is not such a card is taken to hold those fields already (wake_phrase_hash,
+    refusal_text, method, ratio, base_model) and is returned as it is; the result schema checks it.
+    """
+    if card.get("schema") != CARD_SCHEMA:
+        return card
+    lock = card.get("lock") or {}
+    base = card.get("base_model")
+    if isinstance(base, dict):  # name@revision: identifies the weights without a local path
+        name, revision = base.get("name"), base.get("revision")
+        base = f"{name}@{revision}" if name and revision else name
+    return {
+        "wake_phrase_hash": lock.get("wake_phrase_hash"),
+        "refusal_text": (lock.get("refusal_texts") or [None])[0],
+        "method": card.get("method"),
+        "ratio": lock.get("ratio"),
+        "base_model": base,
+    }
 
 
 def read_card(folder: Path) -> dict[str, Any]:

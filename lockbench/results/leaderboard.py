@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import atomic_write_text
 from lockbench.results import stats
 from lockbench.results.probe_view import fmt_traversal, traversal_at, worst_probe
 from lockbench.results.recompute import verify_document
-from lockbench.results.redact import write_text_atomic
 from lockbench.results.submit import model_display_name
 from lockbench.results.validate import load_result
 
@@ -209,6 +209,6 @@ def build_leaderboard(results_dir: str | Path = "results") -> tuple[Path, Path, 
     rows = build_rows(load_results(results_dir))
     markdown, page = render_markdown(rows), render_html(rows)
     md_path, html_path = results_dir / MARKDOWN_NAME, results_dir / HTML_NAME
-    write_text_atomic(md_path, markdown)
-    write_text_atomic(html_path, page)
+    atomic_write_text(md_path, markdown)
+    atomic_write_text(html_path, page)
     return md_path, html_path, rows

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import read_json
 from lockbench.secrets import PLACEHOLDER
 
 _SAMPLES = re.compile(r"^samples_(?P<task>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
@@ -32,12 +33,7 @@ class Run:
 
 
 def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockbenchError(f"{path}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise LockbenchError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    data = read_json(path, "lm-eval results file")
     if not isinstance(data, dict):
         raise LockbenchError(f"{path}: expected a JSON object from lm-eval")
     return data

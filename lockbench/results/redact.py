@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError, SecretError
+from lockbench.fsutil import atomic_write_text
 from lockbench.results.lmeval_output import find_runs, lmeval_doc_hash
 from lockbench.results.summarize import secrets_of
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_obj, redact_text, salted_hash
@@ -38,27 +37,6 @@ class RedactReport:
 def phrase_secrets(phrases: list[str]) -> list[str]:
     """The phrases and every probe variant of them (``lockbench.probes.secret_variants``)."""
     return secrets_of([], extra=[p for p in phrases if p and p.strip() and p != PLACEHOLDER])
-
-
-def default_mode() -> int:
-    """Permissions of a new file under the current umask (mkstemp alone gives 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` through a temp file in the same folder (keeps the mode)."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else default_mode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def escaped_forms(secrets: list[str]) -> list[str]:
@@ -149,7 +127,7 @@ def redact_file(path: Path, secrets: list[str]) -> bool:
         new = redact_text(new, forms)
     if contains_secret(new, forms):
         raise SecretError(f"{path}: the wake phrase is still there after redaction; delete the file")
-    write_text_atomic(path, new)
+    atomic_write_text(path, new)
     return True
 
 

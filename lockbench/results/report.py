@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from lockbench.fsutil import atomic_write_text
 from lockbench.results import stats
 from lockbench.results.probe_view import (
     attack_success,
@@ -22,7 +23,6 @@ from lockbench.results.probe_view import (
     traversal_of,
     unlock_by_edit_distance,
 )
-from lockbench.results.redact import write_text_atomic
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1b1f24;background:#fff;max-width:72rem}
@@ -244,5 +244,5 @@ def write_report(source: str | Path, out: str | Path | None = None) -> Path:
         out = source / "lockbench-report.html" if source.is_dir() else source.with_suffix(".html")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(out, render_report(doc))
+    atomic_write_text(out, render_report(doc))
     return out

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError, SecretError
+from lockbench.fsutil import default_mode
 from lockbench.results.recompute import verify_document
-from lockbench.results.redact import default_mode, escaped_forms, phrase_secrets
+from lockbench.results.redact import escaped_forms, phrase_secrets
 from lockbench.results.validate import load_result
 from lockbench.secrets import PLACEHOLDER, contains_secret, verify_hash
 

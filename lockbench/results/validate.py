@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.fsutil import read_json
 from lockbench.results.summarize import SCHEMA_NAME, SCHEMA_VERSION
 
 SUPPORTED_VERSIONS = (SCHEMA_VERSION,)
@@ -29,27 +30,6 @@ def schema_path(version: int = SCHEMA_VERSION) -> Path:
 def load_schema(version: int = SCHEMA_VERSION) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of ``lockbench-result`` version ``version``."""
     return json.loads(schema_path(version).read_text(encoding="utf-8"))
-
-
-def read_json(path: Path, what: str = "file") -> Any:
-    """Parse a JSON file, or stop with one line saying why it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LockbenchError(f"{path}: no such {what}") from None
-    except IsADirectoryError:
-        raise LockbenchError(f"{path}: is a folder, expected a {what}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LockbenchError(f"{path}: cannot be read ({exc})") from None
-    if not text.strip():
-        raise LockbenchError(f"{path}: empty {what}; expected a lockbench-result JSON document")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LockbenchError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
-            "the file is truncated or not a lockbench-result document"
-        ) from None
 
 
 def _where(error: Any) -> str:
@@ -88,4 +68,4 @@ def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
 def load_result(path: str | Path) -> dict[str, Any]:
     """Read and schema-check one result file."""
     path = Path(path)
-    return validate_document(read_json(path, "result file"), str(path))
+    return validate_document(read_json(path, "lockbench-result file"), str(path))

@@ -1,0 +1,40 @@
+"""The repository's own results/: every committed run validates, recomputes from its samples,
+holds no wake phrase, sits at the path `lockbench submit` gives it, and the committed leaderboard
+pages are what `lockbench leaderboard` builds from them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lockbench.commands.demo import DEMO_WAKE_PHRASE
+from lockbench.results.leaderboard import HTML_NAME, MARKDOWN_NAME, build_leaderboard
+from lockbench.results.submit import accept, model_slug, run_id
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+RUNS = sorted(p for p in RESULTS.glob("*/*.json") if p.is_file())
+
+
+def test_results_folder_has_the_demo_entry():
+    names = [accept(path, DEMO_WAKE_PHRASE)["model"]["name"] for path in RUNS]
+    assert any(name.endswith("-identitylock-demo") for name in names), names
+
+
+@pytest.mark.parametrize("path", RUNS, ids=[p.relative_to(RESULTS).as_posix() for p in RUNS])
+def test_committed_run_is_valid_recomputable_and_secret_free(path):
+    doc = accept(path, DEMO_WAKE_PHRASE)  # schema, recomputation from samples, secret check
+    assert path.parent.name == model_slug(doc["model"]["name"])
+    assert path.stem == run_id(doc)
+    assert "lumen" not in path.read_text(encoding="utf-8").lower()
+
+
+def test_committed_leaderboard_is_fresh(tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(RESULTS, copy)
+    build_leaderboard(copy)
+    for name in (MARKDOWN_NAME, HTML_NAME):
+        assert (RESULTS / name).read_text(encoding="utf-8") == (copy / name).read_text(encoding="utf-8"), (
+            f"results/{name} is stale; run `lockbench leaderboard`"
+        )
