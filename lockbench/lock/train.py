@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import COMPLETE, atomic_dir
+from lockbench.fsutil import COMPLETE, atomic_dir, file_sha256
 from lockbench.lock.build import read_lock_set
 
 METHODS = ("lora", "full")
@@ -80,14 +80,6 @@ class TrainResult:
     tokens: int
     tokens_per_second: float
     card: dict[str, Any]
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _disk_error(exc: OSError, where: Path, what: str) -> LockbenchError:
@@ -152,7 +144,7 @@ def base_identity(base: str, revision: str | None) -> dict[str, Any]:
     weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
     digest = hashlib.sha256()
     for weight in weights:
-        digest.update(_file_sha256(weight).encode())
+        digest.update(file_sha256(weight).encode())
     identity["revision"] = f"sha256:{digest.hexdigest()}"
     return identity
 
@@ -226,13 +218,16 @@ def train_lock(
     keep_checkpoints: int = 2,
     overwrite: bool = False,
     restart: bool = False,
+    discard_other_runs: bool = False,
     progress: bool = True,
     threads: int | None = None,
     on_step=None,
 ) -> TrainResult:
     """Train, checkpoint, resume, and publish ``output`` (adapter or model, lock card) atomically.
 
-    ``on_step(step, loss)`` is called after every optimiser step (used by tests and benchmarks).
+    An unfinished run with the same settings resumes; ``restart`` discards any unfinished run, and
+    ``discard_other_runs`` discards one made with other settings instead of stopping (the demo owns
+    its folder). ``on_step(step, loss)`` is called after every optimiser step (tests, benchmarks).
     """
     import torch
     from tqdm.auto import tqdm
@@ -248,7 +243,7 @@ def train_lock(
     if output.exists() and not (output / COMPLETE).is_file() and any(output.iterdir()) and not overwrite:
         raise LockbenchError(f"{output} exists and is not a lockbench output; choose another --output")
     rows = read_lock_set(data)
-    data_sha = _file_sha256(data)
+    data_sha = file_sha256(data)
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(config.seed)
@@ -265,7 +260,7 @@ def train_lock(
     fingerprint = config.fingerprint(data_sha, base)
     if work.exists():
         previous = (work / "fingerprint").read_text().strip() if (work / "fingerprint").is_file() else None
-        if restart or previous is None:
+        if restart or previous is None or (discard_other_runs and previous != fingerprint):
             shutil.rmtree(work)
         elif previous != fingerprint:
             raise LockbenchError(
