@@ -236,8 +236,8 @@ def run(args: argparse.Namespace) -> int:
         merged.unlink()
     merged.symlink_to(locked / "merged", target_is_directory=True)
     all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
-    # The card's creation time and D' hash identify this training run (a retrain changes them).
-    locked_key = {**run_key, "model": [card["created"], card["data"]["sha256"]], "tasks": all_tasks}
+    # The lock card identifies this training run: a retrain writes another (time, losses, settings).
+    locked_key = {**run_key, "model": file_sha256(locked / "lock_card.json"), "tasks": all_tasks}
     with clock.step(f"[5/5] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)"):
         if _done_with(locked_out, locked_key) and not args.overwrite:
             print(f"   reusing {locked_out} (same lock, tasks and settings)")
