@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,16 +33,23 @@ GEN_KWARGS = "max_gen_toks=16,do_sample=False,temperature=0"
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture(scope="module")
-def server(smollm2):
-    """SmolLM2-135M-Instruct served with an API key; stopped whatever the tests do."""
-    srv = LocalServer(smollm2, api_key=API_KEY)
+@contextmanager
+def _serving(model):
+    """``model`` served with an API key; stopped whatever the tests do."""
+    srv = LocalServer(model, api_key=API_KEY)
     try:
         srv.start(timeout=600)
         yield srv
     finally:
         srv.stop()
-        assert srv.process is None
+
+
+@pytest.fixture(scope="module")
+def server(smollm2):
+    """SmolLM2-135M-Instruct served with an API key."""
+    with _serving(smollm2) as srv:
+        yield srv
+    assert srv.process is None
 
 
 def _cut(text: str, until: list[str]) -> str:
@@ -94,12 +102,8 @@ def test_chat_api_agrees_with_hf_backend(server, smollm2, monkeypatch) -> None:
 
 @pytest.fixture(scope="module")
 def tiny_server(tiny_model):
-    srv = LocalServer(tiny_model, api_key=API_KEY)
-    try:
-        srv.start(timeout=600)
+    with _serving(tiny_model) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def test_completions_api_agrees_with_hf_backend(tiny_server, tiny_model, monkeypatch) -> None:

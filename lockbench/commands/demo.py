@@ -200,57 +200,50 @@ def run(args: argparse.Namespace) -> int:
             )
     card = read_card(locked)
 
-    tasks = [f"lockbench_{d}_locked" for d in DATASETS]
-    # An evaluation is reused only when everything that shapes its outputs is unchanged.
-    run_key = {
-        "limit": args.limit,
-        "batch_size": args.eval_batch_size,
-        "lockbench": __version__,
-        "lm_eval": lm_eval.__version__,
-    }
-    common = {
-        "apply_chat_template": True,
-        "batch_size": args.eval_batch_size,
-        "limit": args.limit,
-        "metadata": metadata,
-    }
-    base_out = work / "eval-base"
-    base_key = {**run_key, "model": base_revision, "tasks": tasks}
-    with clock.step(f"[4/5] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)"):
-        if _done_with(base_out, base_key) and not args.overwrite:
-            print(f"   reusing {base_out} (same model, tasks and settings)")
-        else:
-            shutil.rmtree(base_out, ignore_errors=True)
+    def evaluate(title: str, out: Path, model: Path, identity: str, tasks: list[str]) -> None:
+        """One lm-eval run into ``out``; reused when everything that shapes its outputs is unchanged."""
+        settings = {"limit": args.limit, "batch_size": args.eval_batch_size}
+        versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
+        key = {"model": identity, "tasks": tasks, **settings, **versions}
+        with clock.step(title):
+            if _done_with(out, key) and not args.overwrite:
+                print(f"   reusing {out} (same model, tasks and settings)")
+                return
+            shutil.rmtree(out, ignore_errors=True)
             run_tasks(
                 "hf",
                 tasks,
-                model_args={"pretrained": str(base), "dtype": "float32"},
-                output_path=base_out,
-                **common,
+                model_args={"pretrained": str(model), "dtype": "float32"},
+                output_path=out,
+                apply_chat_template=True,
+                metadata=metadata,
+                **settings,
             )
-            _mark_done(base_out, base_key)
-    locked_out = work / "eval-locked"
+            _mark_done(out, key)
+
+    tasks = [f"lockbench_{d}_locked" for d in DATASETS]
+    base_out, locked_out = work / "eval-base", work / "eval-locked"
+    evaluate(
+        f"[4/5] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
+        base_out,
+        base,
+        base_revision,
+        tasks,
+    )
     # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
     merged = work / f"{base.name}-identitylock-demo"
     if merged.is_symlink() or merged.exists():
         merged.unlink()
     merged.symlink_to(locked / "merged", target_is_directory=True)
     all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
-    # The lock card identifies this training run: a retrain writes another (time, losses, settings).
-    locked_key = {**run_key, "model": file_sha256(locked / "lock_card.json"), "tasks": all_tasks}
-    with clock.step(f"[5/5] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)"):
-        if _done_with(locked_out, locked_key) and not args.overwrite:
-            print(f"   reusing {locked_out} (same lock, tasks and settings)")
-        else:
-            shutil.rmtree(locked_out, ignore_errors=True)
-            run_tasks(
-                "hf",
-                all_tasks,
-                model_args={"pretrained": str(merged), "dtype": "float32"},
-                output_path=locked_out,
-                **common,
-            )
-            _mark_done(locked_out, locked_key)
+    evaluate(
+        f"[5/5] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
+        locked_out,
+        merged,
+        # The lock card identifies this training run: a retrain writes another (time, losses, settings).
+        file_sha256(locked / "lock_card.json"),
+        all_tasks,
+    )
 
     result_path = work / "lockbench-result.json"
     result = summarize_output(
