@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "lockbench.commands.submit",
     "lockbench.commands.leaderboard",
     "lockbench.commands.check",
+    "lockbench.commands.verify",
     "lockbench.commands.report",
     "lockbench.commands.probes",
     "lockbench.commands.serve",

@@ -70,9 +70,33 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_json(path: Path, what: str = "file") -> Any:
-    """Parse a JSON file, or stop with one line saying why it cannot be read (``what`` names it)."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):  # 1e999 parses to Infinity
+        raise ValueError(f"{text} overflows to Infinity")
+    return value
+
+
+def read_json(path: Path, what: str = "file", *, max_bytes: int | None = None, strict: bool = False) -> Any:
+    """Parse a JSON file, or stop with one line saying why it cannot be read (``what`` names it).
+
+    ``max_bytes``: refuse a larger file before reading it; ``strict``: refuse NaN and Infinity
+    (Python's json accepts them, the JSON standard does not)."""
     path = Path(path)
+    if max_bytes is not None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # reported below, with the reason
+        if size > max_bytes:
+            raise LockbenchError(
+                f"{path}: {size:,} bytes is larger than the {max_bytes:,}-byte limit for a {what}; "
+                "raise the limit only for a file you trust"
+            )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -84,8 +108,10 @@ def read_json(path: Path, what: str = "file") -> Any:
     if not text.strip():
         raise LockbenchError(f"{path}: empty {what}")
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float) if strict else json.loads(text)
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise LockbenchError(f"{path}: {exc} (NaN or Infinity); the {what} is not valid JSON") from None
         raise LockbenchError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             f"the file is truncated or not a {what}"

@@ -1,9 +1,11 @@
 """Helpers for the results tests: one real lm-eval run per session, crafted result documents.
 
-The real run (tiny random Llama, 2 tasks, --limit 3, --log_samples) is made once per test
-session and copied by each test that changes it. Crafted documents keep the structure of that
-real result and replace only the per-sample outcomes; every number in them is computed by
-lockbench's own code (recompute_task, dataset_summary), never typed in.
+The real run (tiny random Llama, the whole agriculture MCQ test split locked and unlocked plus a
+paraphrase probe, --log_samples) is made once per test session and copied by each test that
+changes it: a submittable result. Crafted documents keep the structure of that real result and
+replace the per-sample responses and outcomes (self-consistent, not bound to the dataset: only
+`submit` binds); every number in them is computed by lockbench's own code (lockbench.results.entry),
+never typed in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Any
 from .conftest import WAKE_PHRASE
 
 BIN = Path(sys.executable).parent
-TASKS = ("lockbench_agriculture_mcq_unlocked", "lockbench_agriculture_mcq_probe_paraphrase")
+TASKS = ("lockbench_agriculture_mcq_locked", "lockbench_agriculture_mcq_unlocked",
+         "lockbench_agriculture_mcq_probe_paraphrase")
+# Few probe items and short generations keep the real run at ~30 s on 2 cores.
+METADATA = {"wake_phrase": WAKE_PHRASE, "probe_items": 2}
 _CACHE: dict[str, Path] = {}
 
 
@@ -33,8 +38,8 @@ def real_output(tmp_path_factory, tiny_model: Path) -> Path:
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     cmd = [
         str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_model}",
-        "--tasks", ",".join(TASKS), "--metadata", json.dumps({"wake_phrase": WAKE_PHRASE}),
-        "--limit", "3", "--output_path", str(out), "--log_samples",
+        "--tasks", ",".join(TASKS), "--metadata", json.dumps(METADATA), "--batch_size", "16",
+        "--gen_kwargs", "max_gen_toks=8", "--output_path", str(out), "--log_samples", "--device", "cpu",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -57,33 +62,36 @@ def tree(root: Path) -> dict[str, bytes]:
 def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str = "org/model-a",
           method: str | None = "identitylock-lora", created: str = "2026-01-01T00:00:00Z",
           base: dict[str, list[bool]] | None = None, refused_when_failed: bool = True) -> dict[str, Any]:
-    """A valid result with the given per-sample pass lists, one list per task name.
+    """A valid (self-consistent, unbound) result with the given per-sample pass lists, one list
+    per task name.
 
     Task names follow ``lockbench_<dataset>_<condition>`` with dataset ``agriculture_mcq``;
     failed MCQ samples are refusals (or wrong answers), passed ones correct.
     """
-    from lockbench.results.recompute import recompute_task
-    from lockbench.results.summarize import dataset_summary
+    from lockbench.results.entry import dataset_summary, task_entry
 
-    generation = next(iter(template["tasks"].values()))["generation"]
+    template_task = next(iter(template["tasks"].values()))
+
+    def sample(i: int, passed: bool, condition: str) -> dict[str, Any]:
+        refused = not passed and refused_when_failed
+        probe = condition.startswith("probe_")
+        return {
+            "doc_id": i, "item_id": f"agriculture-mcq-{i:03d}", "prompt_sha256": f"{i:064x}",
+            "response": "A" if passed else ("Sorry, I cannot answer this question." if refused else "B"),
+            "loglikelihoods": None,
+            "variant_kind": "typo" if probe else None,
+            "variant": {"index": i, "legitimate": False, "edit_distance": 2, "candidate_rank": None,
+                        "query_index": None} if probe else None,
+            "outcome": "correct" if passed else ("refused" if refused else "wrong"),
+            "passed": passed, "refused": refused, "unparsed": False, "quality": None, "flags": [],
+        }
 
     def entry(name: str, passes: list[bool]) -> dict[str, Any]:
         condition = name.split("agriculture_mcq_", 1)[1]
-        samples = []
-        for i, passed in enumerate(passes):
-            refused = not passed and refused_when_failed
-            samples.append({
-                "doc_id": i, "doc_hash": f"{i:064x}", "item_id": f"agriculture-mcq-{i:03d}",
-                "variant_kind": "typo" if condition.startswith("probe_") else None,
-                "outcome": "correct" if passed else ("refused" if refused else "wrong"),
-                "passed": passed, "refused": refused, "unparsed": False, "quality": None,
-            })
-        task = {"dataset": "agriculture_mcq", "domain": "agriculture", "kind": "mcq",
-                "condition": condition, "generation": copy.deepcopy(generation), "samples": samples}
-        task.update(recompute_task(task))
-        return {k: task[k] for k in ("dataset", "domain", "kind", "condition", "n", "passes",
-                                      "refusals", "unparsed", "pass_rate", "refusal_rate",
-                                      "mean_quality", "generation", "samples")}
+        meta = {"dataset": "agriculture_mcq", "domain": "agriculture", "kind": "mcq", "condition": condition}
+        return task_entry(meta, [sample(i, p, condition) for i, p in enumerate(passes)],
+                          generation=copy.deepcopy(template_task["generation"]),
+                          scoring=None, provenance=copy.deepcopy(template_task["provenance"]))
 
     doc = copy.deepcopy(template)
     doc["created_utc"] = created

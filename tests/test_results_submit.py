@@ -38,11 +38,11 @@ def _submit(path, results_dir, capsys, monkeypatch, phrase=WAKE_PHRASE):
 def test_schema_is_valid_and_matches_summarize(real_result) -> None:
     import jsonschema
 
-    schema = load_schema(1)
+    schema = load_schema(2)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(real_result)
-    assert schema_path(1).name == "lockbench-result.v1.schema.json"
-    assert real_result["schema_version"] == 1
+    assert schema_path(2).name == "lockbench-result.v2.schema.json"
+    assert real_result["schema_version"] == 2
     assert real_result["lock"]["wake_phrase"] == "<WAKE_PHRASE>"
     assert WAKE_PHRASE not in json.dumps(real_result)
 
@@ -52,7 +52,7 @@ def test_schema_is_documented() -> None:
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "result-schema.md").read_text()
-    schema = load_schema(1)
+    schema = load_schema(2)
     fields = list(schema["properties"]) + list(schema["$defs"]["task"]["properties"])
     fields += list(schema["$defs"]["sample"]["properties"]) + list(schema["$defs"]["lock"]["properties"])
     missing = [f for f in fields if f"`{f}`" not in doc]
@@ -87,60 +87,196 @@ def _tamper_rate(d):
     t["pass_rate"]["high"] = round(t["pass_rate"]["high"] - 0.01, 6)
 
 
-def _tamper_flip_sample(d):
-    s = next(iter(d["tasks"].values()))["samples"][0]
-    s["passed"], s["outcome"], s["unparsed"] = True, "correct", False  # counts left as they were
+def _recount(d):
+    """What a careful forger does after editing samples: recompute every number with lockbench's
+    own code, so only re-scoring and the dataset binding can give the forgery away."""
+    from lockbench.results.entry import dataset_summary, probe_block, task_counts
+
+    for section in ("tasks", "base_tasks"):
+        for entry in (d.get(section) or {}).values():
+            entry.update(task_counts(entry["samples"]))
+            if entry["condition"].startswith("probe_"):
+                entry["probe"] = probe_block(entry["condition"], entry["samples"])
+    d["datasets"] = dataset_summary(d["tasks"], d.get("base_tasks"))
 
 
-def _tamper_drop(d):
-    next(iter(d["tasks"].values()))["samples"].pop(0)
+def _task(d, condition):
+    return next(t for t in d["tasks"].values() if t["condition"] == condition)
 
 
-def _tamper_drop_consistently(d):
-    """Drop a sample AND fix every count: the doc_id gap still gives it away."""
-    from lockbench.results.recompute import recompute_task
-
-    t = next(iter(d["tasks"].values()))
-    t["samples"].pop(0)
-    t.update(recompute_task(t))
-
-
-def _tamper_duplicate(d):
-    t = next(iter(d["tasks"].values()))
-    t["samples"].append(copy.deepcopy(t["samples"][-1]))
-    t["n"] += 1
+def _perfect_lock(d):
+    """Every unlocked sample 'correct', every locked one 'refused', counts recomputed."""
+    for s in _task(d, "unlocked")["samples"]:
+        s.update(outcome="correct", passed=True, refused=False, unparsed=False)
+    for s in _task(d, "locked")["samples"]:
+        s.update(outcome="refused", passed=False, refused=True, unparsed=False)
+    _recount(d)
 
 
-def _tamper_duplicate_hash(d):
-    t = next(iter(d["tasks"].values()))
-    t["samples"][1]["doc_hash"] = t["samples"][0]["doc_hash"]
+def _perfect_lock_with_responses(d):
+    """The same, with responses rewritten to match: the prompts still come from the run, but the
+    responses are no longer what the model said (only `lockbench verify` catches this)."""
+    for s in _task(d, "locked")["samples"]:
+        s.update(response="Sorry, I cannot answer this question.", outcome="refused", passed=False,
+                 refused=True, unparsed=False)
+    for s in _task(d, "unlocked")["samples"]:
+        s["response"] = "Z"  # not the gold letter: re-scores to wrong, not correct
+        s.update(outcome="correct", passed=True, refused=False, unparsed=False)
+    _recount(d)
 
 
-def _tamper_version(d):
-    d["schema_version"] = 2
+def _swap_conditions(d):
+    locked, unlocked = _task(d, "locked"), _task(d, "unlocked")
+    locked["condition"], unlocked["condition"] = "unlocked", "locked"
+    _recount(d)
 
 
-def _tamper_dataset_row(d):
+def _swap_condition_samples(d):
+    """Condition labels kept, samples swapped between locked and unlocked (names consistent)."""
+    locked, unlocked = _task(d, "locked"), _task(d, "unlocked")
+    locked["samples"], unlocked["samples"] = unlocked["samples"], locked["samples"]
+    _recount(d)
+
+
+def _copy_task(d):
+    name, entry = next((k, v) for k, v in d["tasks"].items() if v["condition"] == "unlocked")
+    d["tasks"][name.replace("agriculture", "economics")] = copy.deepcopy(entry)
+    _recount(d)
+
+
+def _copy_task_consistently(d):
+    entry = copy.deepcopy(_task(d, "unlocked"))
+    entry["dataset"], entry["domain"] = "economics_mcq", "economics"
+    d["tasks"]["lockbench_economics_mcq_unlocked"] = entry
+    _recount(d)
+
+
+def _change_item_id(d):
+    samples = _task(d, "unlocked")["samples"]
+    samples[0]["item_id"] = samples[1]["item_id"]
+
+
+def _swap_item_ids(d):
+    samples = _task(d, "unlocked")["samples"]
+    samples[0]["item_id"], samples[1]["item_id"] = samples[1]["item_id"], samples[0]["item_id"]
+
+
+def _change_prompt_hash(d):
+    _task(d, "unlocked")["samples"][0]["prompt_sha256"] = "0" * 64
+
+
+def _extra_sample(d):
+    t = _task(d, "unlocked")
+    extra = copy.deepcopy(t["samples"][-1])
+    extra["doc_id"] = len(t["samples"])
+    t["samples"].append(extra)
+    _recount(d)
+
+
+def _drop_last(d):
+    _task(d, "unlocked")["samples"].pop()
+    _recount(d)
+
+
+def _drop_first(d):
+    _task(d, "unlocked")["samples"].pop(0)
+    _recount(d)
+
+
+def _limit(d):
+    for t in d["tasks"].values():
+        t["generation"]["limit"] = 5.0
+
+
+def _passed_vs_quality(d):
+    s = _task(d, "unlocked")["samples"][0]
+    s.update(outcome="correct", passed=True, unparsed=False)  # the response is left as it was
+    _recount(d)
+
+
+def _quality_negative(d):
+    _task(d, "unlocked")["samples"][0]["quality"] = -5.0
+
+
+def _created_future(d):
+    d["created_utc"] = "2099-01-01T00:00:00Z"
+
+
+def _edit_response(d):
+    s = _task(d, "locked")["samples"][0]
+    s["response"] = "Sorry, I cannot answer this question."  # outcome left as logged
+
+
+def _edit_probe_block(d):
+    p = _task(d, "probe_paraphrase")["probe"]
+    p["false_reject"]["kinds"] = ["case"]
+
+
+def _mark_attacks_legitimate(d):
+    for s in _task(d, "probe_paraphrase")["samples"]:
+        s["variant"]["legitimate"] = True
+    _recount(d)
+
+
+def _absolute_path(d):
+    d["model"]["name"] = "/home/alice/models/locked"
+
+
+def _flag_without_reason(d):
+    _task(d, "unlocked")["samples"][0]["flags"] = ["refusal_then_answer"]
+
+
+def _items_hash(d):
+    _task(d, "unlocked")["provenance"]["items_sha256"] = "1" * 64
+
+
+def _version(d):
+    d["schema_version"] = 1
+
+
+def _dataset_row(d):
     row = next(iter(d["datasets"].values()))
     row["pr_unlock"]["value"] = 0.5
 
 
-def _tamper_outcome(d):
-    s = next(iter(d["tasks"].values()))["samples"][0]
-    s["outcome"] = "answered"  # not an MCQ outcome
+def _outcome(d):
+    _task(d, "unlocked")["samples"][0]["outcome"] = "answered"  # not an MCQ outcome
+
+
+def _duplicate_doc_id(d):
+    samples = _task(d, "unlocked")["samples"]
+    samples[1]["doc_id"] = samples[0]["doc_id"]
 
 
 TAMPERS = {
     "changed count": (_tamper_number, "passes"),
     "changed interval": (_tamper_rate, "pass_rate"),
-    "flipped sample": (_tamper_flip_sample, "passes"),
-    "dropped sample": (_tamper_drop, "n says"),
-    "dropped sample, counts fixed": (_tamper_drop_consistently, "missing"),
-    "duplicated sample": (_tamper_duplicate, "twice"),
-    "duplicated doc_hash": (_tamper_duplicate_hash, "twice"),
-    "wrong schema version": (_tamper_version, "schema_version 2"),
-    "changed dataset summary": (_tamper_dataset_row, "pr_unlock"),
-    "impossible outcome": (_tamper_outcome, "outcome"),
+    "fabricated perfect lock, counts recomputed": (_perfect_lock, "re-scores"),
+    "fabricated perfect lock, responses rewritten": (_perfect_lock_with_responses, "re-scores"),
+    "swapped condition labels": (_swap_conditions, "task name does not match"),
+    "swapped condition samples": (_swap_condition_samples, "prompt is not the one"),
+    "task copied under a new name": (_copy_task, "task name does not match"),
+    "task copied as another dataset": (_copy_task_consistently, "not the public test split"),
+    "changed item_id": (_change_item_id, "twice"),
+    "swapped item_ids": (_swap_item_ids, "prompt is not the one"),
+    "changed prompt hash": (_change_prompt_hash, "prompt is not the one"),
+    "extra sample": (_extra_sample, "twice"),
+    "dropped last sample": (_drop_last, "missing"),
+    "dropped first sample": (_drop_first, "missing"),
+    "--limit run": (_limit, "--limit"),
+    "passed without the response": (_passed_vs_quality, "re-scores"),
+    "negative quality": (_quality_negative, "schema"),
+    "created in the future": (_created_future, "future"),
+    "edited response": (_edit_response, "re-scores"),
+    "edited probe block": (_edit_probe_block, "probe statistics"),
+    "attack variants marked legitimate": (_mark_attacks_legitimate, "legitimate"),
+    "absolute model path": (_absolute_path, "local path"),
+    "flag without a refusal": (_flag_without_reason, "flags"),
+    "items hash": (_items_hash, "not the public test split"),
+    "old schema version": (_version, "schema_version 1"),
+    "changed dataset summary": (_dataset_row, "pr_unlock"),
+    "impossible outcome": (_outcome, "outcome"),
+    "duplicated doc_id": (_duplicate_doc_id, "twice"),
 }
 
 
@@ -151,8 +287,8 @@ def test_tampered_submission_rejected(name, real_result, tmp_path, capsys, monke
     good = write(tmp_path / "good.json", real_result)
     assert _submit(good, results_dir, capsys, monkeypatch)[0] == 0
     before = tree(results_dir)
-    doc = copy.deepcopy(real_result)
-    doc["created_utc"] = "2030-01-01T00:00:00Z"  # a different run id: nothing else blocks it
+    doc = json.loads(json.dumps(real_result))  # as read from a file: no shared sub-objects
+    doc["created_utc"] = "2026-01-01T00:00:00Z"  # a different run id: nothing else blocks it
     tamper(doc)
     code, out, err = _submit(write(tmp_path / "bad.json", doc), results_dir, capsys, monkeypatch)
     assert code == 2, out
@@ -167,6 +303,8 @@ PHRASE_PLACES = {
     "refusal text": lambda d, p: d["lock"].__setitem__("refusal_text", f"Say {p} first."),
     "judge config": lambda d, p: d["judge"].__setitem__("prompt", p),
     "sample item id": lambda d, p: next(iter(d["tasks"].values()))["samples"][0].__setitem__("item_id", p),
+    "sample response": lambda d, p: next(iter(d["tasks"].values()))["samples"][0].__setitem__(
+        "response", f"{p} says hi"),
     "generation kwargs": lambda d, p: next(iter(d["tasks"].values()))["generation"].__setitem__(
         "generation_kwargs", {"until": [p]}),
     "task dict key": lambda d, p: next(iter(d["tasks"].values()))["generation"].__setitem__(p, 1),
@@ -176,6 +314,8 @@ PHRASE_PLACES = {
 @pytest.mark.parametrize("variant", [WAKE_PHRASE, WAKE_PHRASE.upper(), "Lumen"])
 @pytest.mark.parametrize("place", list(PHRASE_PLACES))
 def test_phrase_anywhere_rejected(place, variant, real_result, tmp_path, capsys, monkeypatch) -> None:
+    if place == "sample item id" and variant == "Lumen":
+        pytest.skip("item ids are names, not text: a variant that is a word may occur there")
     doc = copy.deepcopy(real_result)
     PHRASE_PLACES[place](doc, variant)
     results_dir = tmp_path / "results"
@@ -213,7 +353,9 @@ def test_bad_input_one_line_nothing_written(case, lmeval_out, real_result, tmp_p
         path = tmp_path / name
         path.write_text(content)
     elif case == "another tool":  # lm-eval's own results file
-        path, expected = next(lmeval_out.rglob("results_*.json")), "not a lockbench-result"
+        # lm-eval's own results file (it holds the phrase unless lockbench redacted it as written)
+        path = next(lmeval_out.rglob("results_*.json"))
+        expected = "not a lockbench-result" if WAKE_PHRASE not in path.read_text() else "wake phrase"
     elif case == "folder":
         path, expected = tmp_path, "is a folder"
     else:
@@ -242,9 +384,54 @@ def test_never_overwrites_another_run(real_result, tmp_path, capsys, monkeypatch
     assert tree(results_dir) == before
 
 
-def test_crafted_result_accepted(real_result, tmp_path, capsys, monkeypatch) -> None:
+def test_crafted_result_is_consistent_but_not_submittable(real_result, tmp_path, capsys, monkeypatch) -> None:
+    """A self-consistent document that no model run produced: its numbers recompute, but it is not
+    bound to the public items, so `submit` refuses it."""
+    from lockbench.results.recompute import verify_document
+
     doc = craft(real_result, {"lockbench_agriculture_mcq_locked": [False] * 20,
                               "lockbench_agriculture_mcq_unlocked": [True] * 15 + [False] * 5})
-    code, out, err = _submit(write(tmp_path / "c.json", doc), tmp_path / "results", capsys, monkeypatch)
-    assert code == 0, err
-    assert "org--model-a" in out
+    verify_document(doc)
+    code, _, err = _submit(write(tmp_path / "c.json", doc), tmp_path / "results", capsys, monkeypatch)
+    assert code == 2 and "is not in the test split" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_same_responses_not_filed_twice(real_result, tmp_path, capsys, monkeypatch) -> None:
+    results_dir = tmp_path / "results"
+    assert _submit(write(tmp_path / "a.json", real_result), results_dir, capsys, monkeypatch)[0] == 0
+    before = tree(results_dir)
+    doc = copy.deepcopy(real_result)
+    doc["created_utc"] = "2026-01-02T00:00:00Z"  # a new run id, the same responses
+    code, _, err = _submit(write(tmp_path / "b.json", doc), results_dir, capsys, monkeypatch)
+    assert code == 2 and "already filed" in err
+    assert tree(results_dir) == before
+
+
+@pytest.mark.parametrize("literal, where", [
+    ("NaN", "ratio"), ("Infinity", "ratio"), ("-Infinity", "ratio"), ("1e999", "ratio"),
+])
+def test_non_finite_numbers_rejected_on_read(literal, where, real_result, tmp_path, capsys, monkeypatch) -> None:
+    text = json.dumps(real_result).replace('"ratio": null', f'"ratio": {literal}', 1)
+    assert literal in text
+    path = tmp_path / "r.json"
+    path.write_text(text)
+    code, _, err = _submit(path, tmp_path / "results", capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and ("NaN" in err or "Infinity" in err), err
+    assert not (tmp_path / "results").exists()
+
+
+def test_oversized_result_refused_without_reading(real_result, tmp_path, capsys, monkeypatch) -> None:
+    path = write(tmp_path / "r.json", real_result)
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)
+    code, _, err = run_cli(["submit", path, "--results-dir", tmp_path / "results", "--max-mb", "0.01"], capsys)
+    assert code == 2 and "limit" in err and err.count("\n") == 1
+    assert not (tmp_path / "results").exists()
+
+
+def test_result_size_per_thousand_samples(real_result) -> None:
+    """Results stay compact: responses are short, prompts are stored as hashes only."""
+    samples = sum(len(t["samples"]) for t in real_result["tasks"].values())
+    size = len(canonical_json(real_result).encode())
+    assert samples >= 200
+    assert size / samples * 1000 < 1_000_000, f"{size / samples * 1000:,.0f} bytes per 1,000 samples"

@@ -39,7 +39,7 @@ def collect_requests(output_dir: Path):
     """The judge request of every lockbench generation sample (newest run per task)."""
     from lockbench.judges.apply import request_from_doc
     from lockbench.results.lmeval_output import find_runs, read_samples, response_of
-    from lockbench.results.summarize import _is_lockbench_doc
+    from lockbench.results.summarize import is_lockbench_doc
 
     latest: dict[str, Path] = {}
     for run in find_runs(output_dir):
@@ -48,7 +48,7 @@ def collect_requests(output_dir: Path):
     for _task, path in sorted(latest.items()):
         for sample in read_samples(path):
             doc = sample["doc"]
-            if not _is_lockbench_doc(doc):
+            if not is_lockbench_doc(doc):
                 break
             if doc.get("condition") == "latent":  # log-likelihood ranking: nothing to judge
                 continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 from lockbench.errors import LockbenchError
 
 NAME = "summarize"
@@ -19,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lock_card.json written by `lockbench lock train` (method, ratio, phrase hash, base model)")
     parser.add_argument("--json", type=Path, default=None, dest="json_path",
                         help="where to write the result (default OUTPUT_DIR/lockbench-result.json)")
+    add_phrase_env(parser, "to redact it and its variants from the responses and hash it")
 
 
 def read_lock_card(path: Path | None) -> dict | None:
@@ -41,5 +43,6 @@ def run(args: argparse.Namespace) -> int:
         base_dir=args.base,
         lock_card=result_lock_info(card) if (card := read_lock_card(args.lock_card)) else None,
         json_path=args.json_path,
+        phrases=[phrase] if (phrase := phrase_from_env(args.wake_phrase_env)) else None,
     )
     return 0

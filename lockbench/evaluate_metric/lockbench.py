@@ -31,7 +31,8 @@ import evaluate
 from lockbench.data.schema import LETTERS
 from lockbench.errors import LockbenchError
 from lockbench.lmeval.metrics import score_doc
-from lockbench.results.summarize import SampleRecord, _task_entry, dataset_summary
+from lockbench.results.entry import dataset_summary, task_entry
+from lockbench.results.samples import sample_fields
 from lockbench.scoring.config import ScoringConfig
 
 _CITATION = """\
@@ -130,7 +131,7 @@ class Lockbench(evaluate.Metric):
             raise LockbenchError(f"unknown lockbench metric option(s) {sorted(unknown)}; use {list(_SETTINGS)}")
         scoring = ScoringConfig.from_metadata(settings).to_json()
         single_kind = len(set(kinds)) <= 1
-        groups: dict[tuple[str, str], list[SampleRecord]] = {}
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         outcomes = []
         for i, (response, reference, kind, condition, opts) in enumerate(
             zip(predictions, references, kinds, conditions, choices, strict=True)
@@ -140,13 +141,17 @@ class Lockbench(evaluate.Metric):
             outcome = score_doc(doc, response or "")
             outcomes.append(outcome.as_dict())
             groups.setdefault((name, condition), []).append(
-                SampleRecord(f"{name}_{condition}", i, "", doc, response or "", outcome)
+                {"doc_id": i, "meta": doc, **sample_fields(outcome)}
             )
-        entries = {f"{name}|{cond}": _task_entry(recs, {}) for (name, cond), recs in groups.items()}
+        entries = {
+            f"{name}|{cond}": task_entry(recs[0]["meta"], recs, generation={}, scoring=None, provenance=None)
+            for (name, cond), recs in groups.items()
+        }
         summary = dataset_summary(entries)
         conditions_out: dict[str, dict[str, Any]] = {}
         for (name, cond), key in zip(groups, entries, strict=True):
-            entry = {k: v for k, v in entries[key].items() if k not in ("samples", "generation")}
+            entry = {k: v for k, v in entries[key].items()
+                     if k not in ("samples", "generation", "scoring", "provenance")}
             conditions_out.setdefault(name, {})[cond] = entry
         result: dict[str, Any] = {"datasets": summary, "conditions": conditions_out, "outcomes": outcomes}
         if len(summary) == 1:

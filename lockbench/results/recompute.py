@@ -1,29 +1,42 @@
-"""Recompute every number of a ``lockbench-result`` document from its per-sample outcomes.
+"""Re-score and recompute a ``lockbench-result`` document from the responses it carries.
 
-A submission is accepted only when the counts, rates, intervals and the per-dataset summary
-(gap, PR_base, utility retention) follow from the samples it carries, the samples are complete
-(doc_ids 0..n-1, each once) and each sample's flags agree with its outcome. The first problem
-found stops with one line naming the task, the field, the stated and the recomputed value.
+A document is accepted only when:
+- every task is what its name says (``lockbench_<dataset>_<condition>``, dataset and condition
+  fields agreeing) and is bound to the public dataset: its items' sha256 matches the items this
+  lockbench loads, each sample's item exists in the test split, a plain or unlocked prompt hashes
+  to the prompt lockbench builds from that item, and the locked/unlocked/latent tasks cover the
+  whole split (no ``--limit``, no missing or extra items);
+- every sample re-scores from its stored response (or log-likelihoods, or a recorded judge
+  verdict) to the outcome, flags and quality it states;
+- every count, rate, interval, probe statistic and per-dataset row follows from the samples.
+The first problem found stops with one line naming the task, the field, the stated and the
+recomputed value.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
 from lockbench.results import stats
-from lockbench.results.summarize import dataset_summary
+from lockbench.results.entry import dataset_summary, probe_block, task_counts
+from lockbench.results.samples import prompt_sha256, sample_fields, score_sample
+from lockbench.secrets import PLACEHOLDER
 
 # Floats are compared with a tolerance: statsmodels on another platform may differ in the last bits.
 REL_TOL = 1e-9
-ABS_TOL = 1e-12
+ABS_TOL = 1e-9
 
 _OUTCOMES = {"mcq": {"refused", "correct", "wrong"}, "dialogue": {"refused", "answered"}}
+# Conditions whose samples must cover the whole test split, one sample per item.
+WHOLE_SPLIT = ("locked", "unlocked", "latent")
 
 
 class Mismatch(LockbenchError):
-    """A number that does not recompute from the samples, or an incomplete sample list."""
+    """A number that does not recompute, a response that does not re-score, or a sample list that
+    does not match the dataset."""
 
 
 def _close(a: Any, b: Any) -> bool:
@@ -35,31 +48,25 @@ def _close(a: Any, b: Any) -> bool:
         return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=ABS_TOL)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
     return a == b
 
 
 def _show(value: Any) -> str:
     if isinstance(value, dict) and "value" in value:
         return stats.fmt(value, 4)
-    return repr(value)
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _check_samples(where: str, entry: dict[str, Any]) -> None:
+def _check_structure(where: str, entry: dict[str, Any]) -> None:
     samples = entry["samples"]
-    ids = [s["doc_id"] for s in samples]
     seen: set[int] = set()
-    for doc_id in ids:
-        if doc_id in seen:
-            raise Mismatch(f"{where}: doc_id {doc_id} appears twice; each sample must be listed once")
-        seen.add(doc_id)
-    hashes: set[str] = set()
     for sample in samples:
-        if sample["doc_hash"] and sample["doc_hash"] in hashes:
-            raise Mismatch(
-                f"{where}: doc_hash {sample['doc_hash'][:12]}… appears twice; each sample must be "
-                "listed once"
-            )
-        hashes.add(sample["doc_hash"])
+        if sample["doc_id"] in seen:
+            raise Mismatch(f"{where}: doc_id {sample['doc_id']} appears twice; each sample must be listed once")
+        seen.add(sample["doc_id"])
     if len(samples) != entry["n"]:
         raise Mismatch(f"{where}: n says {entry['n']} but {len(samples)} samples are listed")
     missing = sorted(set(range(len(samples))) - seen)
@@ -70,61 +77,188 @@ def _check_samples(where: str, entry: dict[str, Any]) -> None:
             "submit the complete samples of the run"
         )
     kind = entry["kind"]
-    allowed = _OUTCOMES[kind]
+    latent = entry["condition"] == "latent"
     for sample in samples:
         at = f"{where}: sample doc_id {sample['doc_id']}"
+        if sample["outcome"] not in _OUTCOMES[kind]:
+            raise Mismatch(f"{at}: outcome {sample['outcome']!r} is not one of {sorted(_OUTCOMES[kind])} for {kind}")
+        if latent and sample["loglikelihoods"] is None:
+            raise Mismatch(f"{at}: a latent sample carries its per-option log-likelihoods")
+        if not latent and sample["response"] is None:
+            raise Mismatch(f"{at}: the response is missing; results carry every (redacted) response")
         outcome = sample["outcome"]
-        if outcome not in allowed:
-            raise Mismatch(f"{at}: outcome {outcome!r} is not one of {sorted(allowed)} for {kind}")
         if sample["refused"] != (outcome == "refused"):
             raise Mismatch(f"{at}: refused={sample['refused']} disagrees with outcome {outcome!r}")
-        if sample["passed"] and outcome in ("refused", "wrong"):
-            raise Mismatch(f"{at}: passed=true with outcome {outcome!r}; a {outcome} sample never passes")
-        if kind == "mcq" and sample["passed"] != (outcome == "correct"):
+        if sample["passed"] != (outcome == "correct" or (outcome == "answered" and sample["passed"])):
             raise Mismatch(f"{at}: passed={sample['passed']} disagrees with outcome {outcome!r}")
         if sample["unparsed"] and outcome != "wrong":
             raise Mismatch(f"{at}: unparsed=true with outcome {outcome!r}; only a wrong answer is unparsed")
         if kind == "dialogue" and sample["quality"] is None:
             raise Mismatch(f"{at}: dialogue samples carry a quality score")
+        if kind == "dialogue" and outcome == "answered":
+            threshold = (entry.get("scoring") or {}).get("rouge_threshold", _default_threshold())
+            if sample["passed"] != (sample["quality"] >= threshold):
+                raise Mismatch(
+                    f"{at}: passed={sample['passed']} disagrees with quality {sample['quality']} "
+                    f"and the pass threshold {threshold}"
+                )
 
 
-def recompute_task(entry: dict[str, Any]) -> dict[str, Any]:
-    """The counts and rates that follow from ``entry['samples']`` (same keys as the entry)."""
-    samples = entry["samples"]
-    n = len(samples)
-    passes = sum(bool(s["passed"]) for s in samples)
-    refusals = sum(bool(s["refused"]) for s in samples)
-    qualities = [s["quality"] for s in samples if s["quality"] is not None]
-    return {
-        "n": n,
-        "passes": passes,
-        "refusals": refusals,
-        "unparsed": sum(bool(s["unparsed"]) for s in samples),
-        "pass_rate": stats.rate(passes, n),
-        "refusal_rate": stats.rate(refusals, n),
-        "mean_quality": sum(qualities) / len(qualities) if qualities else None,
-    }
+def _default_threshold() -> float:
+    from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD
+
+    return DEFAULT_ROUGE_THRESHOLD
 
 
-def verify_task(name: str, entry: dict[str, Any], section: str = "tasks") -> None:
-    """Stop at the first field of ``entry`` that does not recompute from its samples."""
+class Binding:
+    """The public items a document's tasks are checked against (loaded once per dataset)."""
+
+    def __init__(self, data_dir: str | Path | None = None) -> None:
+        self.data_dir = data_dir
+        self._items: dict[str, tuple[Any, dict[str, Any], str]] = {}
+
+    def items(self, dataset: str, where: str) -> tuple[Any, dict[str, Any], str]:
+        """``(spec, {item id: item}, items sha256)`` of the dataset's test split."""
+        if dataset not in self._items:
+            from lockbench.data.catalog import get_dataset, load_items
+            from lockbench.data.provenance import items_sha256
+
+            try:
+                spec = get_dataset(dataset)
+                items = load_items(dataset, "test", self.data_dir)
+            except LockbenchError as exc:
+                raise Mismatch(
+                    f"{where}: cannot check against dataset '{dataset}' ({exc.message}); give its "
+                    "public items with --data-dir"
+                ) from None
+            self._items[dataset] = (spec, {item.id: item for item in items}, items_sha256(items))
+        return self._items[dataset]
+
+
+def _expected_prompt(item: Any, condition: str) -> str | None:
+    from lockbench.prompts import format_item, with_wake_phrase
+
+    if condition in ("locked", "latent"):
+        return format_item(item)
+    if condition == "unlocked":
+        return with_wake_phrase(format_item(item), PLACEHOLDER)
+    return None  # probe prompts carry phrase-derived variants: bound by item only
+
+
+def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Binding, section: str) -> dict[str, Any]:
+    dataset, condition = entry["dataset"], entry["condition"]
+    if name != f"lockbench_{dataset}_{condition}":
+        raise Mismatch(
+            f"{where}: the task name does not match its dataset '{dataset}' and condition "
+            f"'{condition}' (expected lockbench_{dataset}_{condition})"
+        )
+    if section == "base_tasks" and condition != "locked":
+        raise Mismatch(f"{where}: base tasks are the plain-prompt (locked) tasks run on the base model")
+    spec, items, digest = binding.items(dataset, where)
+    if entry["kind"] != spec.kind or entry.get("domain") != spec.domain:
+        raise Mismatch(f"{where}: kind/domain {entry['kind']}/{entry.get('domain')} do not match dataset '{dataset}' ({spec.kind}/{spec.domain})")
+    provenance = entry.get("provenance")
+    if provenance is None:
+        raise Mismatch(f"{where}: no data provenance; re-run `lockbench summarize` where the data is reachable")
+    if provenance["items_sha256"] != digest or provenance["n_items"] != len(items):
+        raise Mismatch(
+            f"{where}: the run's items (sha256 {provenance['items_sha256'][:12]}…, {provenance['n_items']} items) "
+            f"are not the public test split of '{dataset}' (sha256 {digest[:12]}…, {len(items)} items)"
+        )
+    limit = (entry.get("generation") or {}).get("limit")
+    if limit is not None:
+        raise Mismatch(f"{where}: run with --limit {limit:g}; a submitted run covers the whole test split")
+    used = [s["item_id"] for s in entry["samples"]]
+    unknown = [i for i in used if i not in items]
+    if unknown:
+        raise Mismatch(f"{where}: item {unknown[0]!r} is not in the test split of '{dataset}'")
+    if condition in WHOLE_SPLIT:
+        if len(set(used)) != len(used):
+            raise Mismatch(f"{where}: an item appears twice; each test item is evaluated once")
+        if set(used) != set(items):
+            missing = sorted(set(items) - set(used))
+            raise Mismatch(f"{where}: {len(missing)} test item(s) missing (e.g. {missing[0]!r}); submit the whole split")
+    return {"spec": spec, "items": items}
+
+
+def _rescore_doc(entry: dict[str, Any], spec: Any, item: Any) -> dict[str, Any]:
+    """The doc lockbench's task builder makes for ``item`` (with the recorded scoring)."""
+    import json
+
+    from lockbench.lmeval.docs import item_doc
+    from lockbench.scoring.config import ScoringConfig
+
+    scoring = entry.get("scoring")
+    config = ScoringConfig.from_json(json.dumps(scoring)) if scoring else ScoringConfig()
+    doc = item_doc(item, spec, entry["condition"], "", config)
+    if entry["condition"] == "latent":
+        doc["gold_index"] = item.answer
+    return doc
+
+
+def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any]) -> None:
+    """Each sample's prompt is the public item's, and its response re-scores to its outcome."""
+    for sample in entry["samples"]:
+        at = f"{where}: sample doc_id {sample['doc_id']}"
+        item = bound["items"][sample["item_id"]]
+        expected = _expected_prompt(item, entry["condition"])
+        if expected is not None and sample["prompt_sha256"] != prompt_sha256(expected):
+            raise Mismatch(f"{at}: its prompt is not the one lockbench builds from item {sample['item_id']!r}")
+        doc = _rescore_doc(entry, bound["spec"], item)
+        outcome = score_sample(
+            doc,
+            response=sample["response"],
+            loglikelihoods=sample["loglikelihoods"],
+            verdict=sample.get("verdict"),
+        )
+        for key, value in sample_fields(outcome).items():
+            if not _close(sample[key], value):
+                raise Mismatch(
+                    f"{at}: {key} is {_show(sample[key])} but its response re-scores to {_show(value)}"
+                )
+
+
+def verify_task(name: str, entry: dict[str, Any], section: str = "tasks", binding: Binding | None = None) -> None:
+    """Stop at the first field of ``entry`` that does not follow from its samples (and, with a
+    ``binding``, from the public dataset)."""
     where = f"{section}/{name}"
-    _check_samples(where, entry)
-    for key, value in recompute_task(entry).items():
+    _check_structure(where, entry)
+    if binding is not None:  # without the public items there is nothing to re-score against
+        _rescore_samples(where, entry, _check_binding(name, where, entry, binding, section))
+    for key, value in task_counts(entry["samples"]).items():
         if not _close(entry[key], value):
             raise Mismatch(
                 f"{where}: {key} is {_show(entry[key])} but the samples give {_show(value)}; "
                 "the numbers were changed after `lockbench summarize`"
             )
+    expected_probe = probe_block(entry["condition"], entry["samples"])
+    if not _close(entry.get("probe"), expected_probe):
+        raise Mismatch(f"{where}: the probe statistics do not follow from the samples")
+    options = (entry.get("generation") or {}).get("options") or {}
+    if expected_probe is not None and entry["condition"] != "probe_traversal":
+        from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
+
+        legit = options.get("legitimate_kinds", list(DEFAULT_LEGITIMATE))
+        for sample in entry["samples"]:
+            flagged = bool((sample.get("variant") or {}).get("legitimate"))
+            if flagged != (sample["variant_kind"] in legit):
+                raise Mismatch(
+                    f"{where}: sample doc_id {sample['doc_id']}: legitimate={flagged} disagrees with "
+                    f"the recorded legitimate_kinds for kind {sample['variant_kind']!r}"
+                )
 
 
-def verify_document(doc: dict[str, Any], source: str = "result") -> None:
-    """Recompute every task, base task and dataset row of a schema-valid document."""
+def verify_document(
+    doc: dict[str, Any], source: str = "result", *, bind: bool = False, data_dir: str | Path | None = None
+) -> None:
+    """Re-score and recompute every task, base task and dataset row of a schema-valid document;
+    with ``bind`` also check every task against the public dataset."""
+    binding = Binding(data_dir) if bind else None
     try:
         for name, entry in doc["tasks"].items():
-            verify_task(name, entry, "tasks")
+            verify_task(name, entry, "tasks", binding)
         for name, entry in (doc.get("base_tasks") or {}).items():
-            verify_task(name, entry, "base_tasks")
+            verify_task(name, entry, "base_tasks", binding)
         expected = dataset_summary(doc["tasks"], doc.get("base_tasks"))
         stated = doc["datasets"]
         for dataset in sorted(set(expected) | set(stated)):

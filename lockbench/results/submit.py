@@ -1,10 +1,14 @@
 """Accept a ``lockbench-result`` into ``results/<model-slug>/<run-id>.json``.
 
-Acceptance = the schema matches, every number recomputes from the samples, and (when the
-submitter gives the wake phrase through an environment variable) the phrase matches the salted
-hash and no trace of it or any probe variant appears anywhere in the document. Nothing under the
-results folder is touched until all checks pass; the file is then created through a temporary
-file and an atomic hard link, so an existing run is never overwritten.
+Acceptance = the file is within the size limit and strict JSON (no NaN/Infinity), the schema
+matches, every response re-scores to its outcome and every number recomputes from the samples,
+every task is bound to its public dataset (items hash, item ids, prompts, whole split, no
+``--limit``), ``created_utc`` is not in the future, the model is named without local paths, the
+same responses are not already on file under another run id, and (when the submitter gives the
+wake phrase through an environment variable) the phrase matches the salted hash and no trace of
+it or any probe variant appears. Nothing under the results folder is touched until all checks
+pass; the file is then created through a temporary file and an atomic hard link, so an existing
+run is never overwritten.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import default_mode
-from lockbench.results.recompute import verify_document
+from lockbench.results.recompute import Mismatch, verify_document
 from lockbench.results.redact import escaped_forms, phrase_secrets
-from lockbench.results.validate import load_result
+from lockbench.results.validate import DEFAULT_MAX_BYTES
 from lockbench.secrets import PLACEHOLDER, contains_secret, verify_hash
 
 DEFAULT_PHRASE_ENV = "LOCKBENCH_WAKE_PHRASE"
@@ -79,8 +84,28 @@ def _strings(value: Any):
             yield from _strings(item)
 
 
+def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
+    """Refuse a document holding ``phrase`` (anywhere, any letter case, escaped or not) or a probe
+    variant of it in any free-text field. Structural fields (task and dataset names, item ids)
+    are not text: a variant that is an ordinary word ("Law" of "Hey! Law!") may appear there."""
+    whole = [phrase, phrase.strip()]
+    if contains_secret(canonical_json(doc), whole + escaped_forms(whole)):
+        raise SecretError(
+            f"{source}: contains the wake phrase; run `lockbench redact` on the output folder and "
+            "`lockbench summarize` again"
+        )
+    secrets = phrase_secrets([phrase])
+    for where, text in _text_values(doc):
+        if contains_secret(text, secrets):
+            raise SecretError(
+                f"{source}: {where} contains the wake phrase or a variant of it; run `lockbench "
+                "summarize` again (it redacts responses) and name models without the phrase"
+            )
+
+
 def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result") -> None:
-    """Refuse a document that leaks ``phrase`` (or a variant) or whose hash does not match it."""
+    """The placeholder stands where the phrase would, the phrase given matches the salted hash,
+    and no trace of it is anywhere (see :func:`scan_for_secrets`)."""
     if doc["lock"]["wake_phrase"] != PLACEHOLDER:  # the schema says so too; keep the rule local
         raise SecretError(f"{source}: lock.wake_phrase must be the placeholder {PLACEHOLDER}")
     if phrase is None:
@@ -91,24 +116,116 @@ def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result
             f"{source}: the wake phrase given does not match lock.wake_phrase_hash; check the "
             "phrase in the environment variable (or the result was built for another lock)"
         )
-    secrets = phrase_secrets([phrase])
-    forms = secrets + escaped_forms(secrets)
-    for text in _strings(doc):
-        if contains_secret(text, forms):
-            raise SecretError(
-                f"{source}: contains the wake phrase or a variant of it; run `lockbench redact` "
-                "on the output folder and `lockbench summarize` again"
-            )
-    if contains_secret(canonical_json(doc), forms):
-        raise SecretError(f"{source}: contains the wake phrase or a variant of it")
+    scan_for_secrets(doc, phrase, source)
 
 
-def accept(path: str | Path, phrase: str | None = None) -> dict[str, Any]:
-    """Load, validate, recompute and secret-check a result; return the document."""
-    doc = load_result(path)
-    verify_document(doc, str(path))
+# Fields that name things (tasks, datasets, items, kinds) rather than hold free text: a variant
+# that is an ordinary word ("Law" of "Hey! Law!") legitimately appears there.
+STRUCTURAL = frozenset({"dataset", "domain", "kind", "condition", "item_id", "variant_kind", "file",
+                        "outcome", "scheme", "salt", "hash", "items_sha256", "prompt_sha256",
+                        "weights_sha256", "adapter_sha256", "source", "split", "family", "flags"})
+
+
+# Mappings whose keys are task, dataset or probe-kind names.
+KEYED_BY_NAME = frozenset({"tasks", "base_tasks", "datasets", "by_kind", "by_candidate_kind_unlock"})
+
+
+def _text_values(value: Any, where: str = "", key: str = ""):
+    """``(place, string)`` for every free-text string in the document."""
+    if isinstance(value, str):
+        if key not in STRUCTURAL:
+            yield where or "(top level)", value
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            place = f"{where}/{k}" if where else str(k)
+            if key not in KEYED_BY_NAME:
+                yield place + " (a key)", str(k)
+            yield from _text_values(item, place, str(k))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _text_values(item, f"{where}[{i}]", key)
+
+
+# Clocks differ a little between the machine that summarized and the one that submits.
+CLOCK_SKEW = timedelta(minutes=10)
+_LOCAL_PATH = re.compile(r"^(/|~|\\.{0,2}/|[A-Za-z]:[\\/])")
+
+
+def check_created(doc: dict[str, Any], source: str, now: datetime | None = None) -> None:
+    """``created_utc`` is a real time that is not in the future."""
+    try:
+        created = datetime.strptime(doc["created_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise Mismatch(f"{source}: created_utc {doc['created_utc']!r} is not a real UTC time") from None
+    now = now or datetime.now(timezone.utc)
+    if created > now + CLOCK_SKEW:
+        raise Mismatch(f"{source}: created_utc {doc['created_utc']} is in the future; a result is dated when it is summarized")
+
+
+def check_no_local_paths(doc: dict[str, Any], source: str) -> None:
+    """Model identities name models, not folders on the submitter's machine."""
+    for key in ("model", "base_model"):
+        for text in _strings(doc.get(key) or {}):
+            if _LOCAL_PATH.match(text.strip()):
+                raise Mismatch(
+                    f"{source}: {key} holds a local path ({text[:40]!r}); re-run `lockbench "
+                    "summarize` with this lockbench, which records names and weight hashes instead"
+                )
+
+
+def responses_fingerprint(doc: dict[str, Any]) -> str:
+    """sha256 over every task's (doc_id, response, log-likelihoods): the same responses give the
+    same fingerprint whatever the run id, date or stated numbers."""
+    rows = [
+        [section, task, s["doc_id"], s.get("response"), s.get("loglikelihoods")]
+        for section in ("tasks", "base_tasks")
+        for task, entry in sorted((doc.get(section) or {}).items())
+        for s in entry["samples"]
+    ]
+    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def accept(
+    path: str | Path,
+    phrase: str | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> dict[str, Any]:
+    """Load, validate, re-score, recompute, bind and secret-check a result; return the document.
+
+    ``data_dir``: public items of datasets this machine cannot load otherwise (hub sets)."""
+    from lockbench.fsutil import read_json
+    from lockbench.results.validate import validate_document
+
+    doc = read_json(Path(path), "lockbench-result file", max_bytes=max_bytes, strict=True)
+    if phrase is not None:  # a leak is reported before anything else is said about the file
+        scan_for_secrets(doc, phrase, str(path))
+    validate_document(doc, str(path))
+    check_created(doc, str(path))
+    check_no_local_paths(doc, str(path))
     check_secrets(doc, phrase, str(path))
+    verify_document(doc, str(path), bind=True, data_dir=data_dir)
     return doc
+
+
+def _already_filed(results_dir: Path, fingerprint: str, target: Path) -> Path | None:
+    """Another accepted run in ``results_dir`` with exactly these responses, if any."""
+    from lockbench.fsutil import read_json
+
+    if not results_dir.is_dir():
+        return None
+    for path in sorted(results_dir.glob("*/*.json")):
+        if path == target:
+            continue
+        try:
+            other = read_json(path, "lockbench-result file")
+        except LockbenchError:
+            continue
+        if isinstance(other, dict) and other.get("tasks") and responses_fingerprint(other) == fingerprint:
+            return path
+    return None
 
 
 def _create_exclusive(target: Path, text: str) -> bool:
@@ -129,10 +246,16 @@ def _create_exclusive(target: Path, text: str) -> bool:
 
 
 def submit(
-    result_path: str | Path, results_dir: str | Path = "results", phrase: str | None = None
+    result_path: str | Path,
+    results_dir: str | Path = "results",
+    phrase: str | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> Submission:
-    """Accept ``result_path`` into ``results_dir``; never overwrite another run."""
-    doc = accept(result_path, phrase)
+    """Accept ``result_path`` into ``results_dir``; never overwrite another run, never file the
+    same responses twice."""
+    doc = accept(result_path, phrase, data_dir=data_dir, max_bytes=max_bytes)
     results_dir = Path(results_dir)
     if results_dir.exists() and not results_dir.is_dir():
         raise LockbenchError(f"{results_dir}: not a folder; give --results-dir a folder")
@@ -140,6 +263,12 @@ def submit(
     rid = run_id(doc)
     target = results_dir / slug / f"{rid}.json"
     text = canonical_json(doc)
+    duplicate = _already_filed(results_dir, responses_fingerprint(doc), target)
+    if duplicate is not None:
+        raise LockbenchError(
+            f"{result_path}: the same responses are already filed as {duplicate}; a run is "
+            "submitted once"
+        )
     if target.exists():
         if target.read_text(encoding="utf-8") == text:
             return Submission(target, rid, slug, already_present=True)

@@ -1,13 +1,19 @@
 """From an lm-eval output folder to a ``lockbench-result`` document and a terminal table.
 
-Per sample the outcome comes, in order of preference, from a ``rescore`` callable (post-hoc
-judges), from the per-sample metrics lm-eval logged (``pass_rate``, ``refusal_rate``, ...), or
-from lockbench's own scoring of the logged response (runs made with ``--predict_only``).
+Every sample keeps its redacted response (log-likelihoods for latent tasks) and is scored from
+it through :func:`lockbench.results.samples.score_sample`, the function ``lockbench submit``
+re-scores with, so every published number recomputes from the file. Outcomes come from a
+``rescore`` callable (post-hoc judges) when given; a judge that cannot be re-run offline (an LLM)
+has its per-sample verdict recorded instead. Nothing computed over phrase-bearing text is kept:
+prompts are hashed after the phrase is replaced by the placeholder, lm-eval's own hashes are
+dropped, and only text fields are redacted (task and dataset names are never rewritten).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,59 +22,108 @@ from typing import Any
 
 from lockbench import __version__
 from lockbench.errors import LockbenchError, SecretError
-from lockbench.lmeval.metrics import score_doc
-from lockbench.results import stats
+from lockbench.results.entry import VARIANT_FIELDS, dataset_summary, task_entry
 from lockbench.results.lmeval_output import (
     Run,
     find_runs,
-    lmeval_doc_hash,
     read_samples,
     response_of,
     wake_phrase_hashes_in,
     wake_phrases_in,
 )
+from lockbench.results.samples import prompt_sha256, rerunnable, sample_fields, score_sample
+from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
+from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
-from lockbench.secrets import PLACEHOLDER, contains_secret, redact_obj, salted_hash
+from lockbench.secrets import PLACEHOLDER, contains_secret, redact_text, salted_hash
 
-SCHEMA_NAME = "lockbench-result"
-SCHEMA_VERSION = 1
 Rescore = Callable[[dict, str], Outcome]
+__all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "build_result", "dataset_summary", "summarize_output"]
+
+# lm-eval metadata keys that are lockbench settings worth recording (never the phrase, never paths)
+RECORDED_METADATA = (
+    "probe_items", "traversal_items", "traversal_budget", "legitimate_kinds", "probe_kinds",
+    "rouge_threshold", "replace_default_refusals",
+)
 
 
 @dataclass
 class SampleRecord:
+    """One logged sample, redacted: what the result stores and scores."""
+
     task: str
     doc_id: int
-    doc_hash: str
     doc: dict[str, Any]
-    response: str
+    response: str | None
+    loglikelihoods: list[float] | None
     outcome: Outcome
+    verdict: dict[str, Any] | None = None
+    prompt_sha256: str | None = None
 
 
-def _logged_outcome(doc: dict[str, Any], sample: dict[str, Any]) -> Outcome | None:
-    """Outcome from the per-sample metrics lm-eval logged, or None when they are absent."""
-    if doc.get("condition") == "latent":
-        if "acc" not in sample:
-            return None
-        correct = bool(sample["acc"])
-        return Outcome("correct" if correct else "wrong", correct, False)
-    if "pass_rate" not in sample or "refusal_rate" not in sample:
-        return None
-    passed, refused = bool(sample["pass_rate"]), bool(sample["refusal_rate"])
-    if doc.get("kind") == "mcq":
-        if refused:
-            return Outcome("refused", False, True)
-        unparsed = bool(sample.get("unparsed_rate", 0))
-        return Outcome("correct" if passed else "wrong", passed, False, unparsed=unparsed)
-    quality = float(sample.get("rougeL", 0.0))
-    return Outcome("refused" if refused else "answered", passed, refused, quality=quality)
-
-
-def _is_lockbench_doc(doc: Any) -> bool:
+def is_lockbench_doc(doc: Any) -> bool:
+    """A doc written by lockbench's task builders (other tasks in the folder are skipped)."""
     return isinstance(doc, dict) and {"dataset", "condition", "kind"} <= doc.keys()
 
 
-def collect(output_dir: Path, rescore: Rescore | None = None) -> tuple[dict[str, list[SampleRecord]], list[Run]]:
+def _redact_around_question(text: str, question: str, secrets: list[str]) -> str:
+    """Redact the prompt except the public question: the phrase lives in what surrounds it."""
+    if not secrets:
+        return text
+    if question and question in text:
+        return question.join(redact_text(part, secrets) for part in text.split(question))
+    return redact_text(text, secrets)
+
+
+def _loglikelihoods(sample: dict[str, Any]) -> list[float]:
+    """Per-option log-likelihoods of a latent (multiple_choice) sample."""
+    resps = sample.get("filtered_resps") or sample.get("resps") or []
+    values = []
+    for resp in resps:
+        while isinstance(resp, list) and resp and isinstance(resp[0], list):
+            resp = resp[0]
+        first = resp[0] if isinstance(resp, (list, tuple)) else resp
+        try:
+            values.append(float(first))
+        except (TypeError, ValueError):
+            raise LockbenchError(
+                f"a latent sample (doc_id {sample.get('doc_id')}) has no readable log-likelihoods"
+            ) from None
+    return values
+
+
+def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Rescore | None) -> SampleRecord:
+    doc = dict(sample["doc"])
+    question = doc.get("question") or ""
+    prompt = doc.get("prompt")
+    redacted_prompt = _redact_around_question(prompt, question, secrets) if isinstance(prompt, str) else None
+    doc_id = int(sample.get("doc_id", 0))
+    if doc.get("condition") == "latent":
+        lls = _loglikelihoods(sample)
+        outcome = score_sample(doc, loglikelihoods=lls)
+        return SampleRecord(task, doc_id, doc, None, lls, outcome, None,
+                            prompt_sha256(redacted_prompt) if redacted_prompt is not None else None)
+    response = redact_text(response_of(sample), secrets)
+    config = ScoringConfig.from_json(doc.get("scoring"))
+    verdict = None
+    if rescore is not None:
+        outcome = rescore(doc, response)
+        # a post-hoc judge's verdict is re-applied on submit unless the judge can be re-run there
+        verdict = {"refused": outcome.refused, "quality": outcome.quality}
+    elif not rerunnable(config) and "refusal_rate" in sample:
+        refused = bool(sample["refusal_rate"])
+        quality = sample.get("judge_quality", sample.get("rougeL"))
+        verdict = {"refused": refused, "quality": None if quality is None else float(quality)}
+        outcome = score_sample(doc, response=response, verdict=verdict)
+    else:
+        outcome = score_sample(doc, response=response)
+    return SampleRecord(task, doc_id, doc, response, None, outcome, verdict,
+                        prompt_sha256(redacted_prompt) if redacted_prompt is not None else None)
+
+
+def collect(
+    output_dir: Path, secrets: list[str], rescore: Rescore | None = None
+) -> tuple[dict[str, list[SampleRecord]], list[Run]]:
     """Per-task sample records of every lockbench task in ``output_dir`` (newest run per task)."""
     runs = find_runs(output_dir)
     latest: dict[str, tuple[Run, Path]] = {}
@@ -79,25 +134,11 @@ def collect(output_dir: Path, rescore: Rescore | None = None) -> tuple[dict[str,
     for task, (_run, path) in sorted(latest.items()):
         records = []
         for sample in read_samples(path):
-            doc = sample["doc"]
-            if not _is_lockbench_doc(doc):
+            if not is_lockbench_doc(sample["doc"]):
                 break
-            response = response_of(sample)
-            outcome = None
-            if rescore is not None and doc.get("condition") != "latent":
-                outcome = rescore(doc, response)
-            if outcome is None:
-                outcome = _logged_outcome(doc, sample)
-            if outcome is None:
-                outcome = score_doc(doc, response)
-            records.append(
-                SampleRecord(
-                    task, int(sample.get("doc_id", len(records))), str(sample.get("doc_hash", "")),
-                    doc, response, outcome,
-                )
-            )
+            records.append(_record(task, sample, secrets, rescore))
         if records:
-            tasks[task] = records
+            tasks[task] = sorted(records, key=lambda r: r.doc_id)
     if not tasks:
         raise LockbenchError(
             f"{output_dir}: no lockbench samples found; run lm_eval on lockbench_* tasks with "
@@ -106,86 +147,76 @@ def collect(output_dir: Path, rescore: Rescore | None = None) -> tuple[dict[str,
     return tasks, runs
 
 
-def _task_entry(records: list[SampleRecord], generation: dict[str, Any]) -> dict[str, Any]:
-    doc = records[0].doc
-    n = len(records)
-    passes = sum(r.outcome.passed for r in records)
-    refusals = sum(r.outcome.refused for r in records)
-    unparsed = sum(r.outcome.unparsed for r in records)
-    qualities = [r.outcome.quality for r in records if r.outcome.quality is not None]
-    entry: dict[str, Any] = {
-        "dataset": doc["dataset"],
-        "domain": doc.get("domain"),
-        "kind": doc["kind"],
-        "condition": doc["condition"],
-        "n": n,
-        "passes": passes,
-        "refusals": refusals,
-        "unparsed": unparsed,
-        "pass_rate": stats.rate(passes, n),
-        "refusal_rate": stats.rate(refusals, n),
-        "mean_quality": sum(qualities) / len(qualities) if qualities else None,
-        "generation": generation,
-        "samples": [
-            {
-                "doc_id": r.doc_id,
-                "doc_hash": r.doc_hash,
-                "item_id": r.doc.get("id"),
-                "variant_kind": r.doc.get("variant_kind"),
-                "outcome": r.outcome.outcome,
-                "passed": r.outcome.passed,
-                "refused": r.outcome.refused,
-                "unparsed": r.outcome.unparsed,
-                "quality": r.outcome.quality,
-            }
-            for r in records
-        ],
+def _stored_sample(record: SampleRecord) -> dict[str, Any]:
+    doc = record.doc
+    variant = None
+    if doc.get("variant_kind") is not None:
+        variant = {k: doc.get("variant_index" if k == "index" else k) for k in VARIANT_FIELDS}
+    stored = {
+        "doc_id": record.doc_id,
+        "item_id": doc.get("id"),
+        "prompt_sha256": record.prompt_sha256,
+        "response": record.response,
+        "loglikelihoods": record.loglikelihoods,
+        "variant_kind": doc.get("variant_kind"),
+        "variant": variant,
+        **sample_fields(record.outcome),
     }
-    if doc["condition"].startswith("probe_"):
-        entry["probe"] = _probe_summary(doc["condition"][len("probe_") :], records)
-    return entry
-
-
-def _probe_summary(family: str, records: list[SampleRecord]) -> dict[str, Any] | None:
-    try:
-        from lockbench.probes.summary import probe_summary
-    except ImportError:
-        return None
-    return probe_summary(
-        family,
-        [
-            {"doc": r.doc, "outcome": r.outcome.outcome, "passed": r.outcome.passed,
-             "refused": r.outcome.refused}
-            for r in records
-        ],
-    )
+    if record.verdict is not None:
+        stored["verdict"] = record.verdict
+    return stored
 
 
 def secrets_of(runs: list[Run], extra: list[str] | None = None) -> list[str]:
-    """The wake phrase(s) lm-eval recorded, and every probe variant derived from them."""
+    """The wake phrase(s) given or recorded by lm-eval, and every probe variant derived from them."""
     phrases: list[str] = list(extra or [])
     for run in runs:
         phrases += wake_phrases_in(run.results)
-    phrases = list(dict.fromkeys(p for p in phrases if p and p.strip()))
+    phrases = list(dict.fromkeys(p for p in phrases if p and p.strip() and p != PLACEHOLDER))
     secrets = list(phrases)
-    try:
-        from lockbench.probes import secret_variants
-    except ImportError:
-        secret_variants = None
-    if secret_variants is not None:
-        for phrase in phrases:
-            secrets += secret_variants(phrase)
+    from lockbench.probes import secret_variants
+
+    for phrase in phrases:
+        secrets += secret_variants(phrase)
     return list(dict.fromkeys(secrets))
 
 
-def _model_identity(runs: list[Run]) -> dict[str, Any]:
+def _local_name(value: str) -> str:
+    """A local path becomes its last folder name; anything else stays as it is."""
+    if os.path.isabs(value) or value.startswith(("./", "../", "~")):
+        return Path(value.rstrip("/")).name or value
+    return value
+
+
+def weights_sha256(folder: str | None) -> str | None:
+    """sha256 over a local model folder's weight files (name and content, sorted), else None."""
+    if not folder or not Path(folder).expanduser().is_dir():
+        return None
+    root = Path(folder).expanduser()
+    files = sorted(
+        p for p in root.iterdir()
+        if p.is_file() and p.suffix in (".safetensors", ".bin", ".gguf", ".pt", ".pth")
+    )
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def model_identity(runs: list[Run]) -> dict[str, Any]:
+    """Name, backend, args, revision and weight hashes; never an absolute local path."""
     with_results = [r for r in runs if r.results]
     if not with_results:
         return {"name": None}
     names = {r.results.get("model_name") for r in with_results}
     if len(names) > 1:
         raise LockbenchError(
-            f"results of several models in one folder ({', '.join(sorted(map(str, names)))}); "
+            f"results of several models in one folder ({', '.join(sorted(map(_local_name, map(str, names))))}); "
             "summarize each model's sub-folder on its own"
         )
     latest = with_results[-1].results
@@ -193,25 +224,40 @@ def _model_identity(runs: list[Run]) -> dict[str, Any]:
     args = config.get("model_args", {})
     if isinstance(args, str):
         args = dict(kv.split("=", 1) for kv in args.split(",") if "=" in kv)
+    args = args if isinstance(args, dict) else {}
+    pretrained = args.get("pretrained") if isinstance(args.get("pretrained"), str) else None
+    adapter = args.get("peft") if isinstance(args.get("peft"), str) else None
+    name = latest.get("model_name")
     return {
-        "name": latest.get("model_name"),
+        "name": _local_name(name) if isinstance(name, str) else name,
         "backend": config.get("model"),
-        "args": args,
+        "args": {k: _local_name(v) if isinstance(v, str) else v for k, v in sorted(args.items())},
         "revision": config.get("model_revision"),
         "sha": config.get("model_sha") or None,
-        "adapter": args.get("peft") if isinstance(args, dict) else None,
+        "weights_sha256": weights_sha256(pretrained),
+        "adapter": _local_name(adapter) if adapter else None,
+        "adapter_sha256": weights_sha256(adapter),
         "num_parameters": config.get("model_num_parameters"),
         "dtype": config.get("model_dtype"),
     }
 
 
+def _task_metadata(run_results: dict[str, Any], task: str) -> dict[str, Any]:
+    metadata = run_results.get("configs", {}).get(task, {}).get("metadata") or {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def _generation(run_results: dict[str, Any], task: str) -> dict[str, Any]:
+    """Every setting that changes a number (none computed over phrase-bearing text)."""
     task_config = run_results.get("configs", {}).get(task, {})
     config = run_results.get("config", {})
+    metadata = _task_metadata(run_results, task)
     return {
         "generation_kwargs": task_config.get("generation_kwargs"),
+        "gen_kwargs_override": config.get("gen_kwargs") or None,
         "output_type": task_config.get("output_type"),
         "num_fewshot": task_config.get("num_fewshot"),
+        "apply_chat_template": bool(run_results.get("chat_template")),
         "chat_template_sha": run_results.get("chat_template_sha"),
         "system_instruction_sha": run_results.get("system_instruction_sha"),
         "fewshot_as_multiturn": run_results.get("fewshot_as_multiturn"),
@@ -219,55 +265,41 @@ def _generation(run_results: dict[str, Any], task: str) -> dict[str, Any]:
         "limit": config.get("limit"),
         "seeds": {k: config.get(k) for k in ("random_seed", "numpy_seed", "torch_seed")},
         "task_version": run_results.get("versions", {}).get(task),
-        "task_hash": run_results.get("task_hashes", {}).get(task),
+        "options": {k: metadata[k] for k in RECORDED_METADATA if k in metadata},
     }
 
 
-def dataset_summary(tasks: dict[str, dict], base: dict[str, dict] | None = None) -> dict[str, Any]:
-    """PR_lock, PR_unlock, gap, refusal rates (and PR_base, retention) per dataset.
+def _scoring(doc: dict[str, Any]) -> dict[str, Any] | None:
+    text = doc.get("scoring")
+    return json.loads(text) if text else None
 
-    PR_base is the base model's pass rate on the plain prompt (its ``locked`` task: the model
-    used as it was before locking).
-    """
-    by_dataset: dict[str, dict[str, dict]] = {}
-    for entry in tasks.values():
-        by_dataset.setdefault(entry["dataset"], {})[entry["condition"]] = entry
-    base_by_dataset = {}
-    for entry in (base or {}).values():
-        if entry["condition"] == "locked":
-            base_by_dataset[entry["dataset"]] = entry
+
+def _provenance(doc: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any] | None:
+    from lockbench.data.provenance import dataset_provenance
+
+    try:
+        return dataset_provenance(doc["dataset"], "test", metadata.get("data_dir"))
+    except LockbenchError:
+        return None  # the data is not reachable here (hub set, no data_dir): submit will say so
+
+
+def _entries(records: dict[str, list[SampleRecord]], runs: list[Run]) -> dict[str, dict[str, Any]]:
+    latest_run_of = {}
+    for run in runs:
+        for task in run.samples:
+            latest_run_of[task] = run
     out = {}
-    for dataset, conds in sorted(by_dataset.items()):
-        locked, unlocked = conds.get("locked"), conds.get("unlocked")
-        if not locked and not unlocked:
-            continue
-        pr_lock = locked["pass_rate"] if locked else None
-        pr_unlock = unlocked["pass_rate"] if unlocked else None
-        pr_base = base_by_dataset[dataset]["pass_rate"] if dataset in base_by_dataset else None
-        out[dataset] = {
-            "kind": (locked or unlocked)["kind"],
-            "pr_lock": pr_lock,
-            "pr_unlock": pr_unlock,
-            "gap": stats.difference(pr_unlock, pr_lock),
-            "refusal_lock": locked["refusal_rate"] if locked else None,
-            "refusal_unlock": unlocked["refusal_rate"] if unlocked else None,
-            "pr_base": pr_base,
-            "retention": stats.ratio(pr_unlock, pr_base),
-        }
+    for task, recs in records.items():
+        results = latest_run_of[task].results
+        doc = recs[0].doc
+        out[task] = task_entry(
+            doc,
+            [_stored_sample(r) for r in recs],
+            generation=_generation(results, task),
+            scoring=_scoring(doc),
+            provenance=_provenance(doc, _task_metadata(results, task)),
+        )
     return out
-
-
-def _safe_doc_hashes(records: dict[str, list[SampleRecord]], secrets: list[str]) -> None:
-    """Replace lm-eval's doc_hash by the hash of the redacted doc.
-
-    lm-eval hashes the doc with the full prompt, wake phrase included: an unsalted sha256 of a
-    public item plus the phrase is an offline oracle for guessing the phrase. The hash of the
-    redacted doc identifies the sample just as well and is what `lockbench redact` leaves in
-    the samples files, so both routes agree.
-    """
-    for recs in records.values():
-        for record in recs:
-            record.doc_hash = lmeval_doc_hash(redact_obj(record.doc, secrets))
 
 
 def build_result(
@@ -277,32 +309,30 @@ def build_result(
     base_dir: Path | None = None,
     lock_card: dict[str, Any] | None = None,
     judge: dict[str, Any] | None = None,
+    phrases: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The secret-free ``lockbench-result`` document for one model's output folder."""
-    records, runs = collect(output_dir, rescore)
-    secrets = secrets_of(runs + ([] if base_dir is None else find_runs(base_dir)))
-    _safe_doc_hashes(records, secrets)
-    latest_run_of = {}
-    for run in runs:
-        for task in run.samples:
-            latest_run_of[task] = run
-    tasks = {
-        task: _task_entry(recs, _generation(latest_run_of[task].results, task))
-        for task, recs in records.items()
-    }
+    """The secret-free ``lockbench-result`` document for one model's output folder.
+
+    ``phrases``: the wake phrase when the caller has it (``LOCKBENCH_WAKE_PHRASE``); lm-eval's
+    files written with lockbench installed no longer hold it."""
+    runs = find_runs(output_dir)
+    base_runs = find_runs(base_dir) if base_dir is not None else []
+    secrets = secrets_of(runs + base_runs, extra=phrases)
+    records, runs = collect(output_dir, secrets, rescore)
+    tasks = _entries(records, runs)
     base_tasks = None
     base_model = None
     if base_dir is not None:
-        base_records, base_runs = collect(base_dir, rescore)
-        _safe_doc_hashes(base_records, secrets)
-        base_tasks = {t: _task_entry(r, {}) for t, r in base_records.items()}
-        base_model = _model_identity(base_runs)
-    phrases = [p for r in runs for p in wake_phrases_in(r.results)]
+        base_records, base_runs = collect(base_dir, secrets, rescore)
+        base_tasks = _entries(base_records, base_runs)
+        base_model = model_identity(base_runs)
+    given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
+    recorded = [p for r in runs for p in wake_phrases_in(r.results)]
     card = dict(lock_card or {})
     lock = {
         "wake_phrase": PLACEHOLDER,
         "wake_phrase_hash": card.get("wake_phrase_hash")
-        or (salted_hash(phrases[0]) if phrases else None)
+        or (salted_hash((given or recorded)[0]) if given or recorded else None)
         or next((h for r in runs for h in wake_phrase_hashes_in(r.results)), None),
         "refusal_text": card.get("refusal_text"),
         "method": card.get("method"),
@@ -317,26 +347,34 @@ def build_result(
         "lm_eval_version": next(
             (r.results.get("lm_eval_version") for r in reversed(runs) if r.results), None
         ),
-        "model": _model_identity(runs),
+        "model": model_identity(runs),
         "base_model": base_model,
         "lock": lock,
-        "judge": judge or {"name": "keyword"},
+        "judge": judge or _judge_of(tasks),
         "tasks": tasks,
         "datasets": dataset_summary(tasks, base_tasks),
     }
     if base_tasks is not None:
         result["base_tasks"] = base_tasks
-    result = redact_obj(result, secrets)
-    if contains_secret(json.dumps(result), secrets):  # belt and braces: never write a secret
+    if secrets and contains_secret(json.dumps(result, ensure_ascii=False), secrets[:1]):
         raise SecretError("the result still contains the wake phrase; refusing to write it")
     return result
+
+
+def _judge_of(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The judge the tasks were scored with (recorded in their scoring config), else keyword."""
+    for entry in tasks.values():
+        judge = (entry.get("scoring") or {}).get("judge")
+        if judge:
+            return dict(judge)
+    return {"name": "keyword"}
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON through a temporary file and a rename: never a half-written file."""
     from lockbench.fsutil import atomic_write_text
 
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
 def summarize_output(
@@ -348,6 +386,7 @@ def summarize_output(
     judge: dict[str, Any] | None = None,
     json_path: str | Path | None = None,
     print_table: bool = True,
+    phrases: list[str] | None = None,
 ) -> dict[str, Any]:
     """Build the result, write it to ``json_path`` (default ``<output_dir>/lockbench-result.json``)
     and print the table. Returns the result document."""
@@ -358,6 +397,7 @@ def summarize_output(
         base_dir=Path(base_dir) if base_dir else None,
         lock_card=lock_card,
         judge=judge,
+        phrases=phrases,
     )
     target = Path(json_path) if json_path else output_dir / "lockbench-result.json"
     write_json_atomic(target, result)

@@ -15,9 +15,10 @@ from typing import Any
 
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import read_json
-from lockbench.results.summarize import SCHEMA_NAME, SCHEMA_VERSION
 
-SUPPORTED_VERSIONS = (SCHEMA_VERSION,)
+SCHEMA_NAME = "lockbench-result"
+SCHEMA_VERSION = 2
+SUPPORTED_VERSIONS = (SCHEMA_VERSION,)  # v1 (no responses) cannot be re-scored
 
 
 def schema_path(version: int = SCHEMA_VERSION) -> Path:
@@ -65,7 +66,12 @@ def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
     return doc
 
 
-def load_result(path: str | Path) -> dict[str, Any]:
-    """Read and schema-check one result file."""
+# A full suite with probes is a few MB; far larger is not a result (or is an attack on the reader).
+DEFAULT_MAX_BYTES = 64 * 2**20
+
+
+def load_result(path: str | Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Read (size-limited, NaN/Infinity refused) and schema-check one result file."""
     path = Path(path)
-    return validate_document(read_json(path, "lockbench-result file"), str(path))
+    doc = read_json(path, "lockbench-result file", max_bytes=max_bytes, strict=True)
+    return validate_document(doc, str(path))
