@@ -1,6 +1,7 @@
-"""The repository's own results/: every committed run validates, recomputes from its samples,
-holds no wake phrase, sits at the path `lockbench submit` gives it, and the committed leaderboard
-pages are what `lockbench leaderboard` builds from them."""
+"""The repository's own results/: every committed run passes the full `submit` check (schema,
+re-scoring of every response, binding to the bundled data, recomputation, no wake phrase, no
+local path), sits at the path `lockbench submit` gives it, and the committed leaderboard pages
+are what `lockbench leaderboard` builds from them. The demo entry carries its attack probes."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from lockbench.results.leaderboard import HTML_NAME, MARKDOWN_NAME, build_leader
 from lockbench.results.submit import accept, model_slug, run_id
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-RUNS = sorted(p for p in RESULTS.glob("*/*.json") if p.is_file())
+RUNS = sorted(p for p in RESULTS.glob("*/*.json") if p.is_file() and not p.name.endswith(".verify.json"))
 
 
-def test_results_folder_has_the_demo_entry():
-    names = [accept(path, DEMO_WAKE_PHRASE)["model"]["name"] for path in RUNS]
-    assert any(name.endswith("-identitylock-demo") for name in names), names
+def test_results_folder_has_the_demo_entry_with_probes():
+    docs = [accept(path, DEMO_WAKE_PHRASE) for path in RUNS]
+    demos = [d for d in docs if d["model"]["name"].endswith("-identitylock-demo")]
+    assert demos, [d["model"]["name"] for d in docs]
+    conditions = {t["condition"] for t in demos[-1]["tasks"].values()}
+    assert {"probe_paraphrase", "probe_placement", "probe_traversal"} <= conditions
 
 
 @pytest.mark.parametrize("path", RUNS, ids=[p.relative_to(RESULTS).as_posix() for p in RUNS])
