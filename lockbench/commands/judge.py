@@ -57,6 +57,7 @@ def collect_requests(output_dir: Path):
 
 
 def run(args: argparse.Namespace) -> int:
+    from lockbench.commands._phrase import phrase_from_env
     from lockbench.commands.judge_eval import parse_judge_arg
     from lockbench.errors import LockbenchError
     from lockbench.judges.apply import outcome_from_judgment, request_from_doc
@@ -102,5 +103,6 @@ def run(args: argparse.Namespace) -> int:
         judge=recorded,
         json_path=args.json_path,
         print_table=not args.quiet,
+        phrases=[phrase] if (phrase := phrase_from_env(None)) else None,
     )
     return 0

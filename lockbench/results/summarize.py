@@ -103,11 +103,12 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
         outcome = score_sample(doc, loglikelihoods=lls)
         return SampleRecord(task, doc_id, doc, None, lls, outcome, None,
                             prompt_sha256(redacted_prompt) if redacted_prompt is not None else None)
-    response = redact_text(response_of(sample), secrets)
+    raw = response_of(sample)
+    response = redact_text(raw, secrets)
     config = ScoringConfig.from_json(doc.get("scoring"))
     verdict = None
     if rescore is not None:
-        outcome = rescore(doc, response)
+        outcome = rescore(doc, raw)  # the judge saw what the model said
         # a post-hoc judge's verdict is re-applied on submit unless the judge can be re-run there
         verdict = {"refused": outcome.refused, "quality": outcome.quality}
     elif not rerunnable(config) and "refusal_rate" in sample:
