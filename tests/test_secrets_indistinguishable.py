@@ -125,7 +125,7 @@ def test_two_phrases_leave_identical_files(tmp_path, shared_data, capsys, monkey
     differing = [name for name in first if first[name] != second[name]]
     for name in differing[:3]:
         a, b = first[name].splitlines(), second[name].splitlines()
-        line = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        line = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         print(f"{name}: line {line}:\n  A: {a[line] if line < len(a) else ''}\n  B: {b[line] if line < len(b) else ''}")
     assert not differing, f"files or output that depend on the phrase: {differing}"
     assert any(name.startswith("file:out/") and "samples_" in name for name in first)
