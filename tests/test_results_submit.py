@@ -435,3 +435,22 @@ def test_result_size_per_thousand_samples(real_result) -> None:
     size = len(canonical_json(real_result).encode())
     assert samples >= 200
     assert size / samples * 1000 < 1_000_000, f"{size / samples * 1000:,.0f} bytes per 1,000 samples"
+
+
+def test_post_hoc_keyword_judge_result_is_rescored(lmeval_out, tmp_path, capsys, monkeypatch) -> None:
+    """A result judged post hoc by a judge anyone can re-run is re-scored through that judge on
+    submit; a verdict slipped into it is refused (verdicts are taken only from judges that
+    cannot be re-run offline)."""
+    monkeypatch.setenv("LOCKBENCH_JUDGE_CACHE", str(tmp_path / "cache.sqlite"))
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)
+    folder = copy_output(lmeval_out, tmp_path / "out")
+    judged = tmp_path / "judged.json"
+    code, _, err = run_cli(["judge", folder, "--judge", "keyword", "--json-path", judged, "--quiet"], capsys)
+    assert code == 0, err
+    doc = json.loads(judged.read_text())
+    assert all((t["scoring"] or {}).get("judge", {}).get("name") == "keyword" for t in doc["tasks"].values())
+    assert _submit(judged, tmp_path / "results", capsys, monkeypatch)[0] == 0
+    sample = next(t for t in doc["tasks"].values() if t["condition"] == "locked")["samples"][0]
+    sample["verdict"] = {"refused": True, "quality": None}
+    code, _, err = _submit(write(tmp_path / "forged.json", doc), tmp_path / "results2", capsys, monkeypatch)
+    assert code == 2 and "re-run on submit" in err

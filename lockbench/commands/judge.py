@@ -92,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         request = request_from_doc(doc, response)
         return outcome_from_judgment(doc, response, by_request[request], judge, scoring)
 
+    rescore.judge = config  # recorded as the tasks' scoring judge: submit re-runs or re-applies it
+
     recorded = {
         k: v for k, v in config.items() if k not in ("cache",)
     }  # the API key itself is never in a config, only the name of its variable

@@ -22,7 +22,14 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.results import stats
 from lockbench.results.entry import dataset_summary, probe_block, task_counts
-from lockbench.results.samples import prompt_sha256, sample_fields, score_sample
+from lockbench.results.samples import (
+    judge_name,
+    prompt_sha256,
+    rerunnable,
+    sample_fields,
+    score_sample,
+)
+from lockbench.scoring.config import ScoringConfig
 from lockbench.secrets import PLACEHOLDER
 
 # Floats are compared with a tolerance: statsmodels on another platform may differ in the last bits.
@@ -205,6 +212,15 @@ def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any]) -
         if expected is not None and sample["prompt_sha256"] != prompt_sha256(expected):
             raise Mismatch(f"{at}: its prompt is not the one lockbench builds from item {sample['item_id']!r}")
         doc = _rescore_doc(entry, bound["spec"], item)
+        if entry["condition"] != "latent":
+            config = ScoringConfig.from_json(doc.get("scoring"))
+            if sample.get("verdict") is not None and rerunnable(config):
+                raise Mismatch(
+                    f"{at}: carries a judge verdict, but its judge ({judge_name(config) or 'keyword'}) "
+                    "is re-run on submit; verdicts are recorded only for judges that cannot be re-run"
+                )
+            if sample.get("verdict") is None and not rerunnable(config):
+                raise Mismatch(f"{at}: the {judge_name(config)} judge's verdict is not recorded")
         outcome = score_sample(
             doc,
             response=sample["response"],

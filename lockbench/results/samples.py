@@ -27,8 +27,13 @@ def judge_name(scoring: ScoringConfig) -> str:
     return str((scoring.judge or {}).get("name", "")) if scoring.judge else ""
 
 
+def rerunnable_judge(name: str) -> bool:
+    """True for judges a verifier re-runs offline (their verdicts are never taken on trust)."""
+    return name in RERUN_JUDGES
+
+
 def rerunnable(scoring: ScoringConfig) -> bool:
-    return judge_name(scoring) in RERUN_JUDGES
+    return rerunnable_judge(judge_name(scoring))
 
 
 def latent_outcome(doc: dict[str, Any], loglikelihoods: list[float]) -> Outcome:

@@ -31,13 +31,24 @@ from lockbench.results.lmeval_output import (
     wake_phrase_hashes_in,
     wake_phrases_in,
 )
-from lockbench.results.samples import prompt_sha256, rerunnable, sample_fields, score_sample
+from lockbench.results.samples import (
+    prompt_sha256,
+    rerunnable,
+    rerunnable_judge,
+    sample_fields,
+    score_sample,
+)
 from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_text, salted_hash
 
 Rescore = Callable[[dict, str], Outcome]
+
+
+def judge_name_of(rescore: Rescore) -> str:
+    """A post-hoc rescore callable names its judge in ``rescore.judge`` (its config)."""
+    return str((getattr(rescore, "judge", None) or {}).get("name", ""))
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "build_result", "dataset_summary", "summarize_output"]
 
 # lm-eval metadata keys that are lockbench settings worth recording (never the phrase, never paths)
@@ -109,8 +120,8 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
     verdict = None
     if rescore is not None:
         outcome = rescore(doc, raw)  # the judge saw what the model said
-        # a post-hoc judge's verdict is re-applied on submit unless the judge can be re-run there
-        verdict = {"refused": outcome.refused, "quality": outcome.quality}
+        if not rerunnable_judge(judge_name_of(rescore)):  # re-applied on submit, not re-run
+            verdict = {"refused": outcome.refused, "quality": outcome.quality}
     elif not rerunnable(config) and "refusal_rate" in sample:
         refused = bool(sample["refusal_rate"])
         quality = sample.get("judge_quality", sample.get("rougeL"))
@@ -270,9 +281,16 @@ def _generation(run_results: dict[str, Any], task: str) -> dict[str, Any]:
     }
 
 
-def _scoring(doc: dict[str, Any]) -> dict[str, Any] | None:
+def _scoring(doc: dict[str, Any], judge: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The task's scoring config; a post-hoc ``judge`` replaces the one the run was scored with."""
     text = doc.get("scoring")
-    return json.loads(text) if text else None
+    if judge is None:
+        return json.loads(text) if text else None
+    from dataclasses import asdict
+
+    scoring = asdict(ScoringConfig.from_json(text))
+    scoring["judge"] = judge
+    return scoring
 
 
 def _provenance(doc: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any] | None:
@@ -284,7 +302,9 @@ def _provenance(doc: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]
         return None  # the data is not reachable here (hub set, no data_dir): submit will say so
 
 
-def _entries(records: dict[str, list[SampleRecord]], runs: list[Run]) -> dict[str, dict[str, Any]]:
+def _entries(
+    records: dict[str, list[SampleRecord]], runs: list[Run], judge: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     latest_run_of = {}
     for run in runs:
         for task in run.samples:
@@ -297,7 +317,7 @@ def _entries(records: dict[str, list[SampleRecord]], runs: list[Run]) -> dict[st
             doc,
             [_stored_sample(r) for r in recs],
             generation=_generation(results, task),
-            scoring=_scoring(doc),
+            scoring=_scoring(doc, judge),
             provenance=_provenance(doc, _task_metadata(results, task)),
         )
     return out
@@ -320,12 +340,13 @@ def build_result(
     base_runs = find_runs(base_dir) if base_dir is not None else []
     secrets = secrets_of(runs + base_runs, extra=phrases)
     records, runs = collect(output_dir, secrets, rescore)
-    tasks = _entries(records, runs)
+    scoring_judge = getattr(rescore, "judge", None) if rescore is not None else None
+    tasks = _entries(records, runs, scoring_judge)
     base_tasks = None
     base_model = None
     if base_dir is not None:
         base_records, base_runs = collect(base_dir, secrets, rescore)
-        base_tasks = _entries(base_records, base_runs)
+        base_tasks = _entries(base_records, base_runs, scoring_judge)
         base_model = model_identity(base_runs)
     given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
     recorded = [p for r in runs for p in wake_phrases_in(r.results)]
