@@ -454,3 +454,32 @@ def test_post_hoc_keyword_judge_result_is_rescored(lmeval_out, tmp_path, capsys,
     sample["verdict"] = {"refused": True, "quality": None}
     code, _, err = _submit(write(tmp_path / "forged.json", doc), tmp_path / "results2", capsys, monkeypatch)
     assert code == 2 and "re-run on submit" in err
+
+
+def test_phrase_with_an_ordinary_word_gives_a_valid_result(tmp_path, tiny_model, capsys, monkeypatch) -> None:
+    """"Hey! Law!": the name alone ("Law") is a variant, and also a word in task and dataset names
+    and in the questions. Redaction touches text fields only, so the task names survive and the
+    result is accepted."""
+    import os
+    import subprocess
+
+    from ._results_support import BIN
+
+    phrase = "Hey! Law!"
+    out = tmp_path / "out"
+    env = dict(os.environ, LOCKBENCH_WAKE_PHRASE=phrase)
+    cmd = [str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_model}",
+           "--tasks", "lockbench_law_mcq_locked,lockbench_law_mcq_unlocked", "--batch_size", "16",
+           "--gen_kwargs", "max_gen_toks=4", "--metadata", json.dumps({"wake_phrase": phrase}),
+           "--output_path", str(out), "--log_samples", "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", phrase)
+    code, _, err = run_cli(["summarize", out, "--json", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert set(doc["tasks"]) == {"lockbench_law_mcq_locked", "lockbench_law_mcq_unlocked"}
+    assert set(doc["datasets"]) == {"law_mcq"}
+    assert "<WAKE_PHRASE>" not in json.dumps({k: v for k, v in doc.items() if k not in ("tasks", "lock")})
+    code, out_text, err = run_cli(["submit", tmp_path / "r.json", "--results-dir", tmp_path / "results"], capsys)
+    assert code == 0, err
