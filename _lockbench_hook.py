@@ -129,6 +129,9 @@ def install() -> None:
 
 # --- lockbench errors exit 2 under lm_eval ------------------------------------------------------
 _CLI_TARGET = "lm_eval._cli.harness"
+# Keys of the running ``lm_eval`` command's --model_args (read by lockbench.lmeval.metadata, which
+# otherwise cannot tell them from --metadata keys).
+model_arg_keys: frozenset = frozenset()
 
 
 def patch_cli(module: object) -> None:
@@ -139,6 +142,13 @@ def patch_cli(module: object) -> None:
     original_execute = cli_cls.execute
 
     def execute(self, *args, **kwargs):
+        global model_arg_keys
+        try:  # lm-eval merges --model_args into --metadata: remember which keys were model args
+            model_args = getattr(args[0], "model_args", None) if args else None
+            if isinstance(model_args, dict):
+                model_arg_keys = frozenset(str(k) for k in model_args)
+        except Exception:
+            pass
         try:
             return original_execute(self, *args, **kwargs)
         except SystemExit as exc:

@@ -60,8 +60,39 @@ def test_real_sets_from_local_folder(shared_data: Path) -> None:
 
 
 def test_missing_local_file_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / "mmlu").mkdir()  # the layout, without this subject
     with pytest.raises(DataError, match="mmlu/professional_law.jsonl"):
         load_items("mmlu_professional_law", "test", tmp_path)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing", "does not exist"),
+    (lambda p: (p / "file.jsonl").write_text("{}\n") and p / "file.jsonl", "is a file, not a folder"),
+    (lambda p: p, "has none of lockbench's layouts"),
+])
+def test_bad_data_dir_stops_instead_of_falling_back(tmp_path: Path, make, message) -> None:
+    # before: each of these silently evaluated the bundled set
+    with pytest.raises(DataError, match=message):
+        load_items("agriculture_mcq", "test", make(tmp_path))
+
+
+def test_provenance_names_the_source_and_hashes_the_items(tmp_path: Path, shared_data: Path) -> None:
+    from lockbench.data import dataset_provenance, items_sha256
+
+    bundled = dataset_provenance("agriculture_mcq", "test")
+    assert bundled["source"] == "bundled" and bundled["path"] == "agriculture/mcq_test.jsonl"
+    assert bundled["items_sha256"] == items_sha256(load_items("agriculture_mcq"))
+    local = dataset_provenance("mmlu_jurisprudence", "test", shared_data)
+    assert local["source"] == "local" and local["path"] == "mmlu/jurisprudence.jsonl"
+    assert local["n_items"] == 108 and str(shared_data) not in json.dumps(local)
+    # a bundled set the data_dir does not hold stays bundled, and says so
+    assert dataset_provenance("law_mcq", "test", shared_data)["source"] == "bundled"
+    # a local copy of a bundled file is "local", with the same items hash when unchanged
+    copy = tmp_path / "agriculture" / "mcq_test.jsonl"
+    copy.parent.mkdir()
+    copy.write_bytes((BUNDLED_DIR / "agriculture" / "mcq_test.jsonl").read_bytes())
+    mine = dataset_provenance("agriculture_mcq", "test", tmp_path)
+    assert mine["source"] == "local" and mine["items_sha256"] == bundled["items_sha256"]
 
 
 def _write(path: Path, rows: list) -> Path:

@@ -7,13 +7,15 @@ the only place the wake phrase enters a prompt; ``doc_to_text`` then reads the f
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import datasets
 
-from lockbench.data.catalog import get_dataset, load_items
+from lockbench.data.catalog import get_dataset, load_items_from
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
+from lockbench.lmeval.metadata import check_metadata
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
 from lockbench.secrets import validate_wake_phrase
@@ -55,11 +57,12 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
     """Docs for ``lockbench_<dataset>_<condition>`` (conditions ``locked``, ``unlocked``)."""
     if condition not in CONDITIONS:
         raise LockbenchError(f"unknown condition '{condition}'; use one of {', '.join(CONDITIONS)}")
+    metadata = check_metadata(metadata)
     task = f"lockbench_{dataset}_{condition}"
     spec = get_dataset(dataset)
     phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = load_items(dataset, "test", metadata.get("data_dir"))
+    items = task_items(task, dataset, metadata.get("data_dir"))
     rows = [
         item_doc(
             item,
@@ -71,3 +74,11 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
         for item in items
     ]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
+
+
+def task_items(task: str, dataset: str, data_dir: Any) -> list:
+    """The test items of ``dataset``; says on the terminal where they came from (bundled file,
+    local file or hub), so nobody believes they evaluated data they did not."""
+    items, source = load_items_from(dataset, "test", data_dir)
+    print(f"lockbench: {task}: {len(items)} items from {source.describe()}", file=sys.stderr, flush=True)
+    return items

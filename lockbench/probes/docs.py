@@ -23,9 +23,10 @@ from typing import Any
 
 import datasets
 
-from lockbench.data.catalog import get_dataset, load_items
+from lockbench.data.catalog import get_dataset
 from lockbench.errors import LockbenchError
-from lockbench.lmeval.docs import item_doc, resolve_wake_phrase
+from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_items
+from lockbench.lmeval.metadata import check_metadata
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
@@ -109,7 +110,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = load_items(dataset, "test", metadata.get("data_dir"))
+    items = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset, metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
     seen: set[str] = set()
@@ -137,6 +138,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
 def build_probe_docs(dataset: str, condition: str, **metadata: Any) -> datasets.DatasetDict:
     """lm-eval ``custom_dataset`` for ``lockbench_<dataset>_probe_<family>``."""
     family = family_of(condition)
+    metadata = check_metadata(metadata)
     task = f"lockbench_{dataset}_{condition}"
     phrase = resolve_wake_phrase(metadata, required=True, task=task)
     rows = probe_rows(dataset, family, phrase, metadata)
@@ -152,9 +154,10 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     spec = get_dataset(dataset)
     if spec.kind != "mcq":
         raise LockbenchError(f"latent leakage needs a multiple-choice dataset; '{dataset}' is {spec.kind}")
+    metadata = check_metadata(metadata)
     scoring = ScoringConfig.from_metadata(metadata)
     rows = []
-    for item in load_items(dataset, "test", metadata.get("data_dir")):
+    for item in task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir")):
         doc = item_doc(item, spec, LATENT, format_item(item), scoring)
         doc["gold_index"] = item.answer
         rows.append(doc)
