@@ -44,11 +44,11 @@ class RunMetadata(BaseModel):
     replace_default_refusals: bool = False
     rouge_threshold: float | str | None = None
     judge: dict[str, Any] | str | None = None
-    # lm-eval's own: the task YAML's metadata block
-    version: Any = None
 
 
-LOCKBENCH_KEYS: tuple[str, ...] = tuple(k for k in RunMetadata.model_fields if k != "version")
+LOCKBENCH_KEYS: tuple[str, ...] = tuple(RunMetadata.model_fields)
+# What lm-eval itself adds to a task's metadata (the YAML's block, lm_eval/tasks/_factory.py).
+LMEVAL_KEYS = frozenset({"version", "config_source", "config", "_metadata"})
 
 # Keyword arguments that lm-eval's hf backend passes on to transformers' ``from_pretrained``
 # (they are not in the backend's own signature).
@@ -90,7 +90,7 @@ def check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     (e.g. ``replace_default_refusals: "false"`` becomes False)."""
     if not isinstance(metadata, dict):
         raise LockbenchError(f"--metadata must be a JSON object, got {type(metadata).__name__}")
-    unknown = [k for k in metadata if k not in RunMetadata.model_fields]
+    unknown = [k for k in metadata if k not in RunMetadata.model_fields and k not in LMEVAL_KEYS]
     if unknown:
         allowed = model_argument_keys()
         for key in unknown:

@@ -63,12 +63,14 @@ def _side(condition: str) -> str | None:
 
 
 def _keys(task: str, samples: list[dict], source: str) -> list[tuple]:
-    """One pairing key per sample: (item_id, variant_kind) when unique, else lm-eval's doc_id.
+    """One pairing key per sample: (item_id, variant_kind[, variant_index]) when unique, else
+    lm-eval's doc_id.
 
     Keys never use lm-eval's doc hash: it is computed over the prompt (which may carry the wake
     phrase), so results do not keep it. Extra sample fields are ignored.
     """
-    items = [(s.get("item_id"), s.get("variant_kind")) for s in samples]
+    items = [(s.get("item_id"), s.get("variant_kind"))
+             + ((s["variant_index"],) if s.get("variant_index") is not None else ()) for s in samples]
     if all(i[0] is not None for i in items) and len(set(items)) == len(items):
         return items
     ids = [s.get("doc_id") for s in samples]
@@ -112,7 +114,8 @@ def mcnemar_p(fail_to_pass: int, pass_to_fail: int) -> float:
 def _label(key: tuple) -> str:
     if key[0] == "doc":
         return f"doc {key[1]}"
-    return str(key[0]) if key[1] is None else f"{key[0]} ({key[1]})"
+    variant = " ".join(str(k) for k in key[1:] if k is not None)
+    return f"{key[0]} ({variant})" if variant else str(key[0])
 
 
 def _compare(task: str, side: str, pairs: list[tuple[bool, bool]], unpaired: int,
