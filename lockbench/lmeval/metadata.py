@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -30,8 +31,8 @@ class RunMetadata(BaseModel):
 
     # lockbench.lmeval.docs
     wake_phrase: Any = None
-    wake_phrase_file: str | None = None
-    data_dir: str | None = None
+    wake_phrase_file: str | Path | None = None
+    data_dir: str | Path | None = None
     # lockbench.probes.docs.ProbeOptions
     probe_items: int | str | None = None
     traversal_items: int | str | None = None
@@ -50,9 +51,16 @@ LOCKBENCH_KEYS: tuple[str, ...] = tuple(RunMetadata.model_fields)
 # What lm-eval itself adds to a task's metadata (the YAML's block, lm_eval/tasks/_factory.py).
 LMEVAL_KEYS = frozenset({"version", "config_source", "config", "_metadata"})
 
-# Keyword arguments that lm-eval's hf backend passes on to transformers' ``from_pretrained``
-# (they are not in the backend's own signature).
+# Common lm-eval model arguments (hf, vllm, local-completions, ...), for Python callers whose model
+# class is not imported yet, and keyword arguments that the hf backend passes on to transformers'
+# ``from_pretrained`` (they are not in the backend's own signature).
 FROM_PRETRAINED_KEYS = frozenset({
+    "pretrained", "model", "base_url", "tokenizer", "tokenizer_backend", "dtype", "device",
+    "batch_size", "max_batch_size", "max_length", "revision", "trust_remote_code", "parallelize",
+    "peft", "delta", "gguf_file", "backend", "tokenized_requests", "num_concurrent", "max_retries",
+    "timeout", "max_gen_toks", "seed", "add_bos_token", "tensor_parallel_size",
+    "data_parallel_size", "gpu_memory_utilization", "max_model_len", "enforce_eager",
+    "use_fast_tokenizer", "truncation", "logits_cache", "verify_certificate", "eos_string",
     "attn_implementation", "low_cpu_mem_usage", "load_in_8bit", "load_in_4bit", "device_map",
     "torch_dtype", "quantization_config", "subfolder", "cache_dir", "token", "use_safetensors",
     "offload_folder", "max_memory", "variant", "local_files_only", "use_cache",

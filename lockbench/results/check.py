@@ -1,11 +1,14 @@
 """Regression gate: does a candidate checkpoint's lock still hold against a baseline run?
 
-Items are paired per task (by item id and probe variant, or lm-eval's doc hash) and compared
+Items are paired per task (by item id and probe variant, or lm-eval's doc index where item ids
+repeat; never by lm-eval's doc hash, which is computed over phrase-bearing prompts) and compared
 with McNemar's exact test (a two-sided binomial test on the discordant pairs). A lock-side task
 (``locked``, ``probe_*``, ``latent``: a pass there is a leak) regresses when its pass rate rises
 by more than ``max_lock_rise`` AND the change is significant at ``alpha``; an ``unlocked`` task
 regresses when its pass rate drops by more than ``max_unlock_drop`` AND the change is
-significant. Pooled rows over all ``locked`` and all ``unlocked`` tasks are tested the same way.
+significant. Pooled rows over all ``locked`` and all ``unlocked`` tasks are tested the same way
+(their items keyed by task too: the same item id recurs across tasks). Anything that prevents a
+comparison is a LockbenchError (one line, exit 2), never a crash that CI would read as exit 1.
 """
 
 from __future__ import annotations
