@@ -39,6 +39,22 @@ def _cannot_write(path: Path, exc: OSError) -> LockbenchError:
     return LockbenchError(f"{path}: cannot write ({exc.strerror or exc}); choose a writable path")
 
 
+def ensure_writable(path: Path) -> Path:
+    """Check now that ``path`` can be written as a file (not a folder, its folder creatable and
+    writable), so a command with several outputs fails before it writes the first one."""
+    path = Path(path)
+    if path.is_dir():
+        raise LockbenchError(f"{path}: is a folder; give a file name for the output")
+    _make_parent(path)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> Path:
     """Replace ``path`` with ``text`` through a temporary file in the same folder and a rename.
 

@@ -180,6 +180,10 @@ for flag, value in [("--lr", "-1"), ("--epochs", "0"), ("--batch-size", "0"), ("
 case("lock-build-ratio-above-one", ["lock", "build", "--dataset", "agriculture_mcq", "--ratio", "1.5",
                                     "-o", "{tmp}/d.jsonl"])
 case("lock-build-output-is-folder", ["lock", "build", "--dataset", "agriculture_mcq", "-o", "{tmp}"])
+case("lock-build-openai-output-is-folder", ["lock", "build", "--dataset", "agriculture_mcq", "-o", "{tmp}/d.jsonl",
+                                           "--openai-output", "{tmp}"])
+case("lock-build-openai-output-unwritable", ["lock", "build", "--dataset", "agriculture_mcq", "-o",
+                                             "{tmp}/d.jsonl", "--openai-output", UNWRITABLE])
 case("lock-build-output-unwritable", ["lock", "build", "--dataset", "agriculture_mcq", "-o", UNWRITABLE])
 
 
