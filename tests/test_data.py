@@ -130,3 +130,23 @@ def test_local_override_of_a_bundled_set(tmp_path: Path) -> None:
 def test_bundled_folder_has_license_and_schema() -> None:
     readme = (BUNDLED_DIR / "README.md").read_text()
     assert "CC BY 4.0" in readme and "mcq_<split>.jsonl" in readme
+
+
+def test_each_task_names_its_source_and_docs_carry_provenance(tmp_path: Path, shared_data: Path, capfd) -> None:
+    """A real lm-eval run (lm-eval's own dummy model; only the docs matter here)."""
+    from lockbench.data import dataset_provenance
+    from lockbench.lmeval.run import run_tasks
+
+    from .conftest import WAKE_PHRASE, read_samples
+
+    tasks = ["lockbench_mmlu_jurisprudence_locked", "lockbench_law_mcq_unlocked"]
+    run_tasks("dummy", tasks, metadata={"wake_phrase": WAKE_PHRASE, "data_dir": str(shared_data)},
+              output_path=tmp_path, limit=1, device="cpu")
+    err = capfd.readouterr().err
+    assert "lockbench: lockbench_mmlu_jurisprudence_locked: 108 items from local file in " in err
+    assert "lockbench: lockbench_law_mcq_unlocked: 60 items from bundled file law/mcq_test.jsonl" in err
+    samples = read_samples(tmp_path)
+    for task, dataset in zip(tasks, ["mmlu_jurisprudence", "law_mcq"], strict=True):
+        recorded = json.loads(samples[task][0]["doc"]["data_provenance"])
+        assert recorded == dataset_provenance(dataset, "test", shared_data)
+    assert str(shared_data) not in samples[tasks[0]][0]["doc"]["data_provenance"]

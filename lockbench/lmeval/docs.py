@@ -7,12 +7,14 @@ the only place the wake phrase enters a prompt; ``doc_to_text`` then reads the f
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
 import datasets
 
 from lockbench.data.catalog import get_dataset, load_items_from
+from lockbench.data.provenance import source_record
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
 from lockbench.lmeval.metadata import check_metadata
@@ -62,7 +64,7 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
     spec = get_dataset(dataset)
     phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = task_items(task, dataset, metadata.get("data_dir"))
+    items, provenance = task_items(task, dataset, metadata.get("data_dir"))
     rows = [
         item_doc(
             item,
@@ -71,14 +73,17 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
             with_wake_phrase(format_item(item), phrase if condition == "unlocked" else None),
             scoring,
         )
+        | {"data_provenance": provenance}
         for item in items
     ]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
 
 
-def task_items(task: str, dataset: str, data_dir: Any) -> list:
-    """The test items of ``dataset``; says on the terminal where they came from (bundled file,
-    local file or hub), so nobody believes they evaluated data they did not."""
+def task_items(task: str, dataset: str, data_dir: Any) -> tuple[list, str]:
+    """The test items of ``dataset`` and their provenance (JSON text, see
+    :func:`lockbench.data.provenance.dataset_provenance`; every doc carries it so the result can
+    record it). Says on the terminal where the items came from (bundled file, local file or hub),
+    so nobody believes they evaluated data they did not."""
     items, source = load_items_from(dataset, "test", data_dir)
     print(f"lockbench: {task}: {len(items)} items from {source.describe()}", file=sys.stderr, flush=True)
-    return items
+    return items, json.dumps(source_record(source, items), sort_keys=True)

@@ -110,7 +110,8 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset, metadata.get("data_dir"))
+    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset,
+                                   metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
     seen: set[str] = set()
@@ -121,6 +122,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
             continue
         seen.add(prompt)
         doc = item_doc(item, spec, f"{PROBE_PREFIX}{family}", prompt, scoring)
+        doc["data_provenance"] = provenance
         # The variant's chat roles (no text), so chat backends can send real roles
         # (lockbench.probes.chat); "" for a single user message.
         doc[CHAT_FIELD] = chat_roles(variant.messages(format_item(item)))
@@ -157,8 +159,10 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     metadata = check_metadata(metadata)
     scoring = ScoringConfig.from_metadata(metadata)
     rows = []
-    for item in task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir")):
+    items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir"))
+    for item in items:
         doc = item_doc(item, spec, LATENT, format_item(item), scoring)
+        doc["data_provenance"] = provenance
         doc["gold_index"] = item.answer
         rows.append(doc)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
