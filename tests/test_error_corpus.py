@@ -442,6 +442,7 @@ LM_EVAL_RUNS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how, metadata, message", [pytest.param(h, m, msg, id=i) for i, h, m, msg in LM_EVAL_RUNS])
 def test_lm_eval_cli_exits_2_with_one_line(how, metadata, message, tmp_path) -> None:
     """The real ``lm_eval`` CLI: a lockbench error is one line and exit 2 (it used to exit 1)."""

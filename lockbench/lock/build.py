@@ -272,7 +272,8 @@ def read_lock_set(path: Path) -> list[dict[str, Any]]:
             or messages[-1].get("role") != "assistant"
         ):
             raise LockbenchError(
-                f"{path}: row {number} is not a chat example (needs 'messages' ending with an "
-                "assistant turn); make the file with `lockbench lock build`"
+                f"{path}: row {number} is not a chat example (needs 'messages', a list of "
+                "{role, content} objects ending with an assistant turn); make the file with "
+                "`lockbench lock build`"
             )
     return rows
