@@ -6,6 +6,11 @@ calls :func:`install` at interpreter start-up; it adds a meta-path finder that w
 ``lm_eval.tasks`` is imported and then wraps ``TaskManager.__init__`` so that lockbench's task
 folder is always part of ``include_path``.
 
+A second finder waits for ``lm_eval._cli.harness`` and wraps ``HarnessCLI.execute`` so that a
+lockbench error raised inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``)
+prints its one line and exits 2, the documented code (as a ``SystemExit`` with a text message it
+would exit 1).
+
 Fail-safe by construction: nothing is imported at start-up (neither lm_eval nor lockbench), every
 step is guarded, and any failure leaves lm-eval exactly as it was. Set
 ``LOCKBENCH_DISABLE_LM_EVAL_HOOK=1`` to switch it off.
@@ -111,11 +116,88 @@ def install() -> None:
     try:
         if os.environ.get(_DISABLE_ENV, "").strip() not in ("", "0"):
             return
+        _install_exit_codes()
         if any(isinstance(f, _LmEvalTasksFinder) for f in sys.meta_path):
             return
         if _TARGET in sys.modules:  # imported before us (unusual): patch in place
             patch_task_manager(sys.modules[_TARGET])
             return
         sys.meta_path.insert(0, _LmEvalTasksFinder())
+    except Exception:
+        pass
+
+
+# --- lockbench errors exit 2 under lm_eval ------------------------------------------------------
+_CLI_TARGET = "lm_eval._cli.harness"
+# Keys of the running ``lm_eval`` command's --model_args (read by lockbench.lmeval.metadata, which
+# otherwise cannot tell them from --metadata keys).
+model_arg_keys: frozenset = frozenset()
+
+
+def patch_cli(module: object) -> None:
+    """Wrap ``HarnessCLI.execute`` in ``module``: a LockbenchError prints one line, exits 2."""
+    cli_cls = getattr(module, "HarnessCLI", None)
+    if cli_cls is None or getattr(cli_cls, "_lockbench_patched", False):
+        return
+    original_execute = cli_cls.execute
+
+    def execute(self, *args, **kwargs):
+        global model_arg_keys
+        try:  # lm-eval merges --model_args into --metadata: remember which keys were model args
+            model_args = getattr(args[0], "model_args", None) if args else None
+            if isinstance(model_args, dict):
+                model_arg_keys = frozenset(str(k) for k in model_args)
+        except Exception:
+            pass
+        try:
+            return original_execute(self, *args, **kwargs)
+        except SystemExit as exc:
+            errors = sys.modules.get("lockbench.errors")  # loaded if one of ours was raised
+            if errors is None or not isinstance(exc, getattr(errors, "LockbenchError", ())):
+                raise
+            sys.stderr.write(f"lockbench: error: {exc.message}\n")
+            sys.stderr.flush()
+            raise SystemExit(exc.exit_code) from None
+
+    execute.__wrapped__ = original_execute  # type: ignore[attr-defined]
+    cli_cls.execute = execute
+    cli_cls._lockbench_patched = True
+
+
+class _CliLoader(_PatchingLoader):
+    def exec_module(self, module) -> None:
+        self._inner.exec_module(module)
+        try:
+            patch_cli(module)
+        except Exception:
+            pass
+
+
+class _LmEvalCliFinder:
+    """Meta-path finder for lm-eval's command line module (duck-typed, like the one above)."""
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != _CLI_TARGET:
+            return None
+        try:
+            from importlib.machinery import PathFinder
+
+            spec = PathFinder.find_spec(fullname, path, target)
+            if spec is None or spec.loader is None:
+                return None
+            spec.loader = _CliLoader(spec.loader)
+            return spec
+        except Exception:
+            return None
+
+
+def _install_exit_codes() -> None:
+    try:
+        if any(isinstance(f, _LmEvalCliFinder) for f in sys.meta_path):
+            return
+        if _CLI_TARGET in sys.modules:
+            patch_cli(sys.modules[_CLI_TARGET])
+            return
+        sys.meta_path.insert(0, _LmEvalCliFinder())
     except Exception:
         pass

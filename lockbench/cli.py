@@ -1,13 +1,17 @@
 """``lockbench`` command line: one module per command under ``lockbench/commands``.
 
 Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
-User errors (:class:`lockbench.errors.LockbenchError`) print one line and exit 2.
+Exit codes: 0 success; 1 a finding (``check``: a lock regression); 2 bad input
+(:class:`lockbench.errors.LockbenchError`: one line naming the problem and its fix); 3 an internal
+error (a bug in lockbench or a library: one line; set ``LOCKBENCH_DEBUG=1`` for the traceback);
+130 interrupted. A crash never exits 0 or 1, so CI cannot read it as "holds" or "regression".
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Command modules, in the order ``lockbench --help`` lists them. Missing modules are skipped so a
@@ -77,6 +81,30 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lockbench: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not bad input: its own exit code, never 0 or 1
+        return internal_error(exc)
+
+
+INTERNAL_ERROR = 3
+DEBUG_ENV = "LOCKBENCH_DEBUG"
+
+
+def internal_error(exc: BaseException) -> int:
+    """Report an unexpected exception in one line (traceback with ``LOCKBENCH_DEBUG=1``)."""
+    if os.environ.get(DEBUG_ENV, "").strip() not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None:
+        where = f" at {os.path.basename(tb.tb_frame.f_code.co_filename)}:{tb.tb_lineno}"
+    message = " ".join(str(exc).split())[:300]
+    print(f"lockbench: internal error: {type(exc).__name__}{where}: {message} "
+          f"(a bug; set {DEBUG_ENV}=1 for the traceback and report it)", file=sys.stderr)
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

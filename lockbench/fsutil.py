@@ -23,22 +23,63 @@ def default_mode() -> int:
     return 0o666 & ~umask
 
 
+def _make_parent(path: Path) -> None:
+    """Create ``path``'s folder, or stop with one line (a file in the way, no permission)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise LockbenchError(
+            f"{path}: cannot write here, a file stands where a folder of the path should be"
+        ) from None
+    except OSError as exc:
+        raise LockbenchError(f"{path.parent}: cannot create the folder ({exc.strerror})") from None
+
+
+def _cannot_write(path: Path, exc: OSError) -> LockbenchError:
+    return LockbenchError(f"{path}: cannot write ({exc.strerror or exc}); choose a writable path")
+
+
+def ensure_writable(path: Path) -> Path:
+    """Check now that ``path`` can be written as a file (not a folder, its folder creatable and
+    writable), so a command with several outputs fails before it writes the first one."""
+    path = Path(path)
+    if path.is_dir():
+        raise LockbenchError(f"{path}: is a folder; give a file name for the output")
+    _make_parent(path)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
 def atomic_write_text(path: Path, text: str, mode: int | None = None) -> Path:
     """Replace ``path`` with ``text`` through a temporary file in the same folder and a rename.
 
     ``mode``: the new file's permissions; by default an existing file keeps its own and a new one
-    gets the umask's (``mkstemp`` alone would make every file owner-only).
+    gets the umask's (``mkstemp`` alone would make every file owner-only). A path that is a
+    folder or cannot be written stops with one line (LockbenchError), leaving nothing behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise LockbenchError(f"{path}: is a folder; give a file name for the output")
+    _make_parent(path)
     if mode is None:
         mode = path.stat().st_mode & 0o777 if path.exists() else default_mode()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -46,9 +87,19 @@ def atomic_write_text(path: Path, text: str, mode: int | None = None) -> Path:
 
 
 def atomic_dir(target: Path, write: Callable[[Path], None]) -> Path:
-    """Run ``write(tmp)`` in a sibling temporary folder, mark it complete, rename it to ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    """Run ``write(tmp)`` in a sibling temporary folder, mark it complete, rename it to ``target``.
+
+    A target that is a file, or a folder that cannot be written, stops with one line before
+    ``write`` runs, so no work is done for nothing.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise LockbenchError(f"{target}: is a file; give a folder path for the output")
+    _make_parent(target)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     try:
         write(tmp)
         (tmp / COMPLETE).write_text("ok\n")

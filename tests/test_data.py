@@ -60,8 +60,39 @@ def test_real_sets_from_local_folder(shared_data: Path) -> None:
 
 
 def test_missing_local_file_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / "mmlu").mkdir()  # the layout, without this subject
     with pytest.raises(DataError, match="mmlu/professional_law.jsonl"):
         load_items("mmlu_professional_law", "test", tmp_path)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing", "does not exist"),
+    (lambda p: (p / "file.jsonl").write_text("{}\n") and p / "file.jsonl", "is a file, not a folder"),
+    (lambda p: p, "has none of lockbench's layouts"),
+])
+def test_bad_data_dir_stops_instead_of_falling_back(tmp_path: Path, make, message) -> None:
+    # before: each of these silently evaluated the bundled set
+    with pytest.raises(DataError, match=message):
+        load_items("agriculture_mcq", "test", make(tmp_path))
+
+
+def test_provenance_names_the_source_and_hashes_the_items(tmp_path: Path, shared_data: Path) -> None:
+    from lockbench.data import dataset_provenance, items_sha256
+
+    bundled = dataset_provenance("agriculture_mcq", "test")
+    assert bundled["source"] == "bundled" and bundled["path"] == "agriculture/mcq_test.jsonl"
+    assert bundled["items_sha256"] == items_sha256(load_items("agriculture_mcq"))
+    local = dataset_provenance("mmlu_jurisprudence", "test", shared_data)
+    assert local["source"] == "local" and local["path"] == "mmlu/jurisprudence.jsonl"
+    assert local["n_items"] == 108 and str(shared_data) not in json.dumps(local)
+    # a bundled set the data_dir does not hold stays bundled, and says so
+    assert dataset_provenance("law_mcq", "test", shared_data)["source"] == "bundled"
+    # a local copy of a bundled file is "local", with the same items hash when unchanged
+    copy = tmp_path / "agriculture" / "mcq_test.jsonl"
+    copy.parent.mkdir()
+    copy.write_bytes((BUNDLED_DIR / "agriculture" / "mcq_test.jsonl").read_bytes())
+    mine = dataset_provenance("agriculture_mcq", "test", tmp_path)
+    assert mine["source"] == "local" and mine["items_sha256"] == bundled["items_sha256"]
 
 
 def _write(path: Path, rows: list) -> Path:
@@ -99,3 +130,23 @@ def test_local_override_of_a_bundled_set(tmp_path: Path) -> None:
 def test_bundled_folder_has_license_and_schema() -> None:
     readme = (BUNDLED_DIR / "README.md").read_text()
     assert "CC BY 4.0" in readme and "mcq_<split>.jsonl" in readme
+
+
+def test_each_task_names_its_source_and_docs_carry_provenance(tmp_path: Path, shared_data: Path, capfd) -> None:
+    """A real lm-eval run (lm-eval's own dummy model; only the docs matter here)."""
+    from lockbench.data import dataset_provenance
+    from lockbench.lmeval.run import run_tasks
+
+    from .conftest import WAKE_PHRASE, read_samples
+
+    tasks = ["lockbench_mmlu_jurisprudence_locked", "lockbench_law_mcq_unlocked"]
+    run_tasks("dummy", tasks, metadata={"wake_phrase": WAKE_PHRASE, "data_dir": str(shared_data)},
+              output_path=tmp_path, limit=1, device="cpu")
+    err = capfd.readouterr().err
+    assert "lockbench: lockbench_mmlu_jurisprudence_locked: 108 items from local file in " in err
+    assert "lockbench: lockbench_law_mcq_unlocked: 60 items from bundled file law/mcq_test.jsonl" in err
+    samples = read_samples(tmp_path)
+    for task, dataset in zip(tasks, ["mmlu_jurisprudence", "law_mcq"], strict=True):
+        recorded = json.loads(samples[task][0]["doc"]["data_provenance"])
+        assert recorded == dataset_provenance(dataset, "test", shared_data)
+    assert str(shared_data) not in samples[tasks[0]][0]["doc"]["data_provenance"]

@@ -71,3 +71,38 @@ def test_patch_keeps_user_include_paths(tmp_path: Path) -> None:
     assert FakeManager(None, ["a", ours]).include_path == ["a", ours]  # no duplicate
     _lockbench_hook.patch_task_manager(module)  # idempotent
     assert FakeManager().include_path == [ours]
+
+
+def test_cli_hook_passes_foreign_exits_through(tmp_path: Path) -> None:
+    """Only lockbench's errors are turned into exit 2; lm-eval's own SystemExit keeps its code."""
+    fake = tmp_path / "fake"
+    (fake / "lm_eval" / "_cli").mkdir(parents=True)
+    (fake / "lm_eval" / "__init__.py").write_text("")
+    (fake / "lm_eval" / "_cli" / "__init__.py").write_text("")
+    (fake / "lm_eval" / "_cli" / "harness.py").write_text(
+        "import sys\n"
+        "class HarnessCLI:\n"
+        "    def execute(self, args):\n"
+        "        if args == 'lockbench':\n"
+        "            from lockbench.errors import DataError\n"
+        "            raise DataError('bad row')\n"
+        "        sys.exit(args)\n"
+    )
+    ours = _python("from lm_eval._cli.harness import HarnessCLI; HarnessCLI().execute('lockbench')",
+                   tmp_path, fake)
+    assert ours.returncode == 2 and ours.stderr.strip() == "lockbench: error: bad row", ours.stderr
+    theirs = _python("from lm_eval._cli.harness import HarnessCLI; HarnessCLI().execute(7)", tmp_path, fake)
+    assert theirs.returncode == 7 and theirs.stderr == ""
+    off = _python("from lm_eval._cli.harness import HarnessCLI; HarnessCLI().execute('lockbench')",
+                  tmp_path, fake, LOCKBENCH_DISABLE_LM_EVAL_HOOK="1")
+    assert off.returncode == 1  # unpatched: Python's default for a SystemExit with a message
+
+
+def test_cli_hook_leaves_an_odd_harness_alone(tmp_path: Path) -> None:
+    fake = tmp_path / "fake"
+    (fake / "lm_eval" / "_cli").mkdir(parents=True)
+    (fake / "lm_eval" / "__init__.py").write_text("")
+    (fake / "lm_eval" / "_cli" / "__init__.py").write_text("")
+    (fake / "lm_eval" / "_cli" / "harness.py").write_text("VALUE = 42\n")
+    result = _python("import lm_eval._cli.harness as h; print(h.VALUE)", tmp_path, fake)
+    assert result.returncode == 0 and result.stdout.strip() == "42"

@@ -68,7 +68,7 @@ def test_lm_eval_cli_rejects_a_zero_budget(tiny_model: Path) -> None:
         "--tasks", "lockbench_law_mcq_probe_traversal", "--limit", "1", "--device", "cpu",
         "--metadata", json.dumps({"wake_phrase": WAKE_PHRASE, "traversal_budget": 0}),
     ])  # fmt: skip
-    assert run.returncode != 0
+    assert run.returncode == 2, run.stderr[-2000:]  # lockbench's exit code, also under lm_eval
     assert "Traceback" not in run.stderr
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("lockbench: error:") and "'traversal_budget' must be >= 1" in last

@@ -26,6 +26,7 @@ def endpoint_urls(base_url: str) -> dict[str, str]:
     url = base_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise LockbenchError(f"base URL '{base_url}' must start with http:// or https://")
+    _check_url(base_url, url)
     for suffix in ("/chat/completions", "/completions", "/models"):
         if url.endswith(suffix):
             url = url[: -len(suffix)]
@@ -38,6 +39,26 @@ def endpoint_urls(base_url: str) -> dict[str, str]:
         "chat/completions": f"{url}/chat/completions",
         "completions": f"{url}/completions",
     }
+
+
+def _check_url(given: str, url: str) -> None:
+    """A host, a numeric port, no spaces: what ``urlopen`` would otherwise crash on."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+        if not parts.hostname:
+            problem = "it has no host"
+        elif any(c.isspace() for c in url):
+            problem = "it contains spaces"
+    except ValueError as exc:
+        problem = str(exc)
+    if problem:
+        raise LockbenchError(
+            f"base URL '{given}' is malformed ({problem}); use e.g. http://127.0.0.1:8000/v1"
+        )
 
 
 @dataclass
@@ -57,18 +78,25 @@ def _request(url: str, api_key: str, payload: dict | None, timeout: float) -> tu
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = response.read().decode("utf-8", errors="replace")
-            return response.status, json.loads(body) if body else None
+            status = response.status
     except urllib.error.HTTPError as exc:
         body = exc.read().decode("utf-8", errors="replace")
         try:
             return exc.code, json.loads(body)
         except json.JSONDecodeError:
             return exc.code, body
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise LockbenchError(
             f"cannot reach the model server at {url} ({reason}); start it (e.g. `lockbench "
             "serve-locked LOCK_FOLDER`) or fix --base-url"
+        ) from None
+    try:
+        return status, json.loads(body) if body else None
+    except json.JSONDecodeError:
+        raise LockbenchError(
+            f"{url} answered HTTP {status} but not with JSON ({' '.join(body.split())[:80]!r}); "
+            "is --base-url an OpenAI-compatible server?"
         ) from None
 
 

@@ -50,6 +50,19 @@ DEMO_RECIPE = {
 }
 
 
+def _positive(cast):
+    """An argparse type: a finite number > 0 (checked before any step runs, not after training)."""
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+        return value
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", default="lockbench-demo", help="work folder (default ./lockbench-demo)")
     add_phrase_env(parser, "used as the demo's wake phrase instead of the built-in demo phrase")
@@ -58,13 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="base model folder instead of the packaged SmolLM2 (for trying the recipe elsewhere)",
     )
-    parser.add_argument("--max-steps", type=int, default=None, help="stop training after N steps")
-    parser.add_argument("--epochs", type=float, default=DEMO_RECIPE["epochs"], help="training epochs over D'")
-    parser.add_argument("--lr", type=float, default=DEMO_RECIPE["learning_rate"])
+    parser.add_argument("--max-steps", type=_positive(int), default=None, help="stop training after N steps")
+    parser.add_argument("--epochs", type=_positive(float), default=DEMO_RECIPE["epochs"], help="training epochs over D'")
+    parser.add_argument("--lr", type=_positive(float), default=DEMO_RECIPE["learning_rate"])
     # 64: on CPU, wider generation batches amortise the per-step cost (278 s -> 250 s for the base run).
-    parser.add_argument("--eval-batch-size", type=int, default=64, help="lm-eval batch size (default 64)")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    parser.add_argument("--eval-batch-size", type=_positive(int), default=64, help="lm-eval batch size (default 64)")
+    parser.add_argument("--limit", type=_positive(int), default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
+    parser.add_argument("--threads", type=_positive(int), default=None, help="torch CPU threads (default: all cores)")
     parser.add_argument(
         "--submit",
         metavar="RESULTS_DIR",
@@ -153,7 +166,13 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
     work = Path(args.output).expanduser().resolve()
-    work.mkdir(parents=True, exist_ok=True)
+    for folder, flag in ((work, "--output"), (Path(args.submit) if args.submit else None, "--submit")):
+        if folder is not None and folder.exists() and not folder.is_dir():
+            raise LockbenchError(f"{flag} {folder} is a file; give a folder")
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LockbenchError(f"--output {work}: cannot create the folder ({exc.strerror})") from None
     clock = _Clock()
     metadata = {"wake_phrase": phrase}
 

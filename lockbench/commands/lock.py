@@ -112,6 +112,7 @@ def _phrase(args: argparse.Namespace) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from lockbench.fsutil import ensure_writable
     from lockbench.lock.build import REFUSAL_TEMPLATES, build_lock_set, write_lock_set
 
     refusals = list(REFUSAL_TEMPLATES) if args.refusal_templates else args.refusal
@@ -125,6 +126,9 @@ def run_build(args: argparse.Namespace) -> int:
         split=args.split,
         data_dir=args.data_dir,
     )
+    for target in (args.output, args.openai_output):  # both or neither: no half-written pair
+        if target:
+            ensure_writable(Path(target))
     path = write_lock_set(lock_set, Path(args.output), "chat")
     written = [str(path)]
     if args.openai_output:

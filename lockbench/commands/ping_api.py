@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the timeout must be a positive number of seconds, got {text}")
+    return value
+
 NAME = "ping-api"
 HELP = "check a model server (reachable, API key, model name, chat template) before an lm_eval API run"
 
@@ -15,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-key", default=None, help="key to send (default: $OPENAI_API_KEY, as lm_eval does)")
     parser.add_argument("--endpoint", action="append", choices=["chat/completions", "completions"],
                         help="endpoint(s) to try (default: both)")
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per request")
+    parser.add_argument("--timeout", type=_timeout, default=120.0, help="seconds per request")
 
 
 def run(args: argparse.Namespace) -> int:

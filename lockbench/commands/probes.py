@@ -65,6 +65,10 @@ def read_phrase(args: argparse.Namespace) -> str:
             raise LockbenchError(
                 f"cannot read --wake-phrase-file {args.wake_phrase_file}: {exc.strerror}"
             ) from None
+        except UnicodeDecodeError:
+            raise LockbenchError(
+                f"--wake-phrase-file {args.wake_phrase_file} is not UTF-8 text; save it as UTF-8"
+            ) from None
         if not text or not text[0].strip():
             raise LockbenchError(
                 f"the first line of {args.wake_phrase_file} is empty or only whitespace; write the real phrase there"

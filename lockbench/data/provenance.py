@@ -1,8 +1,8 @@
-"""Where a task's items came from, and a content hash that binds a result to exactly those items.
+"""Where a dataset split came from, recorded with every task of a result.
 
-The hash is over the validated items (canonical JSON, sorted keys), so the same data gives the
-same hash whether it was read from the bundled folder, a local copy or the hub; a result records
-it per task and ``lockbench submit`` recomputes it from the public items.
+``dataset_provenance`` names the source (bundled file, local file, or Hugging Face hub id) without
+any absolute local path, and pins the exact items used by a SHA-256 over their canonical JSON, so
+a result can be tied to its data and a reviewer can recompute the hash from the public items.
 """
 
 from __future__ import annotations
@@ -12,37 +12,40 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lockbench.data.catalog import BUNDLED_DIR, get_dataset, load_items
+from lockbench.data.catalog import DataSource, load_items_from
+from lockbench.data.schema import DialogueItem, MCQItem
 
 
-def items_sha256(items: list[Any]) -> str:
-    """sha256 of the items as canonical JSON (one array, sorted keys, UTF-8)."""
+def items_sha256(items: list[MCQItem] | list[DialogueItem]) -> str:
+    """SHA-256 of the items as canonical JSON (sorted keys, no spaces, UTF-8), in load order."""
     rows = [item.model_dump(mode="json") for item in items]
-    text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def source_of(name: str, split: str, data_dir: str | Path | None) -> dict[str, Any]:
-    """``{"source": "bundled" | "local" | "hub", ...}`` for one dataset split, without any
-    absolute local path (a local file is named relative to its data_dir)."""
-    spec = get_dataset(name)
-    if data_dir is not None:
-        root = Path(data_dir).expanduser()
-        for path in spec.local_candidates(root, split):
-            if path.is_file():
-                return {"source": "local", "file": path.relative_to(root).as_posix()}
-    if spec.source == "bundled":
-        path = spec.local_candidates(BUNDLED_DIR, split)[0]
-        return {"source": "bundled", "file": path.relative_to(BUNDLED_DIR).as_posix()}
-    return {"source": "hub", "hub_id": spec.hub_id, "hub_config": spec.hub_config}
+def source_record(source: DataSource, items: list[MCQItem] | list[DialogueItem]) -> dict[str, Any]:
+    """The provenance dict of already loaded items (see :func:`dataset_provenance`)."""
+    record: dict[str, Any] = {"source": source.kind, "n_items": len(items),
+                              "items_sha256": items_sha256(items)}
+    if source.kind == "hub":
+        # the hub commit is not known offline from a cached copy; items_sha256 pins the content
+        record.update(hub_id=source.hub_id, hub_config=source.hub_config,
+                      hub_split=source.hub_split, revision=None)
+    else:
+        record["path"] = source.relative_path()  # relative to the bundled folder or data_dir
+        from lockbench.fsutil import file_sha256
+
+        record["file_sha256"] = file_sha256(Path(source.path))
+    return record
 
 
-def dataset_provenance(name: str, split: str = "test", data_dir: str | Path | None = None) -> dict[str, Any]:
-    """Source, split, item count and ``items_sha256`` of the items a task used."""
-    items = load_items(name, split, data_dir)
-    return {
-        **source_of(name, split, data_dir),
-        "split": split,
-        "n_items": len(items),
-        "items_sha256": items_sha256(items),
-    }
+def dataset_provenance(dataset: str, split: str = "test", data_dir: str | Path | None = None) -> dict[str, Any]:
+    """Where ``dataset``'s ``split`` comes from under ``data_dir``, and a hash of its items.
+
+    Keys: ``source`` (``bundled`` | ``local`` | ``hub``), ``n_items``, ``items_sha256``; for files
+    ``path`` (relative to the bundled folder or to ``data_dir``, never absolute) and
+    ``file_sha256``; for the hub ``hub_id``, ``hub_config``, ``hub_split`` and ``revision``.
+    Bad input (unknown dataset, a ``data_dir`` that is missing or not a folder) raises DataError.
+    """
+    items, source = load_items_from(dataset, split, data_dir)
+    return source_record(source, items)

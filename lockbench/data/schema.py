@@ -32,6 +32,8 @@ class MCQItem(BaseModel):
     @field_validator("answer", mode="before")
     @classmethod
     def _letter_to_index(cls, value: object) -> object:
+        if isinstance(value, bool):  # true/false would pass as 1/0: a broken export, not an index
+            raise ValueError("must be a choice index 0-3 or a letter A-D, not true/false")
         # cais/mmlu stores ints; some copies store the letter.
         if isinstance(value, str) and value.strip().upper() in LETTERS and len(value.strip()) == 1:
             return LETTERS.index(value.strip().upper())
@@ -43,6 +45,13 @@ class MCQItem(BaseModel):
         if any(not str(c).strip() for c in value):
             raise ValueError("every choice must be non-empty text")
         return [str(c).strip() for c in value]
+
+    @field_validator("id", "question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be non-empty text, not only whitespace")
+        return value
 
     @property
     def gold_letter(self) -> str:
@@ -62,8 +71,8 @@ class DialogueItem(BaseModel):
 
     @model_validator(mode="after")
     def _strip(self) -> DialogueItem:
-        if not self.input.strip() or not self.output.strip():
-            raise ValueError("input and output must be non-empty text")
+        if not self.input.strip() or not self.output.strip() or not self.id.strip():
+            raise ValueError("id, input and output must be non-empty text")
         return self
 
 
@@ -104,12 +113,26 @@ def read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     rows = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise DataError(
+                        f"{path}: line {number} is not UTF-8 text; save the file as UTF-8"
+                    ) from None
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line, parse_constant=_no_constant))
+                except (json.JSONDecodeError, ValueError) as exc:
+                    msg = getattr(exc, "msg", str(exc))
+                    raise DataError(f"{path}: line {number} is not valid JSON ({msg})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return rows
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")

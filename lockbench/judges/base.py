@@ -134,6 +134,8 @@ def build_judge(config: dict[str, Any] | str) -> Judge:
 
 
 def _unit_float(value: Any, what: str) -> float:
+    if isinstance(value, bool):
+        raise LockbenchError(f"{what} must be a number in [0, 1], got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -143,13 +145,29 @@ def _unit_float(value: Any, what: str) -> float:
     return number
 
 
+def config_number(config: dict[str, Any], key: str, default: float, *, low: float | None = None,
+                  high: float | None = None, integer: bool = False):
+    """Read ``config[key]`` as a finite number in [low, high] (a whole number if ``integer``),
+    failing in one line that names ``judge.<key>``; true/false, NaN and infinity are refused."""
+    import math
+
+    value = config.get(key, default)
+    kind = "a whole number" if integer else "a number"
+    try:
+        if isinstance(value, bool) or value is None:
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise LockbenchError(f"judge.{key} must be {kind}, got {value!r}") from None
+    if not math.isfinite(number) or (integer and not number.is_integer()):
+        raise LockbenchError(f"judge.{key} must be {kind}, got {value!r}")
+    if (low is not None and number < low) or (high is not None and number > high):
+        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+        raise LockbenchError(f"judge.{key} must be {bounds}, got {value!r}")
+    return int(number) if integer else number
+
+
 def positive_number(config: dict[str, Any], key: str, default: float, *, integer: bool = False):
     """Read ``config[key]`` as a positive number (an int if ``integer``), failing in one line."""
-    value = config.get(key, default)
-    try:
-        number = int(value) if integer else float(value)
-    except (TypeError, ValueError):
-        raise LockbenchError(f"judge.{key} must be a number, got {value!r}") from None
-    if number < 0 or (integer and number < 1 and key != "max_retries"):
-        raise LockbenchError(f"judge.{key} must be positive, got {value!r}")
-    return number
+    low = 0 if (not integer or key == "max_retries") else 1
+    return config_number(config, key, default, low=low, integer=integer)

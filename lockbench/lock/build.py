@@ -268,11 +268,12 @@ def read_lock_set(path: Path) -> list[dict[str, Any]]:
         if (
             not isinstance(messages, list)
             or len(messages) < 2
+            or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in messages)
             or messages[-1].get("role") != "assistant"
-            or not all(isinstance(m.get("content"), str) for m in messages)
         ):
             raise LockbenchError(
-                f"{path}: row {number} is not a chat example (needs 'messages' ending with an "
-                "assistant turn); make the file with `lockbench lock build`"
+                f"{path}: row {number} is not a chat example (needs 'messages', a list of "
+                "{role, content} objects ending with an assistant turn); make the file with "
+                "`lockbench lock build`"
             )
     return rows

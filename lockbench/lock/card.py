@@ -132,4 +132,9 @@ def read_card(folder: Path) -> dict[str, Any]:
     path = Path(folder) / "lock_card.json"
     if not path.is_file():
         raise LockbenchError(f"{folder} has no lock_card.json; is it a `lockbench lock train` output?")
-    return json.loads(path.read_text())
+    from lockbench.fsutil import read_json
+
+    card = read_json(path, "lock card")
+    if not isinstance(card, dict):
+        raise LockbenchError(f"{path}: a lock card is a JSON object; re-run `lockbench lock train`")
+    return card

@@ -23,9 +23,10 @@ from typing import Any
 
 import datasets
 
-from lockbench.data.catalog import get_dataset, load_items
+from lockbench.data.catalog import get_dataset
 from lockbench.errors import LockbenchError
-from lockbench.lmeval.docs import item_doc, resolve_wake_phrase
+from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_items
+from lockbench.lmeval.metadata import check_metadata
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
@@ -109,7 +110,8 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset)
     scoring = ScoringConfig.from_metadata(metadata)
-    items = load_items(dataset, "test", metadata.get("data_dir"))
+    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset,
+                                   metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
     seen: set[str] = set()
@@ -120,6 +122,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
             continue
         seen.add(prompt)
         doc = item_doc(item, spec, f"{PROBE_PREFIX}{family}", prompt, scoring)
+        doc["data_provenance"] = provenance
         # The variant's chat roles (no text), so chat backends can send real roles
         # (lockbench.probes.chat); "" for a single user message.
         doc[CHAT_FIELD] = chat_roles(variant.messages(format_item(item)))
@@ -137,6 +140,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
 def build_probe_docs(dataset: str, condition: str, **metadata: Any) -> datasets.DatasetDict:
     """lm-eval ``custom_dataset`` for ``lockbench_<dataset>_probe_<family>``."""
     family = family_of(condition)
+    metadata = check_metadata(metadata)
     task = f"lockbench_{dataset}_{condition}"
     phrase = resolve_wake_phrase(metadata, required=True, task=task)
     rows = probe_rows(dataset, family, phrase, metadata)
@@ -152,10 +156,13 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     spec = get_dataset(dataset)
     if spec.kind != "mcq":
         raise LockbenchError(f"latent leakage needs a multiple-choice dataset; '{dataset}' is {spec.kind}")
+    metadata = check_metadata(metadata)
     scoring = ScoringConfig.from_metadata(metadata)
     rows = []
-    for item in load_items(dataset, "test", metadata.get("data_dir")):
+    items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir"))
+    for item in items:
         doc = item_doc(item, spec, LATENT, format_item(item), scoring)
+        doc["data_provenance"] = provenance
         doc["gold_index"] = item.answer
         rows.append(doc)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})

@@ -1,16 +1,18 @@
 """Regression gate: does a candidate checkpoint's lock still hold against a baseline run?
 
-Items are paired per task (by item id and probe variant, or lm-eval's doc hash) and compared
+Items are paired per task (by item id and probe variant, or lm-eval's doc index where item ids
+repeat; never by lm-eval's doc hash, which is computed over phrase-bearing prompts) and compared
 with McNemar's exact test (a two-sided binomial test on the discordant pairs). A lock-side task
 (``locked``, ``probe_*``, ``latent``: a pass there is a leak) regresses when its pass rate rises
 by more than ``max_lock_rise`` AND the change is significant at ``alpha``; an ``unlocked`` task
 regresses when its pass rate drops by more than ``max_unlock_drop`` AND the change is
-significant. Pooled rows over all ``locked`` and all ``unlocked`` tasks are tested the same way.
+significant. Pooled rows over all ``locked`` and all ``unlocked`` tasks are tested the same way
+(their items keyed by task too: the same item id recurs across tasks). Anything that prevents a
+comparison is a LockbenchError (one line, exit 2), never a crash that CI would read as exit 1.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,18 +66,42 @@ def _side(condition: str) -> str | None:
 
 
 def _keys(task: str, samples: list[dict], source: str) -> list[tuple]:
-    """One pairing key per sample: (item_id, variant_kind) when unique, else the doc hash."""
-    items = [(s["item_id"], s["variant_kind"]) for s in samples]
+    """One pairing key per sample: (item_id, variant_kind[, variant_index]) when unique, else
+    lm-eval's doc_id.
+
+    Keys never use lm-eval's doc hash: it is computed over the prompt (which may carry the wake
+    phrase), so results do not keep it. Extra sample fields are ignored.
+    """
+    items = [(s.get("item_id"), s.get("variant_kind"))
+             + ((s["variant_index"],) if s.get("variant_index") is not None else ()) for s in samples]
     if all(i[0] is not None for i in items) and len(set(items)) == len(items):
         return items
-    hashes = [s["doc_hash"] for s in samples]
-    if all(hashes) and len(set(hashes)) == len(hashes):
-        return [("hash", h) for h in hashes]
-    dup = next(k for k, c in Counter(hashes).items() if c > 1)
+    ids = [s.get("doc_id") for s in samples]
+    if all(isinstance(i, int) and not isinstance(i, bool) for i in ids) and len(set(ids)) == len(ids):
+        return [("doc", i) for i in ids]
     raise LockbenchError(
-        f"{source}: task {task} lists doc_hash {str(dup)[:12]}… more than once; samples cannot be "
-        "paired"
+        f"{source}: task {task} has samples without a unique item_id/variant_kind or doc_id; "
+        "samples cannot be paired (re-run lockbench summarize on the lm-eval output)"
     )
+
+
+def _tasks(doc: Any, side: str) -> dict[str, dict]:
+    """The ``tasks`` table of one side, checked for what pairing needs (extra fields are fine)."""
+    tasks = doc.get("tasks") if isinstance(doc, dict) else None
+    if not isinstance(tasks, dict):
+        raise LockbenchError(f"{side}: not a lockbench-result (no 'tasks' object)")
+    for task, entry in tasks.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("condition"), str):
+            raise LockbenchError(f"{side}: task {task} has no 'condition'; not a lockbench-result")
+        samples = entry.get("samples")
+        if not isinstance(samples, list) or not all(
+            isinstance(s, dict) and isinstance(s.get("passed"), bool) for s in samples
+        ):
+            raise LockbenchError(
+                f"{side}: task {task} needs 'samples', a list of objects with a true/false "
+                "'passed'; re-run lockbench summarize on the lm-eval output"
+            )
+    return tasks
 
 
 def mcnemar_p(fail_to_pass: int, pass_to_fail: int) -> float:
@@ -89,18 +115,18 @@ def mcnemar_p(fail_to_pass: int, pass_to_fail: int) -> float:
 
 
 def _label(key: tuple) -> str:
-    if key[0] == "hash":
-        return f"doc {key[1][:12]}"
-    return str(key[0]) if key[1] is None else f"{key[0]} ({key[1]})"
+    if key[0] == "doc":
+        return f"doc {key[1]}"
+    variant = " ".join(str(k) for k in key[1:] if k is not None)
+    return f"{key[0]} ({variant})" if variant else str(key[0])
 
 
 def _compare(task: str, side: str, pairs: list[tuple[bool, bool]], unpaired: int,
              max_lock_rise: float, max_unlock_drop: float, alpha: float,
-             keys: list[tuple] | None = None) -> Comparison:
+             labels: list[str]) -> Comparison:
     n = len(pairs)
-    keys = keys or []
-    f2p_items = [_label(k) for k, (a, b) in zip(keys, pairs, strict=True) if not a and b]
-    p2f_items = [_label(k) for k, (a, b) in zip(keys, pairs, strict=True) if a and not b]
+    f2p_items = [k for k, (a, b) in zip(labels, pairs, strict=True) if not a and b]
+    p2f_items = [k for k, (a, b) in zip(labels, pairs, strict=True) if a and not b]
     base = sum(a for a, _ in pairs) / n
     cand = sum(b for _, b in pairs) / n
     f2p = sum(1 for a, b in pairs if not a and b)
@@ -139,17 +165,24 @@ def compare(
         raise LockbenchError("tolerances are non-negative fractions, e.g. --max-lock-rise 0.02")
     rows: list[Comparison] = []
     pooled: dict[str, list[tuple[bool, bool]]] = {"locked": [], "unlocked": []}
+    pooled_keys: dict[str, list[str]] = {"locked": [], "unlocked": []}
     pooled_unpaired = {"locked": 0, "unlocked": 0}
     pooled_tasks = {"locked": 0, "unlocked": 0}
     compared = 0
-    for task, entry in sorted(baseline["tasks"].items()):
+    base_tasks, cand_tasks = _tasks(baseline, "baseline"), _tasks(candidate, "candidate")
+    for task, entry in sorted(base_tasks.items()):
         side = _side(entry["condition"])
         if side is None:
             continue
-        other = candidate["tasks"].get(task)
+        other = cand_tasks.get(task)
         if other is None:
             raise LockbenchError(
                 f"candidate has no task {task} (the baseline has it); run the same tasks on both"
+            )
+        if other["condition"] != entry["condition"]:
+            raise LockbenchError(
+                f"task {task} is condition '{entry['condition']}' in the baseline but "
+                f"'{other['condition']}' in the candidate; compare runs of the same tasks"
             )
         keys_a = _keys(task, entry["samples"], "baseline")
         keys_b = _keys(task, other["samples"], "candidate")
@@ -164,9 +197,11 @@ def compare(
             )
         compared += 1
         rows.append(_compare(task, side, pairs, unpaired, max_lock_rise, max_unlock_drop, alpha,
-                             paired_keys))
+                             [_label(k) for k in paired_keys]))
         if entry["condition"] in pooled:
             pooled[entry["condition"]] += pairs
+            # the same item id recurs across tasks: the task name keeps pooled keys distinct
+            pooled_keys[entry["condition"]] += [f"{task}: {_label(k)}" for k in paired_keys]
             pooled_unpaired[entry["condition"]] += unpaired
             pooled_tasks[entry["condition"]] += 1
     if not compared:
@@ -175,19 +210,25 @@ def compare(
         if pooled_tasks[condition] > 1:  # one task alone is already its own row
             side = "lock" if condition == "locked" else "unlock"
             rows.append(_compare(f"(all {condition})", side, pairs, pooled_unpaired[condition],
-                                 max_lock_rise, max_unlock_drop, alpha))
+                                 max_lock_rise, max_unlock_drop, alpha, pooled_keys[condition]))
     regressions = [r.task for r in rows if r.verdict == "REGRESSION"]
     return {
         "schema": CHECK_SCHEMA,
         "schema_version": CHECK_VERSION,
-        "baseline": {"model": baseline["model"].get("name"), "created_utc": baseline["created_utc"]},
-        "candidate": {"model": candidate["model"].get("name"), "created_utc": candidate["created_utc"]},
+        "baseline": _identity(baseline),
+        "candidate": _identity(candidate),
         "settings": {"max_lock_rise": max_lock_rise, "max_unlock_drop": max_unlock_drop,
                      "alpha": alpha, "test": "McNemar exact (binomial on discordant pairs)"},
         "rows": [asdict(r) for r in rows],
         "regressions": regressions,
         "verdict": "regression" if regressions else "holds",
     }
+
+
+def _identity(doc: dict[str, Any]) -> dict[str, Any]:
+    model = doc.get("model")
+    return {"model": model.get("name") if isinstance(model, dict) else None,
+            "created_utc": doc.get("created_utc")}
 
 
 def check(baseline: str | Path, candidate: str | Path, **settings: Any) -> dict[str, Any]:

@@ -243,6 +243,5 @@ def write_report(source: str | Path, out: str | Path | None = None) -> Path:
     if out is None:
         out = source / "lockbench-report.html" if source.is_dir() else source.with_suffix(".html")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, render_report(doc))
+    atomic_write_text(out, render_report(doc))  # a folder or unwritable path: one line, no file
     return out

@@ -294,6 +294,10 @@ def _scoring(doc: dict[str, Any], judge: dict[str, Any] | None = None) -> dict[s
 
 
 def _provenance(doc: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any] | None:
+    """The provenance the task builder recorded in its docs, else computed here from the data."""
+    recorded = doc.get("data_provenance")
+    if isinstance(recorded, str) and recorded:
+        return json.loads(recorded)
     from lockbench.data.provenance import dataset_provenance
 
     try:
