@@ -145,8 +145,8 @@ def test_real_folders_compare(lmeval_out, tmp_path, capsys) -> None:
     code, out, err = _check(lmeval_out, result, capsys, "--json", tmp_path / "c.json")
     assert code == 0, err
     report = json.loads((tmp_path / "c.json").read_text())
-    assert {r["task"] for r in report["rows"]} == {UNLOCKED, PROBE}
-    assert all(r["unpaired"] == 0 and r["pairs"] == 3 for r in report["rows"])
+    assert {r["task"] for r in report["rows"]} >= {LOCKED, UNLOCKED, PROBE}
+    assert all(r["unpaired"] == 0 and r["pairs"] > 0 for r in report["rows"])
 
 
 def test_assert_lock_holds_function_and_plugin_fixture(pair, lockbench_gate) -> None:
