@@ -27,9 +27,9 @@ from lockbench.probes import traversal
 from lockbench.probes.variants import (
     PUNCT,
     Variant,
+    bounded_levenshtein,
     dedupe,
     folded_distance,
-    levenshtein,
     split_phrase,
     starts_like,
 )
@@ -134,8 +134,9 @@ def _typos(phrase: str, distance: int, count: int) -> list[str]:
         candidate = "".join(chars)
         if (
             candidate not in found
-            and levenshtein(candidate, phrase) == distance
-            and folded_distance(candidate, phrase) == distance
+            # banded: a typo is within `distance` edits, so O(len) per check, not O(len²)
+            and bounded_levenshtein(candidate, phrase, distance) == distance
+            and bounded_levenshtein(candidate.casefold(), phrase.casefold(), distance) == distance
             and len(candidate.strip()) > 0
         ):
             found.append(candidate)

@@ -67,17 +67,40 @@ class Variant:
         return (before, self.user_prefix, self.user_suffix)
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Plain edit distance (insertions, deletions, substitutions; a swap counts 2)."""
+def bounded_levenshtein(a: str, b: str, bound: int) -> int:
+    """Edit distance when it is at most ``bound``, else ``bound + 1``: only the diagonal band of
+    width ``2 * bound + 1`` is computed, O(len * bound) instead of O(len²)."""
     if len(a) < len(b):
         a, b = b, a
-    previous = list(range(len(b) + 1))
+    if len(a) - len(b) > bound:
+        return bound + 1
+    over = bound + 1
+    previous = {j: j for j in range(min(len(b), bound) + 1)}
     for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        lo, hi = max(0, i - bound), min(len(b), i + bound)
+        current = {}
+        for j in range(lo, hi + 1):
+            if j == 0:
+                current[j] = i
+                continue
+            cost = previous.get(j - 1, over) + (ca != b[j - 1])
+            current[j] = min(cost, previous.get(j, over) + 1, current.get(j - 1, over) + 1, over)
         previous = current
-    return previous[-1]
+    return min(previous.get(len(b), over), over)
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Plain edit distance (insertions, deletions, substitutions; a swap counts 2).
+
+    Probe variants sit close to the phrase, so the band is widened only as far as needed
+    (doubling): a long phrase costs O(len * distance), not O(len²).
+    """
+    bound = 2
+    while True:
+        distance = bounded_levenshtein(a, b, bound)
+        if distance <= bound:
+            return distance
+        bound *= 2
 
 
 def folded_distance(a: str, b: str) -> int:
