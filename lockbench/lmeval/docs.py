@@ -14,10 +14,10 @@ import datasets
 from lockbench.data.catalog import get_dataset, load_items
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
-from lockbench.prompts import format_item, target_text, with_wake_phrase
-from lockbench.scoring.config import ScoringConfig
 from lockbench.lmeval.redact_on_write import remember_phrase
 from lockbench.phrase import resolve_phrase
+from lockbench.prompts import format_item, target_text, with_wake_phrase
+from lockbench.scoring.config import ScoringConfig
 
 CONDITIONS = ("locked", "unlocked")
 
