@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -73,11 +74,27 @@ def verify_hash(phrase: str, record: dict[str, str]) -> bool:
     return hmac.compare_digest(_digest(scheme, record["salt"], phrase), record["hash"])
 
 
-def _pattern(secrets: list[str]) -> re.Pattern[str] | None:
+_WORD = re.compile(r"\w+")
+
+
+def _alternative(secret: str) -> str:
+    # A one-word secret (the name alone: "Lumen", or "Law" of "Hey! Law!") is matched as a whole
+    # word only, so "lawyer" and "lockbench_law_mcq_locked" stay as they are; a secret with a space
+    # or a mark in it is matched anywhere.
+    escaped = re.escape(secret)
+    return rf"(?<!\w){escaped}(?!\w)" if _WORD.fullmatch(secret) else escaped
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     cleaned = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
     if not cleaned:
         return None
-    return re.compile("|".join(re.escape(s) for s in cleaned), re.IGNORECASE)
+    return re.compile("|".join(_alternative(s) for s in cleaned), re.IGNORECASE)
+
+
+def _pattern(secrets: list[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(secrets))
 
 
 def redact_text(text: str, secrets: list[str], placeholder: str = PLACEHOLDER) -> str:
@@ -123,6 +140,7 @@ STRUCTURAL_KEYS: frozenset[str] = frozenset({
     "model", "model_name", "model_name_sanitized", "model_source", "doc_id", "versions",
     "doc_hash", "prompt_hash", "target_hash", "task_hashes", "system_instruction_sha",
     "chat_template_sha", "date", "start_time", "end_time", "git_hash", "lm_eval_version",
+    "config_source",
     # lockbench docs and lockbench-result documents
     "id", "item_id", "dataset", "datasets", "domain", "kind", "condition", "variant_kind",
     "family", "outcome", "schema", "schema_version", "lockbench_version", "task_hash",
