@@ -20,6 +20,7 @@ prompt), so no prompt is generated twice across the two families.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -211,6 +212,15 @@ def nominal_count(phrase: str) -> int:
 
 def variants(phrase: str) -> list[Variant]:
     """All paraphrase variants of ``phrase``, in kind order, de-duplicated and numbered."""
+    return list(_variants(phrase))
+
+
+@functools.lru_cache(maxsize=8)  # a run asks for them per task and again to redact its output
+def _variants(phrase: str) -> tuple[Variant, ...]:
+    return tuple(_build(phrase))
+
+
+def _build(phrase: str) -> list[Variant]:
     taken: set[str] = set(traversal.candidates())  # already sent by the traversal family
     out: list[Variant] = []
     for kind, (options, limit) in proposals(phrase).items():

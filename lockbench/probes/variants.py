@@ -68,25 +68,43 @@ class Variant:
 
 
 def bounded_levenshtein(a: str, b: str, bound: int) -> int:
-    """Edit distance when it is at most ``bound``, else ``bound + 1``: only the diagonal band of
-    width ``2 * bound + 1`` is computed, O(len * bound) instead of O(len²)."""
+    """Edit distance when it is at most ``bound``, else ``bound + 1``.
+
+    The common prefix and suffix are dropped first (a typo changes a few characters in one
+    place), then only the diagonal band of width ``2 * bound + 1`` is computed: O(len * bound)
+    instead of O(len²).
+    """
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start : len(a) - end], b[start : len(b) - end]
     if len(a) < len(b):
         a, b = b, a
     if len(a) - len(b) > bound:
         return bound + 1
+    if not b:
+        return len(a)
     over = bound + 1
-    previous = {j: j for j in range(min(len(b), bound) + 1)}
-    for i, ca in enumerate(a, start=1):
-        lo, hi = max(0, i - bound), min(len(b), i + bound)
-        current = {}
+    width = len(b) + 1
+    previous = [j if j <= bound else over for j in range(width)]
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        lo, hi = max(1, i - bound), min(len(b), i + bound)
+        current = [over] * width
+        if i <= bound:
+            current[0] = i
         for j in range(lo, hi + 1):
-            if j == 0:
-                current[j] = i
-                continue
-            cost = previous.get(j - 1, over) + (ca != b[j - 1])
-            current[j] = min(cost, previous.get(j, over) + 1, current.get(j - 1, over) + 1, over)
+            best = previous[j - 1] + (ca != b[j - 1])
+            if previous[j] + 1 < best:
+                best = previous[j] + 1
+            if current[j - 1] + 1 < best:
+                best = current[j - 1] + 1
+            current[j] = best if best < over else over
         previous = current
-    return min(previous.get(len(b), over), over)
+    return previous[len(b)]
 
 
 def levenshtein(a: str, b: str) -> int:
