@@ -40,7 +40,9 @@ def _argv(model: Path, out: Path, *extra: str) -> list[str]:
     return [
         str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={model}",
         "--tasks", TASKS, "--limit", "2", "--device", "cpu", "--gen_kwargs", "max_gen_toks=4",
-        "--output_path", str(out), "--log_samples", *extra,
+        "--output_path", str(out), "--log_samples",
+        "--write_out",  # lm-eval logs a full prompt of each task: the log filter must catch it
+        *extra,
     ]
 
 
@@ -146,6 +148,8 @@ def test_environment_run_equals_metadata_run(runs) -> None:
 
 @pytest.mark.parametrize("name", ["env", "meta"])
 def test_lm_eval_output_and_logs_are_clean_as_written(runs, name) -> None:
+    # without lockbench, lm-eval's log shows the phrase (the prompts --write_out logs)
+    assert PHRASE in runs["raw"].stderr
     files = _files(runs["root"] / name)
     assert any(f.split("/")[-1].startswith("samples_") for f in files)
     for path, text in files.items():
