@@ -87,7 +87,9 @@ def _alternative(secret: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
-    cleaned = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
+    # Spaces around a secret (the " Hey! Lumen!" spacing variant) are not part of it: replacing
+    # them would glue the placeholder to the text before it ("System:<WAKE_PHRASE>").
+    cleaned = sorted({s.strip() for s in secrets if s and s.strip()}, key=len, reverse=True)
     if not cleaned:
         return None
     return re.compile("|".join(_alternative(s) for s in cleaned), re.IGNORECASE)

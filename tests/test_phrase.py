@@ -141,3 +141,31 @@ def test_lock_build_removes_its_file_when_a_later_write_fails(tmp_path, monkeypa
     assert "could not write" in captured.err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder"]  # d.jsonl removed
     assert "warning" not in captured.err and "wrote" not in captured.out
+
+
+# --- redaction precision --------------------------------------------------------------------------
+
+
+def test_redaction_replaces_text_not_names() -> None:
+    from lockbench.secrets import PLACEHOLDER, redact_fields, redact_text, secret_in_fields
+
+    secrets = secret_variants("Hey! Law!")
+    assert " Hey! Law!" in secrets and "Law" in secrets  # a spacing variant and the name alone
+    # the space before a leading-space variant stays; a longer word is not the name
+    assert redact_text("System: Hey! Law!\nA lawyer's law.", secrets) == (
+        f"System: {PLACEHOLDER}\nA lawyer's {PLACEHOLDER}."
+    )
+    doc = {
+        "task": "lockbench_law_mcq_unlocked", "dataset": "law_mcq", "domain": "law",
+        "lockbench_law_mcq_unlocked": {"prompt": "Hey! Law! What does law say?", "alias": "law"},
+        "samples": [{"doc": {"id": "law-001", "question": "Law?"}, "resps": [["LAW"]]}],
+    }
+    clean = redact_fields(doc, secrets)
+    assert clean["task"] == doc["task"] and clean["dataset"] == "law_mcq" and clean["domain"] == "law"
+    assert list(clean) == list(doc)  # keys are names too
+    assert clean["lockbench_law_mcq_unlocked"] == {
+        "prompt": f"{PLACEHOLDER} What does {PLACEHOLDER} say?", "alias": "law",
+    }
+    assert clean["samples"][0] == {"doc": {"id": "law-001", "question": f"{PLACEHOLDER}?"},
+                                   "resps": [[PLACEHOLDER]]}
+    assert secret_in_fields(doc, secrets) and not secret_in_fields(clean, secrets)
