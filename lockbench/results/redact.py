@@ -222,7 +222,7 @@ def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None
     if not secrets:
         raise LockbenchError(
             f"{output_dir}: no wake phrase recorded in its results files (already redacted?); "
-            "give it with --wake-phrase-env VAR to scan for it"
+            "export it in $LOCKBENCH_WAKE_PHRASE (or name another variable with --wake-phrase-env VAR) to scan for it"
         )
     report = RedactReport(secrets=len(secrets))
     for path in sorted(output_dir.rglob("*")):
