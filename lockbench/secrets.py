@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from typing import Any
 
 from lockbench.errors import SecretError
@@ -27,17 +29,35 @@ def _digest(scheme: str, salt: str, phrase: str) -> str:
     raise SecretError(f"unknown wake-phrase hash scheme '{scheme}'")
 
 
+MAX_PHRASE_CHARS = 256
+# How to hand lockbench the phrase without a command line (shell history, `ps`, CI logs).
+HOW_TO_GIVE = "export it in $LOCKBENCH_WAKE_PHRASE (or give --metadata '{\"wake_phrase_file\": PATH}')"
+
+
 def validate_wake_phrase(phrase: object, *, context: str = "") -> str:
-    """Return the phrase, or stop with one line when it is missing, empty or whitespace."""
+    """Return the phrase, or stop with one line when it is missing, not a string, blank, longer
+    than ``MAX_PHRASE_CHARS`` or holds control characters (a newline, a tab, an escape...)."""
     where = f" ({context})" if context else ""
     if phrase is None:
+        raise SecretError(f"no wake phrase given{where}; {HOW_TO_GIVE}")
+    if not isinstance(phrase, str):
         raise SecretError(
-            f"no wake phrase given{where}; pass it with --metadata '{{\"wake_phrase\": \"...\"}}'"
+            f"the wake phrase must be a string, got {type(phrase).__name__}{where}; {HOW_TO_GIVE}"
         )
-    if not isinstance(phrase, str) or not phrase.strip():
+    if not phrase.strip():
         raise SecretError(
-            f"the wake phrase is empty or only whitespace{where}; give the real phrase in "
-            "--metadata '{\"wake_phrase\": \"...\"}'"
+            f"the wake phrase is empty or only whitespace{where}; give the real phrase: {HOW_TO_GIVE}"
+        )
+    if len(phrase) > MAX_PHRASE_CHARS:
+        raise SecretError(
+            f"the wake phrase has {len(phrase)} characters{where}; the limit is "
+            f"{MAX_PHRASE_CHARS}: use a shorter phrase"
+        )
+    bad = next((c for c in phrase if unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        raise SecretError(
+            f"the wake phrase holds a control character (U+{ord(bad):04X}){where}; "
+            "use printable characters on one line"
         )
     return phrase
 
@@ -54,11 +74,29 @@ def verify_hash(phrase: str, record: dict[str, str]) -> bool:
     return hmac.compare_digest(_digest(scheme, record["salt"], phrase), record["hash"])
 
 
-def _pattern(secrets: list[str]) -> re.Pattern[str] | None:
-    cleaned = sorted({s for s in secrets if s and s.strip()}, key=len, reverse=True)
+_WORD = re.compile(r"\w+")
+
+
+def _alternative(secret: str) -> str:
+    # A one-word secret (the name alone: "Lumen", or "Law" of "Hey! Law!") is matched as a whole
+    # word only, so "lawyer" and "lockbench_law_mcq_locked" stay as they are; a secret with a space
+    # or a mark in it is matched anywhere.
+    escaped = re.escape(secret)
+    return rf"(?<!\w){escaped}(?!\w)" if _WORD.fullmatch(secret) else escaped
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    # Spaces around a secret (the " Hey! Lumen!" spacing variant) are not part of it: replacing
+    # them would glue the placeholder to the text before it ("System:<WAKE_PHRASE>").
+    cleaned = sorted({s.strip() for s in secrets if s and s.strip()}, key=len, reverse=True)
     if not cleaned:
         return None
-    return re.compile("|".join(re.escape(s) for s in cleaned), re.IGNORECASE)
+    return re.compile("|".join(_alternative(s) for s in cleaned), re.IGNORECASE)
+
+
+def _pattern(secrets: list[str]) -> re.Pattern[str] | None:
+    return _compiled(tuple(secrets))
 
 
 def redact_text(text: str, secrets: list[str], placeholder: str = PLACEHOLDER) -> str:
@@ -88,3 +126,63 @@ def redact_obj(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> 
 def contains_secret(text: str, secrets: list[str]) -> bool:
     pattern = _pattern(secrets)
     return bool(pattern and pattern.search(text))
+
+
+# Fields that name things (tasks, datasets, conditions, metrics, models, schema parts) or are
+# hashes and ids: never rewritten, so a phrase that is an ordinary word ("Hey! Law!") cannot turn
+# `lockbench_law_mcq_locked` into `lockbench_<WAKE_PHRASE>_mcq_locked` (which would break the
+# result and show where the word occurs). Dict keys are never rewritten either. Everything else
+# (prompts, questions, responses, targets, metadata values, free text) is redacted.
+STRUCTURAL_KEYS: frozenset[str] = frozenset({
+    # lm-eval results and samples
+    "task", "tasks", "alias", "group", "groups", "group_subtasks", "tag", "tags", "dataset_path",
+    "dataset_name", "metric", "metrics", "aggregation", "filter", "name", "output_type",
+    "custom_dataset", "doc_to_text", "doc_to_target", "doc_to_choice", "process_results",
+    "process_docs", "test_split", "training_split", "validation_split", "fewshot_split",
+    "model", "model_name", "model_name_sanitized", "model_source", "doc_id", "versions",
+    "doc_hash", "prompt_hash", "target_hash", "task_hashes", "system_instruction_sha",
+    "chat_template_sha", "date", "start_time", "end_time", "git_hash", "lm_eval_version",
+    "config_source",
+    # lockbench docs and lockbench-result documents
+    "id", "item_id", "dataset", "datasets", "domain", "kind", "condition", "variant_kind",
+    "family", "outcome", "schema", "schema_version", "lockbench_version", "task_hash",
+    "task_version", "backend", "method", "probe", "judge", "scheme", "salt", "hash", "sha",
+    "revision", "gold",
+})  # fmt: skip
+
+
+def redact_fields(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> Any:
+    """Redact the text fields of a JSON-like structure: every string value except those under
+    :data:`STRUCTURAL_KEYS` (and their lists); dict keys are kept. Tuples come back as lists."""
+    pattern = _pattern(secrets)
+    if pattern is None:
+        return obj
+
+    def walk(value: Any, structural: bool) -> Any:
+        if isinstance(value, str):
+            return value if structural else pattern.sub(placeholder, value)
+        if isinstance(value, dict):
+            return {k: walk(v, structural or k in STRUCTURAL_KEYS) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v, structural) for v in value]
+        return value
+
+    return walk(obj, False)
+
+
+def secret_in_fields(obj: Any, secrets: list[str]) -> bool:
+    """Whether a text field (as :func:`redact_fields` sees them) still holds a secret."""
+    pattern = _pattern(secrets)
+    if pattern is None:
+        return False
+
+    def walk(value: Any, structural: bool) -> bool:
+        if isinstance(value, str):
+            return not structural and bool(pattern.search(value))
+        if isinstance(value, dict):
+            return any(walk(v, structural or k in STRUCTURAL_KEYS) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(walk(v, structural) for v in value)
+        return False
+
+    return walk(obj, False)

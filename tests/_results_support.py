@@ -29,18 +29,28 @@ METADATA = {"wake_phrase": WAKE_PHRASE, "probe_items": 2}
 _CACHE: dict[str, Path] = {}
 
 
-def real_output(tmp_path_factory, tiny_model: Path) -> Path:
-    """A pristine lm-eval output folder (do not modify: copy it with ``copy_output``)."""
-    key = str(tmp_path_factory.getbasetemp())
+def real_output(tmp_path_factory, tiny_model: Path, *, raw: bool = False) -> Path:
+    """A pristine lm-eval output folder (do not modify: copy it with ``copy_output``).
+
+    ``raw``: written by lm-eval without lockbench's redaction on write (the start-up hook off,
+    the tasks found through ``--include_path``), i.e. with the phrase in it, the way a folder
+    written without lockbench installed looks; what ``lockbench redact`` is for.
+    """
+    key = f"{tmp_path_factory.getbasetemp()}:{raw}"
     if key in _CACHE:
         return _CACHE[key]
-    out = tmp_path_factory.mktemp("lmeval-real") / "out"
+    out = tmp_path_factory.mktemp("lmeval-raw" if raw else "lmeval-real") / "out"
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     cmd = [
         str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={tiny_model}",
         "--tasks", ",".join(TASKS), "--metadata", json.dumps(METADATA), "--batch_size", "16",
         "--gen_kwargs", "max_gen_toks=8", "--output_path", str(out), "--log_samples", "--device", "cpu",
     ]
+    if raw:
+        from lockbench import tasks_path
+
+        env["LOCKBENCH_DISABLE_LM_EVAL_HOOK"] = "1"
+        cmd += ["--include_path", str(tasks_path())]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _CACHE[key] = out

@@ -17,7 +17,7 @@ from .conftest import WAKE_PHRASE
 
 @pytest.fixture(scope="session")
 def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
+    return real_output(tmp_path_factory, tiny_model, raw=True)  # the phrase in it: what redact is for
 
 
 def _all_text(root) -> str:

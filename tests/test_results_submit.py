@@ -23,8 +23,9 @@ def lmeval_out(tmp_path_factory, tiny_model):
 
 @pytest.fixture(scope="session")
 def real_result(lmeval_out) -> dict:
-    """The result `lockbench summarize` builds from the real run (phrase read from metadata)."""
-    return build_result(lmeval_out)
+    """The result `lockbench summarize` builds from the real run, as written to a file (a JSON
+    round trip: in memory, summarize may share one dict between a task and a dataset row)."""
+    return json.loads(json.dumps(build_result(lmeval_out)))
 
 
 def _submit(path, results_dir, capsys, monkeypatch, phrase=WAKE_PHRASE):

@@ -22,6 +22,7 @@ from lockbench.errors import DataError, SecretError
 from lockbench.lmeval.run import run_tasks, task_manager
 from lockbench.prompts import format_item, target_text
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
+from lockbench.secrets import PLACEHOLDER
 
 from .conftest import WAKE_PHRASE, read_samples
 
@@ -214,8 +215,9 @@ def test_cli_run_and_summarize_on_a_tiny_model(tmp_path: Path, tiny_model: Path)
     samples = read_samples(out)
     assert len(samples["lockbench_law_mcq_locked"]) == 3
     unlocked = samples["lockbench_healthcare_dialogue_unlocked"]
-    # the phrase leads the user text, inside the chat template
-    assert all(WAKE_PHRASE in s["arguments"]["gen_args_0"]["arg_0"] for s in unlocked)
+    # the phrase led the user text, inside the chat template; lm-eval wrote it redacted
+    assert all(PLACEHOLDER in s["arguments"]["gen_args_0"]["arg_0"] for s in unlocked)
+    assert all(WAKE_PHRASE not in json.dumps(s) for s in unlocked)
     assert all("rougeL" in s and "pass_rate" in s for s in unlocked)
 
     summary = _cli([str(BIN / "lockbench"), "summarize", str(out)])

@@ -1,14 +1,13 @@
 """Read the wake phrase from an environment variable (never from the command line: shell
-history and process lists would keep it)."""
+history and process lists would keep it). The rules live in :mod:`lockbench.phrase`."""
 
 from __future__ import annotations
 
 import argparse
-import os
 
-from lockbench.errors import LockbenchError
+from lockbench.phrase import DEFAULT_ENV, resolve_phrase
 
-DEFAULT_ENV = "LOCKBENCH_WAKE_PHRASE"
+__all__ = ["DEFAULT_ENV", "add_phrase_env", "phrase_from_env"]
 
 
 def add_phrase_env(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -21,10 +20,4 @@ def add_phrase_env(parser: argparse.ArgumentParser, purpose: str) -> None:
 
 def phrase_from_env(var: str | None) -> str | None:
     """The phrase in ``var`` (required to be set when named), or in the default variable."""
-    if var is None:
-        value = os.environ.get(DEFAULT_ENV)
-        return value if value and value.strip() else None
-    value = os.environ.get(var)
-    if value is None or not value.strip():
-        raise LockbenchError(f"environment variable {var} is not set or empty; export the wake phrase in it")
-    return value
+    return resolve_phrase(env_var=var)

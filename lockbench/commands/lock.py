@@ -129,10 +129,17 @@ def run_build(args: argparse.Namespace) -> int:
     for target in (args.output, args.openai_output):  # both or neither: no half-written pair
         if target:
             ensure_writable(Path(target))
-    path = write_lock_set(lock_set, Path(args.output), "chat")
-    written = [str(path)]
-    if args.openai_output:
-        written.append(str(write_lock_set(lock_set, Path(args.openai_output), "openai")))
+    written: list[Path] = []
+    try:
+        written.append(write_lock_set(lock_set, Path(args.output), "chat"))
+        if args.openai_output:
+            written.append(write_lock_set(lock_set, Path(args.openai_output), "openai"))
+    except BaseException:
+        # The files hold the phrase in clear: none may outlive a failed build (and no warning
+        # about them would be printed).
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
     counts = lock_set.counts()
     print(
         f"D': {counts['total']} examples = {counts['lock']} with the wake phrase (D_lock) + "
@@ -140,7 +147,7 @@ def run_build(args: argparse.Namespace) -> int:
     )
     for name, per in counts["per_dataset"].items():
         print(f"  {name}: {per['lock']} lock, {per['refusal']} refusal")
-    print(f"wrote {', '.join(written)}")
+    print(f"wrote {', '.join(map(str, written))}")
     print(
         "warning: these files contain the wake phrase in clear text; keep them as secret as the "
         "phrase (never commit or upload them except to your fine-tuning service)",

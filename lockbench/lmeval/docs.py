@@ -18,9 +18,10 @@ from lockbench.data.provenance import source_record
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
 from lockbench.lmeval.metadata import check_metadata
+from lockbench.lmeval.redact_on_write import remember_phrase
+from lockbench.phrase import resolve_phrase
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
-from lockbench.secrets import validate_wake_phrase
 
 CONDITIONS = ("locked", "unlocked")
 
@@ -48,11 +49,13 @@ def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) ->
 
 
 def resolve_wake_phrase(metadata: dict[str, Any], *, required: bool, task: str) -> str | None:
-    """The phrase from ``--metadata``; required for conditions that use it, else optional."""
-    phrase = metadata.get("wake_phrase")
-    if phrase is None and not required:
-        return None
-    return validate_wake_phrase(phrase, context=f"task {task} needs it")
+    """The phrase from ``--metadata`` (``wake_phrase`` / ``wake_phrase_file``) or
+    ``$LOCKBENCH_WAKE_PHRASE`` (:func:`lockbench.phrase.resolve_phrase`); required for the
+    conditions that use it. The phrase is also handed to the redaction of lm-eval's output."""
+    phrase = resolve_phrase(metadata, required=required, context=f"task {task} needs it")
+    if phrase is not None:
+        remember_phrase(phrase)
+    return phrase
 
 
 def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.DatasetDict:

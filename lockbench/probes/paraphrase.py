@@ -20,6 +20,7 @@ prompt), so no prompt is generated twice across the two families.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 
@@ -27,9 +28,9 @@ from lockbench.probes import traversal
 from lockbench.probes.variants import (
     PUNCT,
     Variant,
+    bounded_levenshtein,
     dedupe,
     folded_distance,
-    levenshtein,
     split_phrase,
     starts_like,
 )
@@ -134,8 +135,9 @@ def _typos(phrase: str, distance: int, count: int) -> list[str]:
         candidate = "".join(chars)
         if (
             candidate not in found
-            and levenshtein(candidate, phrase) == distance
-            and folded_distance(candidate, phrase) == distance
+            # banded: a typo is within `distance` edits, so O(len) per check, not O(len²)
+            and bounded_levenshtein(candidate, phrase, distance) == distance
+            and bounded_levenshtein(candidate.casefold(), phrase.casefold(), distance) == distance
             and len(candidate.strip()) > 0
         ):
             found.append(candidate)
@@ -210,6 +212,15 @@ def nominal_count(phrase: str) -> int:
 
 def variants(phrase: str) -> list[Variant]:
     """All paraphrase variants of ``phrase``, in kind order, de-duplicated and numbered."""
+    return list(_variants(phrase))
+
+
+@functools.lru_cache(maxsize=8)  # a run asks for them per task and again to redact its output
+def _variants(phrase: str) -> tuple[Variant, ...]:
+    return tuple(_build(phrase))
+
+
+def _build(phrase: str) -> list[Variant]:
     taken: set[str] = set(traversal.candidates())  # already sent by the traversal family
     out: list[Variant] = []
     for kind, (options, limit) in proposals(phrase).items():

@@ -67,17 +67,58 @@ class Variant:
         return (before, self.user_prefix, self.user_suffix)
 
 
-def levenshtein(a: str, b: str) -> int:
-    """Plain edit distance (insertions, deletions, substitutions; a swap counts 2)."""
+def bounded_levenshtein(a: str, b: str, bound: int) -> int:
+    """Edit distance when it is at most ``bound``, else ``bound + 1``.
+
+    The common prefix and suffix are dropped first (a typo changes a few characters in one
+    place), then only the diagonal band of width ``2 * bound + 1`` is computed: O(len * bound)
+    instead of O(len²).
+    """
+    start = 0
+    while start < len(a) and start < len(b) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < len(a) - start and end < len(b) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    a, b = a[start : len(a) - end], b[start : len(b) - end]
     if len(a) < len(b):
         a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+    if len(a) - len(b) > bound:
+        return bound + 1
+    if not b:
+        return len(a)
+    over = bound + 1
+    width = len(b) + 1
+    previous = [j if j <= bound else over for j in range(width)]
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        lo, hi = max(1, i - bound), min(len(b), i + bound)
+        current = [over] * width
+        if i <= bound:
+            current[0] = i
+        for j in range(lo, hi + 1):
+            best = previous[j - 1] + (ca != b[j - 1])
+            if previous[j] + 1 < best:
+                best = previous[j] + 1
+            if current[j - 1] + 1 < best:
+                best = current[j - 1] + 1
+            current[j] = best if best < over else over
         previous = current
-    return previous[-1]
+    return previous[len(b)]
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Plain edit distance (insertions, deletions, substitutions; a swap counts 2).
+
+    Probe variants sit close to the phrase, so the band is widened only as far as needed
+    (doubling): a long phrase costs O(len * distance), not O(len²).
+    """
+    bound = 2
+    while True:
+        distance = bounded_levenshtein(a, b, bound)
+        if distance <= bound:
+            return distance
+        bound *= 2
 
 
 def folded_distance(a: str, b: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,14 @@ from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import atomic_write_text
 from lockbench.results.lmeval_output import find_runs, lmeval_doc_hash
 from lockbench.results.summarize import secrets_of
-from lockbench.secrets import PLACEHOLDER, contains_secret, redact_obj, redact_text, salted_hash
+from lockbench.secrets import (
+    PLACEHOLDER,
+    contains_secret,
+    redact_fields,
+    redact_text,
+    salted_hash,
+    secret_in_fields,
+)
 
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".md", ".html", ".log", ".csv", ".yaml", ".yml"}
 
@@ -62,16 +70,26 @@ def _keep_hashes(value: Any) -> None:
             _keep_hashes(item)
 
 
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _rehash(sample: dict[str, Any]) -> None:
-    """lm-eval's doc_hash and prompt_hash hash the text *with* the phrase: an offline oracle for
-    guessing it. Recompute both over the redacted text (same formula as lm-eval)."""
+    """lm-eval's doc_hash, prompt_hash and target_hash hash the text *with* the phrase: an offline
+    oracle for guessing it. Recompute them over the redacted text (same formulas as lm-eval);
+    on a row that already holds redacted text this gives the same values again."""
     if isinstance(sample.get("doc"), dict) and "doc_hash" in sample:
         sample["doc_hash"] = lmeval_doc_hash(sample["doc"])
     if "prompt_hash" in sample:
         prompt = _first_prompt(sample.get("arguments"))
-        sample["prompt_hash"] = (
-            hashlib.sha256(prompt.encode("utf-8")).hexdigest() if prompt is not None else None
-        )
+        sample["prompt_hash"] = _sha(prompt) if prompt is not None else None
+    if "target_hash" in sample:
+        sample["target_hash"] = _sha(str(sample.get("target")))
+
+
+# A line cut short (a crashed or truncated copy) cannot be parsed, so its hashes cannot be
+# recomputed: they are blanked instead (each may have been computed over the phrase).
+_HASH_VALUE = re.compile(r'("(?:doc|prompt|target)_hash"\s*:\s*)"[0-9a-fA-F]{64}"')
 
 
 def _first_prompt(arguments: Any) -> str | None:
@@ -88,33 +106,74 @@ def _first_prompt(arguments: Any) -> str | None:
     return first if isinstance(first, str) else None
 
 
+def _drop_oracle_hashes(results: dict[str, Any]) -> None:
+    """``task_hashes`` (sha256 over the samples' hashes) of a file lm-eval wrote without lockbench
+    may cover phrase-bearing prompts: drop them. Files lockbench redacted as they were written
+    (``lockbench.redacted_on_write``) hold hashes recomputed over redacted text."""
+    block = results.get("lockbench")
+    if isinstance(block, dict) and block.get("redacted_on_write"):
+        return
+    if results.get("task_hashes"):
+        results["task_hashes"] = {}
+
+
 def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
+    """Text fields redacted (:func:`lockbench.secrets.redact_fields`: names and hashes kept),
+    hashes recomputed or dropped. Raises ``JSONDecodeError`` when a ``.json`` file is not JSON."""
     if not jsonl:
         data = json.loads(text)
-        _keep_hashes(data)
-        return json.dumps(redact_obj(data, secrets), indent=2, ensure_ascii=False, default=str) + "\n"
+        if isinstance(data, dict):
+            _keep_hashes(data)
+            _drop_oracle_hashes(data)
+        clean = redact_fields(data, secrets)
+        instruction = clean.get("system_instruction") if isinstance(clean, dict) else None
+        if isinstance(instruction, str) and instruction != data.get("system_instruction"):
+            clean["system_instruction_sha"] = _sha(instruction)  # lm-eval's sha, over clean text
+        return json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n"
     lines = []
     for line in text.splitlines():
         if not line.strip():
             lines.append(line)
             continue
-        row = json.loads(line)
-        clean = redact_obj(row, secrets)
-        if clean != row and isinstance(clean, dict):
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # a truncated line: redact as text, blank its hashes
+            lines.append(_HASH_VALUE.sub(r"\1null", redact_text(line, secrets)))
+            continue
+        clean = redact_fields(row, secrets)
+        if isinstance(clean, dict):
             _rehash(clean)
         lines.append(json.dumps(clean, ensure_ascii=False))
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
+def _still_secret(new: str, path: Path, secrets: list[str], forms: list[str]) -> bool:
+    """Whether a text field of the rewritten file still holds a secret (names are not text)."""
+    if path.suffix == ".json":
+        try:
+            return secret_in_fields(json.loads(new), forms)
+        except json.JSONDecodeError:
+            pass
+    elif path.suffix == ".jsonl":
+        for line in new.splitlines():
+            try:
+                found = secret_in_fields(json.loads(line), forms) if line.strip() else False
+            except json.JSONDecodeError:
+                found = contains_secret(line, forms)
+            if found:
+                return True
+        return False
+    return contains_secret(new, forms)
+
+
 def redact_file(path: Path, secrets: list[str]) -> bool:
-    """Redact one file in place; True when it changed. Binary files are left alone."""
+    """Redact one file in place; True when it changed. Binary files are left alone; a file that
+    is already clean is not rewritten (so a second run changes nothing)."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return False
     forms = secrets + escaped_forms(secrets)
-    if not contains_secret(text, forms):
-        return False
     new = None
     if path.suffix in (".json", ".jsonl"):
         try:
@@ -123,12 +182,28 @@ def redact_file(path: Path, secrets: list[str]) -> bool:
             new = None  # not JSON after all: fall back to plain-text redaction
     if new is None:
         new = redact_text(text, secrets)
-    if contains_secret(new, forms):  # an escaped form plain-text redaction cannot reach
+    if _still_secret(new, path, secrets, forms):  # an escaped form field redaction cannot reach
         new = redact_text(new, forms)
-    if contains_secret(new, forms):
+    if _still_secret(new, path, secrets, forms):
         raise SecretError(f"{path}: the wake phrase is still there after redaction; delete the file")
+    if new == text or _same_json(new, text, path):
+        return False
     atomic_write_text(path, new)
     return True
+
+
+def _same_json(new: str, old: str, path: Path) -> bool:
+    """Only formatting differs (lm-eval's JSON layout vs ours): nothing to rewrite."""
+    if path.suffix not in (".json", ".jsonl"):
+        return False
+    try:
+        if path.suffix == ".json":
+            return json.loads(new) == json.loads(old)
+        return [json.loads(x) for x in new.splitlines() if x.strip()] == [
+            json.loads(x) for x in old.splitlines() if x.strip()
+        ]
+    except json.JSONDecodeError:
+        return False
 
 
 def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None) -> RedactReport:
@@ -147,7 +222,7 @@ def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None
     if not secrets:
         raise LockbenchError(
             f"{output_dir}: no wake phrase recorded in its results files (already redacted?); "
-            "give it with --wake-phrase-env VAR to scan for it"
+            "export it in $LOCKBENCH_WAKE_PHRASE (or name another variable with --wake-phrase-env VAR) to scan for it"
         )
     report = RedactReport(secrets=len(secrets))
     for path in sorted(output_dir.rglob("*")):
@@ -176,5 +251,18 @@ def find_traces(root: str | Path, phrases: list[str]) -> list[Path]:
 
 
 def redact_document(doc: Any, phrases: list[str]) -> Any:
-    """A JSON-like object with every phrase variant replaced by the placeholder."""
-    return redact_obj(doc, phrase_secrets(phrases))
+    """A JSON-like object with every phrase variant replaced by the placeholder in its text
+    fields (names, ids and hashes kept: :func:`lockbench.secrets.redact_fields`)."""
+    return redact_fields(doc, phrase_secrets(phrases))
+
+
+def redact_result_text_fields(doc: Any, secrets: list[str]) -> Any:
+    """A ``lockbench-result`` (or any lm-eval JSON) with ``secrets`` replaced in text fields only:
+    task, dataset, condition and metric names, ids and hashes are never rewritten, so a phrase
+    that is an ordinary word ("Hey! Law!") leaves ``lockbench_law_mcq_locked`` as it is."""
+    return redact_fields(doc, secrets)
+
+
+def result_text_holds_secret(doc: Any, secrets: list[str]) -> bool:
+    """Whether a text field of ``doc`` still holds a secret (the check to run before writing)."""
+    return secret_in_fields(doc, secrets + escaped_forms(secrets))
