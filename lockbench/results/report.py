@@ -187,9 +187,11 @@ def _identity(doc: dict[str, Any]) -> str:
     items = [
         ("model", model.get("name")), ("backend", model.get("backend")),
         ("revision / sha", f"{model.get('revision') or '–'} / {model.get('sha') or '–'}"),
+        ("weights sha256", model.get("weights_sha256")),
         ("adapter", model.get("adapter")), ("lock method", lock.get("method")),
         ("lock ratio", lock.get("ratio")), ("refusal text", lock.get("refusal_text")),
-        ("wake phrase", f"{lock['wake_phrase']} (salted sha256 {record['hash'][:16]}…)"
+        # The hash's value tells a reader nothing; the scheme says a verifier can check a phrase.
+        ("wake phrase", f"{lock['wake_phrase']} ({record.get('scheme', 'salted')} hash recorded)"
          if record else f"{lock['wake_phrase']} (no hash recorded)"),
         ("judge", doc["judge"].get("name")), ("lm-eval", doc.get("lm_eval_version")),
         ("lockbench", doc.get("lockbench_version")), ("created (UTC)", doc.get("created_utc")),
