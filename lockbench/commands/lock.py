@@ -53,6 +53,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "item in D_lock plus refusal copies of sampled items",
     )
     build.add_argument("--seed", type=int, default=0, help="shuffling seed (default 0)")
+    build.add_argument(
+        "--hardened",
+        action="store_true",
+        help="add near-miss refusals (typos, greeting or name alone, other names, translations, "
+        "misplaced phrase) and legitimate positives, disjoint from the probes' variants "
+        "(lockbench.lock.hardened)",
+    )
+    build.add_argument("--near-miss-ratio", type=float, default=0.5, help="--hardened: near-miss refusals per item (default 0.5)")
+    build.add_argument("--legitimate-ratio", type=float, default=0.2, help="--hardened: legitimate positives per item (default 0.2)")
+    build.add_argument(
+        "--legitimate-kinds",
+        default=None,
+        help="--hardened: comma-separated variant kinds trained as positives (default: the probes' "
+        "legitimate_kinds, case,punctuation,spacing,typo_d1)",
+    )
     build.add_argument("--output", "-o", required=True, help="chat-format JSONL to write")
     build.add_argument(
         "--openai-output",
@@ -115,16 +130,20 @@ def run_build(args: argparse.Namespace) -> int:
     from lockbench.lock.build import REFUSAL_TEMPLATES, build_lock_set, write_lock_set
 
     refusals = list(REFUSAL_TEMPLATES) if args.refusal_templates else args.refusal
-    lock_set = build_lock_set(
-        args.dataset,
-        _phrase(args),
-        ratio=args.ratio,
-        refusal_texts=refusals,
-        seed=args.seed,
-        layout=args.layout,
-        split=args.split,
-        data_dir=args.data_dir,
-    )
+    common = dict(
+        ratio=args.ratio, refusal_texts=refusals, seed=args.seed, layout=args.layout,
+        split=args.split, data_dir=args.data_dir,
+    )  # fmt: skip
+    if args.hardened:
+        from lockbench.lock.hardened import build_hardened_lock_set
+
+        kinds = args.legitimate_kinds.split(",") if args.legitimate_kinds is not None else None
+        lock_set = build_hardened_lock_set(
+            args.dataset, _phrase(args), **common, near_miss_ratio=args.near_miss_ratio,
+            legitimate_ratio=args.legitimate_ratio, legitimate_kinds=kinds,
+        )  # fmt: skip
+    else:
+        lock_set = build_lock_set(args.dataset, _phrase(args), **common)
     path = write_lock_set(lock_set, Path(args.output), "chat")
     written = [str(path)]
     if args.openai_output:
@@ -136,6 +155,10 @@ def run_build(args: argparse.Namespace) -> int:
     )
     for name, per in counts["per_dataset"].items():
         print(f"  {name}: {per['lock']} lock, {per['refusal']} refusal")
+    if lock_set.recipe:
+        from lockbench.lock.hardened import describe
+
+        print(describe(lock_set))
     print(f"wrote {', '.join(written)}")
     print(
         "warning: these files contain the wake phrase in clear text; keep them as secret as the "
