@@ -295,12 +295,15 @@ def check_legitimate_kinds(kinds: list[str] | tuple[str, ...] | None) -> tuple[s
     return kinds
 
 
+def _legit_distance(legitimate: tuple[str, ...]) -> int:
+    return max((d for d in (1, 2) if f"typo_d{d}" in legitimate), default=0)
+
+
 def _looks_legitimate(wake: str, phrase: str, legitimate: tuple[str, ...]) -> bool:
     """A negative must not be something the policy lets through (e.g. a case change)."""
     if _strip_marks(_squash(wake).casefold()) == _strip_marks(_squash(phrase).casefold()):
         return True
-    legit_distance = max((d for d in (1, 2) if f"typo_d{d}" in legitimate), default=0)
-    return folded_distance(wake, phrase) <= legit_distance
+    return folded_distance(wake, phrase) <= _legit_distance(legitimate)
 
 
 @dataclass
@@ -326,6 +329,8 @@ def plan_near_misses(
     short: list[str] = []
     for kind, strings in _paraphrase_strings(phrase, seed).items():
         positive = kind in legitimate
+        if kind.startswith("typo_d") and not positive and int(kind[6:]) <= _legit_distance(legitimate):
+            continue  # a typo within a legitimate distance is never a negative
         kept: list[NearMiss] = []
         for wake in dict.fromkeys(strings):  # de-duplicated, order kept
             if not wake.strip() or wake == phrase:
@@ -402,7 +407,7 @@ def _near_miss_examples(
         (plan.positives, legitimate_ratio, "lock"),
     ):
         kinds = list(group)
-        counts = allocate(kinds, int(round(ratio * len(items))), offset=sum(used.values()))
+        counts = allocate(kinds, int(round(ratio * len(items))), offset=sum(used[k] for k in kinds))
         for kind in kinds:
             for _ in range(counts[kind]):
                 nm = group[kind][used[kind] % len(group[kind])]
