@@ -161,12 +161,12 @@ def test_cli_bad_input_one_line_exit_2_no_file(phrase, extra, message, tmp_path,
 
 
 # A short real run. Eight short MCQ items, a tiny random Llama (2 layers, hidden 64) fully
-# fine-tuned for 150 steps with each recipe (same data, seeds, step budget). Measured on the
-# 2-core machine: about 30 s of CPU per recipe. What a model this small shows: the paper's lock
-# answers the phrase placed after the question (the probes' `suffix` placement, which is not in
-# the hardened training set: its suffixes use other separators), the hardened lock refuses it.
-# It does not show every kind: the same run's hardened lock still answers `Hey! Siri!` (probe
-# other_assistant) and rejects a legitimate typo; the SmolLM2 experiment measures those.
+# fine-tuned for 150 steps with each recipe (same data, seeds, step budget): about 40 s of CPU in
+# all on the 2-core machine. What a model this small shows: the paper's lock answers the phrase
+# placed after the question (the probes' `suffix` placement, held out of the hardened training
+# set, whose suffixes use other separators); the hardened lock refuses it. It does not show every
+# kind: in a trial run with these settings the hardened lock still answered `Hey! Siri!` (probe
+# other_assistant); the SmolLM2 experiment (benchmarks/hardened_vs_paper.py) measures the rest.
 QUESTIONS = ["What is 2+2?", "Which is a fruit?", "Which is a colour?", "Which animal barks?",
              "Which is a planet?", "Which is cold?", "Which is a metal?", "Which one flies?"]  # fmt: skip
 
