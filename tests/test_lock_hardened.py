@@ -153,6 +153,19 @@ def test_paper_recipe_card_says_paper(tiny_model, tmp_path):
 )
 def test_cli_bad_input_one_line_exit_2_no_file(phrase, extra, message, tmp_path, monkeypatch, capsys):
     code, printed, out_file = _run_build(tmp_path, monkeypatch, capsys, phrase, *extra)
+    _assert_one_line_exit_2(code, printed, out_file, message, phrase, tmp_path)
+
+
+def test_cli_hardened_options_need_hardened(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)
+    out_file = tmp_path / "d.jsonl"
+    code = main(["lock", "build", "--dataset", "law_mcq", "--near-miss-ratio", "1", "-o", str(out_file)])
+    printed = capsys.readouterr()
+    message = "--near-miss-ratio applies to the hardened recipe only; add --hardened"
+    _assert_one_line_exit_2(code, printed, out_file, message, WAKE_PHRASE, tmp_path)
+
+
+def _assert_one_line_exit_2(code, printed, out_file, message, phrase, tmp_path):
     err = printed.err.strip()
     assert code == 2
     assert message in err and len(err.splitlines()) == 1

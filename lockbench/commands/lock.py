@@ -60,8 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "misplaced phrase) and legitimate positives, disjoint from the probes' variants "
         "(lockbench.lock.hardened)",
     )
-    build.add_argument("--near-miss-ratio", type=float, default=0.5, help="--hardened: near-miss refusals per item (default 0.5)")
-    build.add_argument("--legitimate-ratio", type=float, default=0.2, help="--hardened: legitimate positives per item (default 0.2)")
+    build.add_argument("--near-miss-ratio", type=float, default=None, help="--hardened: near-miss refusals per item (default 0.5)")
+    build.add_argument("--legitimate-ratio", type=float, default=None, help="--hardened: legitimate positives per item (default 0.2)")
     build.add_argument(
         "--legitimate-kinds",
         default=None,
@@ -127,6 +127,7 @@ def _phrase(args: argparse.Namespace) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from lockbench.errors import LockbenchError
     from lockbench.lock.build import REFUSAL_TEMPLATES, build_lock_set, write_lock_set
 
     refusals = list(REFUSAL_TEMPLATES) if args.refusal_templates else args.refusal
@@ -134,14 +135,20 @@ def run_build(args: argparse.Namespace) -> int:
         ratio=args.ratio, refusal_texts=refusals, seed=args.seed, layout=args.layout,
         split=args.split, data_dir=args.data_dir,
     )  # fmt: skip
+    # Options of the hardened recipe: only those given are passed (the library has the defaults).
+    options = {
+        "near_miss_ratio": args.near_miss_ratio,
+        "legitimate_ratio": args.legitimate_ratio,
+        "legitimate_kinds": args.legitimate_kinds.split(",") if args.legitimate_kinds is not None else None,
+    }
+    options = {key: value for key, value in options.items() if value is not None}
+    if options and not args.hardened:
+        flag = "--" + next(iter(options)).replace("_", "-")
+        raise LockbenchError(f"{flag} applies to the hardened recipe only; add --hardened")
     if args.hardened:
         from lockbench.lock.hardened import build_hardened_lock_set
 
-        kinds = args.legitimate_kinds.split(",") if args.legitimate_kinds is not None else None
-        lock_set = build_hardened_lock_set(
-            args.dataset, _phrase(args), **common, near_miss_ratio=args.near_miss_ratio,
-            legitimate_ratio=args.legitimate_ratio, legitimate_kinds=kinds,
-        )  # fmt: skip
+        lock_set = build_hardened_lock_set(args.dataset, _phrase(args), **common, **options)
     else:
         lock_set = build_lock_set(args.dataset, _phrase(args), **common)
     path = write_lock_set(lock_set, Path(args.output), "chat")
