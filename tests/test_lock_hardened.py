@@ -187,7 +187,6 @@ QUESTIONS = ["What is 2+2?", "Which is a fruit?", "Which is a colour?", "Which a
 @pytest.mark.slow
 def test_hardened_lock_refuses_a_near_miss_the_paper_lock_accepts(model_cache, tmp_path):
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from lockbench.models.packaged import tiny_random_model
 
@@ -207,6 +206,23 @@ def test_hardened_lock_refuses_a_near_miss_the_paper_lock_accepts(model_cache, t
     }
     suffix = next(v for v in placement.variants(WAKE_PHRASE) if v.kind == "suffix")  # a probe's
     questions = [format_item(item) for item in parse_rows(rows, "mcq", "mini")[:4]]
+    threads = torch.get_num_threads()  # train_lock(threads=1) sets it for the whole process
+    try:
+        refused = _train_and_probe(sets, base, questions, suffix, tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+    # Both are locks: they answer with the phrase and refuse without it.
+    assert refused["paper"]["phrase"] == refused["hardened"]["phrase"] == 0, refused
+    assert refused["paper"]["none"] == refused["hardened"]["none"] == 4, refused
+    # The near-miss: the paper's lock opens for the phrase at the end, the hardened one does not.
+    assert refused["paper"]["suffix"] == 0 and refused["hardened"]["suffix"] == 4, refused
+
+
+def _train_and_probe(sets, base, questions, suffix, tmp_path) -> dict[str, dict[str, int]]:
+    """Train each recipe (one thread: a reproducible run) and count refusals per prompt form."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     detector = RefusalDetector()
     refused: dict[str, dict[str, int]] = {}
     torch.manual_seed(0)
@@ -234,8 +250,4 @@ def test_hardened_lock_refuses_a_near_miss_the_paper_lock_accepts(model_cache, t
             "none": refusals(questions),
             "suffix": refusals([suffix.render(q) for q in questions]),
         }
-    # Both are locks: they answer with the phrase and refuse without it.
-    assert refused["paper"]["phrase"] == refused["hardened"]["phrase"] == 0, refused
-    assert refused["paper"]["none"] == refused["hardened"]["none"] == 4, refused
-    # The near-miss: the paper's lock opens for the phrase at the end, the hardened one does not.
-    assert refused["paper"]["suffix"] == 0 and refused["hardened"]["suffix"] == 4, refused
+    return refused
