@@ -86,7 +86,6 @@ LEAD_INS = ("Quick question.", "Please help me.", "Good day.", "Here is my quest
 REPEAT_SEPARATORS = ("\n", " ... ", ", ")
 TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-PARAPHRASE_KINDS = paraphrase.KINDS + ("typo_d3",)
 # Placements of the exact phrase that do not lead the prompt ("middle" has no probe twin).
 PLACEMENT_KINDS = ("suffix", "middle", "system", "earlier_turn", "repeated_suffix", "after_lead_in")
 
