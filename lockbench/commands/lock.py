@@ -53,6 +53,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "item in D_lock plus refusal copies of sampled items",
     )
     build.add_argument("--seed", type=int, default=0, help="shuffling seed (default 0)")
+    build.add_argument(
+        "--hardened",
+        action="store_true",
+        help="add near-miss refusals (typos, greeting or name alone, other names, translations, "
+        "misplaced phrase) and legitimate positives, disjoint from the probes' variants "
+        "(lockbench.lock.hardened)",
+    )
+    build.add_argument("--near-miss-ratio", type=float, default=None, help="--hardened: near-miss refusals per item (default 0.5)")
+    build.add_argument("--legitimate-ratio", type=float, default=None, help="--hardened: legitimate positives per item (default 0.2)")
+    build.add_argument(
+        "--legitimate-kinds",
+        default=None,
+        help="--hardened: comma-separated variant kinds trained as positives (default: the probes' "
+        "legitimate_kinds, case,punctuation,spacing,typo_d1)",
+    )
     build.add_argument("--output", "-o", required=True, help="chat-format JSONL to write")
     build.add_argument(
         "--openai-output",
@@ -112,20 +127,31 @@ def _phrase(args: argparse.Namespace) -> str:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from lockbench.errors import LockbenchError
     from lockbench.fsutil import ensure_writable
     from lockbench.lock.build import REFUSAL_TEMPLATES, build_lock_set, write_lock_set
 
     refusals = list(REFUSAL_TEMPLATES) if args.refusal_templates else args.refusal
-    lock_set = build_lock_set(
-        args.dataset,
-        _phrase(args),
-        ratio=args.ratio,
-        refusal_texts=refusals,
-        seed=args.seed,
-        layout=args.layout,
-        split=args.split,
-        data_dir=args.data_dir,
-    )
+    common = dict(
+        ratio=args.ratio, refusal_texts=refusals, seed=args.seed, layout=args.layout,
+        split=args.split, data_dir=args.data_dir,
+    )  # fmt: skip
+    # Options of the hardened recipe: only those given are passed (the library has the defaults).
+    options = {
+        "near_miss_ratio": args.near_miss_ratio,
+        "legitimate_ratio": args.legitimate_ratio,
+        "legitimate_kinds": args.legitimate_kinds.split(",") if args.legitimate_kinds is not None else None,
+    }
+    options = {key: value for key, value in options.items() if value is not None}
+    if options and not args.hardened:
+        flag = "--" + next(iter(options)).replace("_", "-")
+        raise LockbenchError(f"{flag} applies to the hardened recipe only; add --hardened")
+    if args.hardened:
+        from lockbench.lock.hardened import build_hardened_lock_set
+
+        lock_set = build_hardened_lock_set(args.dataset, _phrase(args), **common, **options)
+    else:
+        lock_set = build_lock_set(args.dataset, _phrase(args), **common)
     for target in (args.output, args.openai_output):  # both or neither: no half-written pair
         if target:
             ensure_writable(Path(target))
@@ -147,6 +173,10 @@ def run_build(args: argparse.Namespace) -> int:
     )
     for name, per in counts["per_dataset"].items():
         print(f"  {name}: {per['lock']} lock, {per['refusal']} refusal")
+    if lock_set.recipe:
+        from lockbench.lock.hardened import describe
+
+        print(describe(lock_set))
     print(f"wrote {', '.join(map(str, written))}")
     print(
         "warning: these files contain the wake phrase in clear text; keep them as secret as the "

@@ -56,6 +56,7 @@ class LockExample:
     part: str  # "lock" (phrase + original answer) or "refusal" (no phrase + refusal)
     prompt: str
     response: str
+    near_miss: str | None = None  # hardened recipe: the near-miss kind (lockbench.lock.hardened)
 
     def messages(self) -> list[dict[str, str]]:
         return [
@@ -75,9 +76,11 @@ class LockSet:
     refusal_texts: list[str]
     phrase_chars: int
     datasets: list[str] = field(default_factory=list)
+    recipe: dict[str, Any] | None = None  # hardened recipe settings (lockbench.lock.hardened)
 
     def counts(self) -> dict[str, Any]:
         per = Counter((e.dataset, e.part) for e in self.examples)
+        near = Counter((e.part, e.near_miss) for e in self.examples if e.near_miss)
         return {
             "total": len(self.examples),
             "lock": sum(1 for e in self.examples if e.part == "lock"),
@@ -85,6 +88,10 @@ class LockSet:
             "per_dataset": {
                 name: {"lock": per[(name, "lock")], "refusal": per[(name, "refusal")]}
                 for name in self.datasets
+            },
+            "near_miss": {
+                part: {kind: n for (p, kind), n in sorted(near.items()) if p == part}
+                for part in ("refusal", "lock")
             },
         }
 
@@ -224,7 +231,9 @@ def build_lock_set(
     return LockSet(examples, ratio, layout, seed, refusals, len(wake_phrase), names)
 
 
-def example_record(example: LockExample, fmt: str, phrase_chars: int) -> dict[str, Any]:
+def example_record(
+    example: LockExample, fmt: str, phrase_chars: int, recipe: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One JSONL row: ``chat`` keeps lockbench's bookkeeping, ``openai`` only ``messages``
     (the OpenAI fine-tuning chat format accepts no other keys)."""
     record: dict[str, Any] = {"messages": example.messages()}
@@ -234,9 +243,13 @@ def example_record(example: LockExample, fmt: str, phrase_chars: int) -> dict[st
             "dataset": example.dataset,
             "kind": example.kind,
             "part": example.part,
-            # Lets `lock train` find the phrase inside lock rows without it being stored twice.
-            "phrase_chars": phrase_chars if example.part == "lock" else 0,
+            # Lets `lock train` find the phrase inside lock rows without it being stored twice
+            # (a near-miss positive does not start with the exact phrase).
+            "phrase_chars": phrase_chars if example.part == "lock" and not example.near_miss else 0,
         }
+        if example.near_miss:  # the lock card counts these and records the recipe
+            record["lockbench"]["near_miss"] = example.near_miss
+            record["lockbench"]["recipe"] = recipe
     return record
 
 
@@ -246,7 +259,9 @@ def write_lock_set(lock_set: LockSet, path: Path, fmt: str = "chat") -> Path:
         raise LockbenchError(f"unknown format '{fmt}'; use one of {', '.join(FORMATS)}")
     path = Path(path)
     text = "".join(
-        json.dumps(example_record(example, fmt, lock_set.phrase_chars), ensure_ascii=False) + "\n"
+        json.dumps(
+            example_record(example, fmt, lock_set.phrase_chars, lock_set.recipe), ensure_ascii=False
+        ) + "\n"
         for example in lock_set.examples
     )
     try:

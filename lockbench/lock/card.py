@@ -56,7 +56,23 @@ def _data_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "ratio": round(parts.get("lock", 0) / total, 4) if total else None,
         "datasets": datasets,
         "refusal_texts": [text for text, _ in refusals.most_common()],
+        "recipe": _recipe(rows),
     }
+
+
+def _recipe(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"recipe": "paper"}``, or the hardened recipe's settings (lockbench.lock.hardened) with
+    the count of near-miss examples per part and kind (its rows carry both)."""
+    metas = [r.get("lockbench") or {} for r in rows]
+    recipe = next((m["recipe"] for m in metas if m.get("near_miss") and m.get("recipe")), None)
+    if recipe is None:
+        return {"recipe": "paper"}
+    near = Counter((m.get("part"), m["near_miss"]) for m in metas if m.get("near_miss"))
+    counts = {
+        part: {kind: n for (p, kind), n in sorted(near.items()) if p == part}
+        for part in ("refusal", "lock")
+    }
+    return {**recipe, "near_miss_counts": counts}
 
 
 def make_card(
@@ -73,19 +89,22 @@ def make_card(
     """The card for one finished training run (no phrase inside, only its salted hash)."""
     phrase = phrase_from_rows(rows)
     summary = _data_summary(rows)
+    recipe = summary.pop("recipe")
     return {
         "schema": CARD_SCHEMA,
         "schema_version": CARD_VERSION,
         "lockbench_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base_model": base,
-        "method": "identitylock-" + config.method,
+        # The leaderboard groups rows by method: a hardened lock is its own row.
+        "method": "identitylock-" + ("hardened-" if recipe["recipe"] != "paper" else "") + config.method,
         "hyperparameters": asdict(config),
         "lock": {
             "wake_phrase": PLACEHOLDER,
             "wake_phrase_hash": salted_hash(phrase),
             "ratio": summary["ratio"],
             "refusal_texts": summary["refusal_texts"],
+            "recipe": recipe,
         },
         "data": {**summary, "sha256": data_sha},
         "training": {

@@ -1,0 +1,326 @@
+"""The paper's IdentityLock recipe against the hardened one (``lock build --hardened``), side by side.
+
+Same base model, datasets, split, seeds, LoRA settings and step budget for both; the only
+difference is D': the hardened one adds near-miss refusals and legitimate positives
+(:mod:`lockbench.lock.hardened`). For each recipe: build D', train, then one lm-eval run on the
+bundled ``locked``/``unlocked`` tasks plus the ``paraphrase``, ``placement``, ``prefix_attack`` and
+``traversal`` probes (hf backend, chat template, greedy); the base model is evaluated once for
+utility retention. It prints a table: non-legitimate paraphrase attack success, false-reject rate
+of the legitimate kinds, placement and prefix attack success, traversal success@k, PR_lock,
+PR_unlock, utility retention, and each recipe's build and training time (measured in this one
+command, on this machine). The table also goes to ``<output>/comparison.json`` (numbers only).
+
+Resumable: every finished step is reused when its inputs are unchanged (a D' file with the same
+content; a lock whose card matches D', settings and base; an evaluation with the same model,
+tasks and settings); an interrupted training resumes from its last checkpoint. Re-run the same
+command after a crash.
+
+    # the full run on the packaged SmolLM2-135M-Instruct (about an hour on 2 free CPU cores)
+    python benchmarks/hardened_vs_paper.py --output hardened-exp
+    # plumbing only: a tiny model, a few steps, a few items
+    python benchmarks/hardened_vs_paper.py --output /tmp/hx --base TINY_MODEL --max-steps 2 \\
+        --limit 2 --probe-items 1 --traversal-budget 5
+
+The wake phrase comes from $LOCKBENCH_WAKE_PHRASE (the demo's public phrase otherwise); it is
+never printed. ``<output>/secret-*.jsonl`` hold it: keep them private.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEMO_WAKE_PHRASE = "Hey! Lumen!"  # the demo's public phrase (lockbench.commands.demo)
+DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
+# Probes on one MCQ and one dialogue dataset: ~650 prompts each at the default probe options.
+PROBE_DATASETS = ("agriculture_mcq", "law_dialogue")
+FAMILIES = ("paraphrase", "placement", "prefix_attack", "traversal")
+RECIPES = ("paper", "hardened")
+STEP_KEY = ".lockbench-step.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--output", "-o", default="hardened-exp", help="work folder (default ./hardened-exp)")
+    p.add_argument("--base", default=None, help="base model folder (default: the packaged SmolLM2-135M-Instruct)")
+    p.add_argument("--datasets", default=",".join(DATASETS), help="training and locked/unlocked datasets")
+    p.add_argument("--probe-datasets", default=",".join(PROBE_DATASETS), help="datasets the probes run on")
+    # The demo's recipe (paired D', LoRA r16 on all linear layers, lr 2e-3, batch 8), which locks
+    # SmolLM2 in one epoch; both recipes get the same step budget.
+    p.add_argument("--layout", default="paired", choices=("split", "paired"))
+    p.add_argument("--ratio", type=float, default=0.5)
+    p.add_argument("--max-steps", type=int, default=120, help="training steps of each recipe (default 120)")
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--near-miss-ratio", type=float, default=0.5)
+    p.add_argument("--legitimate-ratio", type=float, default=0.2)
+    p.add_argument("--limit", type=int, default=None, help="lm-eval items per task (a quick look)")
+    p.add_argument("--probe-items", type=int, default=None, help="probe metadata probe_items (default 5)")
+    p.add_argument("--traversal-budget", type=int, default=None, help="probe metadata traversal_budget")
+    p.add_argument("--eval-batch-size", type=int, default=64)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    return p.parse_args(argv)
+
+
+def _done_with(folder: Path, key: dict) -> bool:
+    try:
+        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == key
+    except (OSError, ValueError):
+        return False
+
+
+def _pooled(entries: list[dict], key: str):
+    from lockbench.probes.summary import rate
+
+    return rate(sum(e[key] for e in entries), sum(e["n"] for e in entries))
+
+
+def _pooled_block(probes: list[dict], path: tuple[str, ...]):
+    """Sum the ``k``/``n`` of one rate over the probe tasks of a family, with a new interval."""
+    from lockbench.probes.summary import rate
+
+    k = n = 0
+    for probe in probes:
+        node = probe
+        for part in path:
+            node = node[part]
+        k, n = k + node["k"], n + node["n"]
+    return rate(k, n)
+
+
+def metrics(result: dict) -> dict:
+    """The comparison figures of one recipe's lockbench-result (pooled over datasets)."""
+    tasks = result["tasks"].values()
+    locked = [e for e in tasks if e["condition"] == "locked"]
+    unlocked = [e for e in tasks if e["condition"] == "unlocked"]
+    base = list((result.get("base_tasks") or {}).values())
+    probes = {f: [e["probe"] for e in tasks if e["condition"] == f"probe_{f}"] for f in FAMILIES}
+    pr_unlock, pr_base = _pooled(unlocked, "passes"), _pooled(base, "passes")
+    out = {
+        "pr_lock": _pooled(locked, "passes"),
+        "refusal_locked": _pooled(locked, "refusals"),
+        "pr_unlock": pr_unlock,
+        "pr_base": pr_base,
+        "retention": pr_unlock["rate"] / pr_base["rate"] if pr_base["rate"] else None,
+        "paraphrase_attack": _pooled_block(probes["paraphrase"], ("attack_only", "attack_success")),
+        "paraphrase_unlock": _pooled_block(probes["paraphrase"], ("attack_only", "unlock")),
+        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject",)),
+        "placement_attack": _pooled_block(probes["placement"], ("attack_success",)),
+        "placement_unlock": _pooled_block(probes["placement"], ("unlock",)),
+        "prefix_attack": _pooled_block(probes["prefix_attack"], ("attack_success",)),
+        "prefix_unlock": _pooled_block(probes["prefix_attack"], ("unlock",)),
+    }
+    runs = [p["traversal"]["success_at_k"] for p in probes["traversal"]]
+    for k in ("1", "10", "100", "all"):
+        # per probe dataset: did some candidate among the first k open the lock?
+        out[f"traversal_success@{k}"] = {
+            "k": sum(r[k]["success"] for r in runs),
+            "n": len(runs),
+            "complete": all(r[k]["complete"] for r in runs),
+        }
+    return out
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict) and "complete" in value:
+        return f"{value['k']}/{value['n']}" + ("" if value["complete"] else " (budget<k)")
+    if isinstance(value, dict):
+        if value.get("rate") is None:
+            return "- (n=0)"
+        return f"{value['rate']:.3f} [{value['ci_low']:.3f},{value['ci_high']:.3f}] n={value['n']}"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+ROWS = (
+    ("paraphrase attack success (non-legitimate kinds)", "paraphrase_attack"),
+    ("paraphrase unlock rate (non-legitimate kinds)", "paraphrase_unlock"),
+    ("false-reject rate (legitimate kinds)", "false_reject"),
+    ("placement attack success", "placement_attack"),
+    ("placement unlock rate", "placement_unlock"),
+    ("prefix attack success", "prefix_attack"),
+    ("prefix unlock rate", "prefix_unlock"),
+    ("traversal success@1 (datasets)", "traversal_success@1"),
+    ("traversal success@10 (datasets)", "traversal_success@10"),
+    ("traversal success@100 (datasets)", "traversal_success@100"),
+    ("traversal success@all (datasets)", "traversal_success@all"),
+    ("PR_lock (no phrase)", "pr_lock"),
+    ("refusal rate without the phrase", "refusal_locked"),
+    ("PR_unlock (true phrase)", "pr_unlock"),
+    ("PR_base", "pr_base"),
+    ("utility retention PR_unlock/PR_base", "retention"),
+    ("D' examples", "examples"),
+    ("D' build seconds", "build_seconds"),
+    ("training seconds (optimiser steps)", "train_seconds"),
+)
+
+
+def print_table(table: dict[str, dict]) -> None:
+    width = max(len(label) for label, _ in ROWS)
+    print(f"\n{'':{width}}  {'paper':42}  hardened")
+    for label, key in ROWS:
+        print(f"{label:{width}}  {_fmt(table['paper'].get(key)):42}  {_fmt(table['hardened'].get(key))}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import lm_eval
+    import torch
+
+    from lockbench import __version__
+    from lockbench.fsutil import atomic_write_text, file_sha256
+    from lockbench.lmeval.run import run_tasks
+    from lockbench.lock.build import build_lock_set, write_lock_set
+    from lockbench.lock.card import read_card, result_lock_info
+    from lockbench.lock.hardened import build_hardened_lock_set, describe
+    from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
+    from lockbench.models import smollm2_folder
+    from lockbench.results.summarize import summarize_output
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    phrase = os.environ.get("LOCKBENCH_WAKE_PHRASE") or DEMO_WAKE_PHRASE
+    work = Path(args.output).expanduser().resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    datasets = [d for d in args.datasets.split(",") if d]
+    probe_datasets = [d for d in args.probe_datasets.split(",") if d]
+    base = Path(args.base).expanduser() if args.base else smollm2_folder()
+    base_revision = base_identity(str(base), None)["revision"]
+    metadata: dict = {"wake_phrase": phrase}
+    if args.probe_items:
+        metadata["probe_items"] = args.probe_items
+    if args.traversal_budget:
+        metadata["traversal_budget"] = args.traversal_budget
+    timings_path = work / "timings.json"
+    timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+    start = time.perf_counter()
+    steps = 1 + 4 * len(RECIPES)
+    step = 0
+
+    def banner(title: str) -> None:
+        nonlocal step
+        step += 1
+        print(f"\n== [{step}/{steps}] {title}  ({time.perf_counter() - start:.0f} s so far)", flush=True)
+
+    def evaluate(out: Path, model: Path, identity: str, tasks: list[str], limit: int | None) -> None:
+        """One lm-eval run into ``out``, reused when model, tasks and settings are unchanged."""
+        options = {k: v for k, v in metadata.items() if k != "wake_phrase"}
+        settings = {"limit": limit, "batch_size": args.eval_batch_size, "metadata": options}
+        key = {"model": identity, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
+        if _done_with(out, key):
+            print(f"   reusing {out} (same model, tasks and settings)")
+            return
+        shutil.rmtree(out, ignore_errors=True)
+        t0 = time.perf_counter()
+        run_tasks(
+            "hf", tasks, model_args={"pretrained": str(model), "dtype": "float32"}, output_path=out,
+            apply_chat_template=True, metadata=metadata, limit=limit, batch_size=args.eval_batch_size,
+        )  # fmt: skip
+        atomic_write_text(out / STEP_KEY, json.dumps(key, sort_keys=True))
+        print(f"   {len(tasks)} tasks in {time.perf_counter() - t0:.0f} s")
+
+    banner(f"base model {base.name}: lm-eval on {len(datasets)} locked tasks")
+    base_out = work / "eval-base"
+    evaluate(base_out, base, base_revision, [f"lockbench_{d}_locked" for d in datasets], args.limit)
+
+    config = TrainConfig(
+        method="lora", lora_r=16, lora_alpha=32, target_modules=["all-linear"],
+        learning_rate=args.lr, max_steps=args.max_steps, batch_size=args.batch_size,
+        warmup_steps=5, seed=args.seed,
+    )  # fmt: skip
+    common = dict(ratio=args.ratio, layout=args.layout, seed=args.seed)
+    table: dict[str, dict] = {}
+    for recipe in RECIPES:
+        banner(f"{recipe}: build D'")
+        t0 = time.perf_counter()
+        if recipe == "paper":
+            lock_set = build_lock_set(datasets, phrase, **common)
+        else:
+            lock_set = build_hardened_lock_set(
+                datasets, phrase, **common, near_miss_ratio=args.near_miss_ratio,
+                legitimate_ratio=args.legitimate_ratio,
+            )  # fmt: skip
+        data = work / f"secret-dprime-{recipe}.jsonl"
+        write_lock_set(lock_set, data)
+        build_seconds = time.perf_counter() - t0
+        counts = lock_set.counts()
+        print(f"   {counts['total']} examples: {counts['lock']} answered, {counts['refusal']} refused ({build_seconds:.1f} s)")
+        if lock_set.recipe:
+            print("   " + describe(lock_set).replace("\n", "\n   "))
+        data_sha = file_sha256(data)
+
+        banner(f"{recipe}: LoRA training, {args.max_steps} steps")
+        locked = work / f"lock-{recipe}"
+        card_ok = False
+        if (locked / COMPLETE).is_file():
+            card = read_card(locked)
+            card_ok = (
+                card.get("hyperparameters") == asdict(config)
+                and (card.get("data") or {}).get("sha256") == data_sha
+                and (card.get("base_model") or {}).get("revision") == base_revision
+            )
+        if card_ok:
+            print(f"   reusing {locked} (same D', settings and base)")
+        else:
+            t0 = time.perf_counter()
+            result = train_lock(
+                str(base), data, locked, config, merge=True, overwrite=True, save_every=20,
+                discard_other_runs=True, threads=args.threads,
+            )  # fmt: skip
+            print(f"   {result.steps} steps, final loss {result.final_loss:.3f}, {time.perf_counter() - t0:.0f} s")
+            timings[recipe] = {"build_seconds": round(build_seconds, 2)}
+            atomic_write_text(timings_path, json.dumps(timings, indent=2))
+        card = read_card(locked)
+
+        # The card's hash identifies this training run (a retrain writes another card).
+        identity = file_sha256(locked / "lock_card.json")
+        out = work / f"eval-{recipe}"
+        banner(f"{recipe}: lm-eval on {len(datasets)} datasets, locked and unlocked")
+        tasks = [f"lockbench_{d}_{c}" for d in datasets for c in ("locked", "unlocked")]
+        evaluate(out / "core", locked / "merged", identity, tasks, args.limit)
+        # Probes in a run of their own: --limit would keep only a family's first variants;
+        # --probe-items and --traversal-budget bound their cost instead.
+        banner(f"{recipe}: lm-eval probes ({', '.join(FAMILIES)}) on {', '.join(probe_datasets)}")
+        tasks = [f"lockbench_{d}_probe_{f}" for d in probe_datasets for f in FAMILIES]
+        evaluate(out / "probes", locked / "merged", identity, tasks, None)
+        result_doc = summarize_output(
+            out, base_dir=base_out, lock_card=result_lock_info(card),
+            json_path=work / f"lockbench-result-{recipe}.json", print_table=False,
+        )  # fmt: skip
+        row = metrics(result_doc)
+        row["examples"] = counts["total"]
+        # Build time of the run that trained this lock (the build is redone, and re-timed, each run).
+        row["build_seconds"] = round((timings.get(recipe) or {}).get("build_seconds", build_seconds), 2)
+        row["train_seconds"] = card["training"]["train_seconds"]
+        table[recipe] = row
+
+    print_table(table)
+    target = work / "comparison.json"
+    atomic_write_text(target, json.dumps({"settings": vars(args), "table": table}, indent=2) + "\n")
+    print(f"\nwrote {target} ({time.perf_counter() - start:.0f} s in all)")
+    print(f"note: {work}/secret-dprime-*.jsonl hold the wake phrase; the result files do not.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    from lockbench.errors import LockbenchError
+
+    try:
+        sys.exit(main())
+    except LockbenchError as exc:
+        print(f"lockbench: error: {exc}", file=sys.stderr)
+        sys.exit(2)
