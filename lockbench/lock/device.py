@@ -124,8 +124,8 @@ def resolve(device: str, dtype: str, machine: Machine, layout: Layout | None = N
                 f"--device {device} under accelerate launch: each process takes its own GPU; "
                 "pass --device cuda (or auto) and choose GPUs with CUDA_VISIBLE_DEVICES"
             )
-        if device == "cuda" and not layout.distributed:
-            device = "cuda:0"
+    if device == "cuda" and not layout.distributed:
+        device = "cuda:0"  # one process: the first visible GPU
     if device.startswith("cuda") and layout.local_processes > machine.cuda_devices:
         raise LockbenchError(
             f"the accelerate launch starts {layout.local_processes} processes on this machine but "
