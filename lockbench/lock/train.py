@@ -383,8 +383,10 @@ def train_lock(
     if gradient_checkpointing:
         model.config.use_cache = False
         # transformers >= 5.2x renamed it; the GPU image's 5.17 has only the old name.
-        enable = getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-        enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = wrap_model(model, config)
     if not layout.fsdp:
         model.to(procs.device)
