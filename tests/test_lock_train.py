@@ -276,7 +276,6 @@ def test_bf16_on_cpu_moves_behaviour_like_float32(tiny_model, dprime, tmp_path):
 def test_grad_accum_equals_the_larger_batch(tiny_model, dprime, tmp_path):
     """Batch 2 x 2 accumulation steps trains the same adapter as batch 4 (same global batches,
     each micro-batch weighted by its share), and the card says effective batch 4."""
-    import torch
 
     common = {"progress": False, "save_every": 0, "device": "cpu"}
     train_lock(str(tiny_model), dprime, tmp_path / "b4", TrainConfig(max_steps=3, batch_size=4, lora_r=4), **common)
