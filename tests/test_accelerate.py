@@ -121,3 +121,18 @@ def test_lock_train_data_parallel_resumes_and_equals_one_process(tiny_model, tmp
     assert diff < 1e-4, diff
     assert torch.allclose(torch.tensor(read_card(single)["training"]["final_loss"]),
                           torch.tensor(read_card(dp)["training"]["final_loss"]), atol=1e-3)
+
+
+def test_lock_train_bad_input_under_accelerate_is_one_line(tiny_model, tmp_path) -> None:
+    """Every rank meets the same bad input (fp16 on a CPU); rank 0 alone prints lockbench's line,
+    and nothing is written. The launcher then adds its own failure report (accelerate's, exit 1)."""
+    from lockbench.lock.build import build_lock_set, write_lock_set
+
+    data = write_lock_set(build_lock_set(["agriculture_mcq"], WAKE_PHRASE, ratio=0.5, layout="paired", seed=0),
+                          tmp_path / "d.jsonl")
+    proc = _launch("-m", "lockbench", "lock", "train", "--base", str(tiny_model), "--data", str(data),
+                   "-o", str(tmp_path / "out"), "--dtype", "float16")
+    lines = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("lockbench: error:")]
+    assert proc.returncode != 0 and len(lines) == 1 and "float16 needs a CUDA GPU" in lines[0], proc.stderr[-2000:]
+    assert "exitcode  : 2" in proc.stderr  # each rank's own status
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

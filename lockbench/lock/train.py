@@ -12,6 +12,7 @@ Crash safety, in three rules:
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import math
@@ -293,10 +294,23 @@ class _Processes:
         return _trainable_state(self.unwrap(model), method)
 
     def fail(self, error: LockbenchError) -> None:
-        """Rank 0 prints the line; the other ranks exit quietly with the same status."""
-        if self.main:
-            raise error
-        raise SystemExit(error.exit_code)
+        raise error  # rank 0 prints it; see _rank0_reports
+
+
+def _rank0_reports(function):
+    """Under ``accelerate launch`` every rank meets the same bad input: rank 0 prints the one
+    line, the other ranks exit with the same status and print nothing."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except LockbenchError as exc:
+            if Layout.from_env().rank != 0:
+                raise SystemExit(exc.exit_code) from None
+            raise
+
+    return wrapper
 
 
 def micro_batches(batch: list[int], parts: int) -> list[list[int]]:
@@ -306,6 +320,7 @@ def micro_batches(batch: list[int], parts: int) -> list[list[int]]:
     return [batch[i * n // parts : (i + 1) * n // parts] for i in range(parts)]
 
 
+@_rank0_reports
 def train_lock(
     base: str,
     data: Path,
