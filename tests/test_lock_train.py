@@ -258,7 +258,7 @@ def test_bf16_on_cpu_moves_behaviour_like_float32(tiny_model, dprime, tmp_path):
     runs = {}
     for dtype in ("float32", "bfloat16"):
         result = train_lock(str(tiny_model), dprime, tmp_path / dtype, config, progress=False,
-                            save_every=0, device="cpu", dtype=dtype, log_every=3)
+                            save_every=0, device="cpu", dtype=dtype, log_every=3, merge=dtype == "bfloat16")
         runs[dtype] = result
         training = read_card(tmp_path / dtype)["training"]
         assert training["dtype"] == dtype and training["stored_dtype"] == dtype
@@ -271,6 +271,10 @@ def test_bf16_on_cpu_moves_behaviour_like_float32(tiny_model, dprime, tmp_path):
         cos = torch.nn.functional.cosine_similarity(a[key].flatten(), b[key].float().flatten(), dim=0)
         assert cos > 0.9, (key, float(cos))
     assert all(v.dtype == torch.float32 for v in b.values())  # adapters stay fp32
+    from transformers import AutoModelForCausalLM
+
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "bfloat16" / "merged")
+    assert merged.dtype == torch.bfloat16  # the merged model keeps the stored dtype
 
 
 def test_grad_accum_equals_the_larger_batch(tiny_model, dprime, tmp_path):
