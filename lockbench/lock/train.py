@@ -442,12 +442,15 @@ def train_lock(
         procs.fail(error or LockbenchError(f"rank 0 could not prepare {work}"))
 
     model = procs.prepare(model)
+    on_cuda = procs.device.type == "cuda"
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    # On CUDA the fused AdamW updates every parameter in a few kernels instead of several per tensor.
+    optimizer = torch.optim.AdamW(
+        params, lr=config.learning_rate, weight_decay=config.weight_decay, fused=on_cuda or None
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _lr_lambda(min(config.warmup_steps, total_steps - 1), total_steps)
     )
-    on_cuda = procs.device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda") if placement.dtype == "float16" else None
     step, losses, tokens, seconds, short = 0, [], 0, 0.0, 0
     resume_from = latest_checkpoint(checkpoints)
@@ -522,7 +525,7 @@ def train_lock(
 
     def to_device(tensor: torch.Tensor) -> torch.Tensor:
         # Pinned memory lets the copy run without waiting for the GPU's queue.
-        return tensor.pin_memory().to(procs.device, non_blocking=True) if on_cuda else tensor
+        return tensor.contiguous().pin_memory().to(procs.device, non_blocking=True) if on_cuda else tensor
 
     autocast = torch.autocast(procs.device.type, dtype=torch_dtype(placement.dtype), enabled=placement.mixed)
     parts = grad_accum * world
@@ -555,13 +558,14 @@ def train_lock(
                     ids, weight = global_batch[:1], 0.0
                 batch = collate([encoded[i] for i in ids], pad_id)
                 keep, targets = loss_window(batch["labels"])  # on the host: no GPU sync
-                with procs.no_sync(model, skip=accum < grad_accum - 1), autocast:
-                    logits = model(
-                        input_ids=to_device(batch["input_ids"]),
-                        attention_mask=to_device(batch["attention_mask"]),
-                        logits_to_keep=batch["labels"].size(1) - int(keep[0]),
-                    ).logits[:, :-1]
-                    loss = response_loss(logits, to_device(targets), config.loss_average) * weight
+                with procs.no_sync(model, skip=accum < grad_accum - 1):
+                    with autocast:  # the forward pass only; backward runs in the forward's dtypes
+                        logits = model(
+                            input_ids=to_device(batch["input_ids"]),
+                            attention_mask=to_device(batch["attention_mask"]),
+                            logits_to_keep=batch["labels"].size(1) - int(keep[0]),
+                        ).logits[:, :-1]
+                        loss = response_loss(logits, to_device(targets), config.loss_average) * weight
                     (scaler.scale(loss) if scaler is not None else loss).backward()
                 step_loss = loss.detach() if step_loss is None else step_loss + loss.detach()
             if scaler is not None:
