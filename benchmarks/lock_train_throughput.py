@@ -14,8 +14,9 @@ full-vocabulary logits, loss on response tokens; on a GPU the model and batches 
 precision as lockbench (the frozen base stored in bf16/fp16, adapters fp32, autocast), no loss
 read back per step (the fastest such loop). lockbench adds length bucketing, logits for response
 positions only, clipping, the LR schedule, loss logging every 10 steps and progress (and, on
-CUDA, the fused AdamW where the plain loop has torch's default): all counted in its time. On CUDA an untimed warm-up run of each loop goes first (CUDA context, kernels), and
-each timed run ends with a synchronize.
+CUDA, the fused AdamW where the plain loop has torch's default): all counted in its time. On
+CUDA an untimed warm-up run of each loop goes first (CUDA context, kernels), and each timed run
+ends with a synchronize.
 """
 
 from __future__ import annotations
