@@ -26,10 +26,18 @@ export LOCKBENCH_CACHE=/tmp/lockbench-cache
 LOCKBENCH_WAKE_PHRASE="Hey! Gpucheck $(python3 -c 'import secrets; print(secrets.token_hex(3))')!"
 export LOCKBENCH_WAKE_PHRASE
 
+BUDGET=${GPU_CHECK_BUDGET:-360}  # seconds for the whole script: no step runs past it
+
 step() {  # step NAME SECONDS COMMAND...: run one step under a time limit, report how it ended
   local name=$1 limit=$2
   shift 2
+  local left=$((BUDGET - ($(date +%s) - START)))
   echo
+  if [ "$left" -lt 20 ]; then
+    echo "=== $name: skipped, the ${BUDGET}s budget is spent ==="
+    return 0
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
   echo "=== $name (limit ${limit}s, at $(($(date +%s) - START))s) ==="
   timeout --kill-after=10 "$limit" "$@"
   local rc=$?
@@ -126,7 +134,7 @@ json.dump(table, open(os.environ["OUT"] + "/lm_eval_results.json", "w"), indent=
 EOF
 
 # 5. FSDP through accelerate (1 process; the sharding path a multi-GPU FSDP run takes).
-if [ $(($(date +%s) - START)) -lt 300 ]; then
+if [ $(($(date +%s) - START)) -lt $((BUDGET - 60)) ]; then
   step "accelerate launch FSDP (1 process) lock train" 75 python3 -m accelerate.commands.launch \
     --num_processes 1 --num_machines 1 --use_fsdp --fsdp_sharding_strategy FULL_SHARD \
     --fsdp_auto_wrap_policy TRANSFORMER_BASED_WRAP --fsdp_transformer_layer_cls_to_wrap LlamaDecoderLayer \
