@@ -106,7 +106,7 @@ step "lock train --device cuda --dtype auto" 90 python3 -m lockbench lock train 
 cp /tmp/gpu-lock/lock_card.json "$OUT/lock_card.json" 2>/dev/null
 python3 -c "
 import json; t = json.load(open('/tmp/gpu-lock/lock_card.json'))['training']
-print('lock card:', {k: t[k] for k in ('device', 'device_name', 'dtype', 'stored_dtype', 'effective_batch', 'short_batches', 'steps', 'first_loss', 'final_loss', 'train_seconds')})
+print('lock card:', {k: t[k] for k in ('device', 'device_name', 'dtype', 'stored_dtype', 'effective_batch', 'short_batches', 'peak_gpu_memory_gib', 'steps', 'first_loss', 'final_loss', 'train_seconds')})
 " || echo "no lock card"
 
 # 3. Bad input: a GPU that is not there, and more processes than GPUs (one line each, exit 2).

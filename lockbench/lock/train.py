@@ -620,6 +620,9 @@ def train_lock(
             "effective_batch": effective,
             "short_batches": short,
             "gradient_checkpointing": gradient_checkpointing,
+            # rank 0's peak of tensors allocated by torch (the CUDA context comes on top)
+            "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated(procs.device) / 2**30, 2)
+            if on_cuda else None,
         }
     )
 
