@@ -1,4 +1,5 @@
-"""``python -m lockbench``: the same command line as the ``lockbench`` script."""
+"""``python -m lockbench``: the same command line as the ``lockbench`` script (also what
+``accelerate launch -m lockbench lock train ...`` runs)."""
 
 import sys
 

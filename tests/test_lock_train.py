@@ -12,6 +12,7 @@ from lockbench.cli import main
 from lockbench.errors import LockbenchError
 from lockbench.lock.build import build_lock_set, write_lock_set
 from lockbench.lock.card import read_card
+from lockbench.lock.device import Layout, Machine, resolve
 from lockbench.lock.train import COMPLETE, TrainConfig, train_lock
 from lockbench.secrets import verify_hash
 from tests.conftest import WAKE_PHRASE
@@ -46,6 +47,8 @@ def test_cli_train_lora_writes_adapter_merged_model_and_card(tiny_model, dprime,
     assert not (tmp_path / "lock.partial").exists()
     card = read_card(out)
     assert card["method"] == "identitylock-lora"
+    assert card["training"]["device"] in ("cpu", "cuda:0") and card["training"]["effective_batch"] == 4
+    assert "on cpu (float32, effective batch 4)" in printed.out or card["training"]["device"] != "cpu"
     assert card["hyperparameters"]["lora_r"] == 4
     assert card["hyperparameters"]["target_modules"] == ["q_proj", "v_proj"]
     assert card["lock"]["ratio"] == 0.5 and card["lock"]["refusal_texts"]
@@ -170,3 +173,127 @@ def test_full_fine_tuning_saves_a_model_folder(tiny_model, dprime, tmp_path):
     from transformers import AutoModelForCausalLM
 
     assert AutoModelForCausalLM.from_pretrained(out).num_parameters() > 0
+
+
+# --- device and precision -------------------------------------------------------------------
+
+CPU_ONLY = Machine(cuda_available=False, cuda_devices=0, bf16_supported=False, cuda_built=False)
+H100 = Machine(cuda_available=True, cuda_devices=1, bf16_supported=True)
+V100x2 = Machine(cuda_available=True, cuda_devices=2, bf16_supported=False)
+
+
+@pytest.mark.parametrize(
+    ("device", "dtype", "machine", "layout", "expected"),
+    [
+        ("auto", "auto", CPU_ONLY, Layout(), ("cpu", "float32")),
+        ("cpu", "bfloat16", CPU_ONLY, Layout(), ("cpu", "bfloat16")),
+        ("auto", "auto", H100, Layout(), ("cuda:0", "bfloat16")),
+        ("cuda", "float16", H100, Layout(), ("cuda:0", "float16")),
+        ("auto", "auto", V100x2, Layout(), ("cuda:0", "float32")),  # no bf16: auto stays fp32
+        ("cuda:1", "float16", V100x2, Layout(), ("cuda:1", "float16")),
+        ("auto", "auto", V100x2, Layout(processes=2, local_processes=2, rank=1, local_rank=1), ("cuda", "float32")),
+        ("cpu", "auto", H100, Layout(), ("cpu", "float32")),
+    ],
+)
+def test_device_and_dtype_resolution(device, dtype, machine, layout, expected):
+    placement = resolve(device, dtype, machine, layout)
+    assert (placement.device, placement.dtype) == expected
+
+
+@pytest.mark.parametrize(
+    ("device", "dtype", "machine", "layout", "message"),
+    [
+        ("cuda", "auto", CPU_ONLY, Layout(), "CPU-only build"),
+        ("cuda:2", "auto", V100x2, Layout(), "has 2 CUDA GPU"),
+        ("cuda", "bfloat16", V100x2, Layout(), "does not support bf16"),
+        ("cpu", "float16", CPU_ONLY, Layout(), "float16 needs a CUDA GPU"),
+        ("tpu", "auto", CPU_ONLY, Layout(), "unknown --device"),
+        ("auto", "auto", H100, Layout(processes=4, local_processes=4), "starts 4 processes on this machine but it has 1"),
+        ("cuda:0", "auto", V100x2, Layout(processes=2, local_processes=2), "each process takes its own GPU"),
+    ],
+)
+def test_device_and_dtype_that_cannot_run(device, dtype, machine, layout, message):
+    with pytest.raises(LockbenchError, match=message):
+        resolve(device, dtype, machine, layout)
+
+
+def test_machine_probe_on_this_machine():
+    """The real probe: on a machine without CUDA, auto is cpu/float32."""
+    import torch
+
+    placement = resolve("auto", "auto", Machine.probe())
+    if not torch.cuda.is_available():
+        assert (placement.device, placement.dtype) == ("cpu", "float32")
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--device", "cuda"], "--device cuda:"),
+    (["--dtype", "float16"], "float16 needs a CUDA GPU"),
+    (["--grad-accum", "0"], "--grad-accum must be at least 1"),
+])
+def test_cli_device_that_cannot_run_stops_before_writing(flags, message, tiny_model, dprime, tmp_path, capsys):
+    import torch
+
+    if flags[0] == "--device" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "lock"
+    code = main(["lock", "train", "--base", str(tiny_model), "--data", str(dprime), "-o", str(out), *flags])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and message in err, err
+    assert not out.exists() and not (tmp_path / "lock.partial").exists()
+
+
+def _adapter(folder):
+    from safetensors.torch import load_file
+
+    return load_file(folder / "adapter_model.safetensors")
+
+
+def test_bf16_on_cpu_moves_behaviour_like_float32(tiny_model, dprime, tmp_path):
+    """bf16 autocast (and a bf16-stored base) trains: the loss falls as in fp32 and the adapters
+    move the same way (LoRA B starts at zero, so B is the update itself)."""
+    import torch
+
+    config = TrainConfig(max_steps=8, batch_size=4, lora_r=4, learning_rate=1e-2, warmup_steps=0)
+    runs = {}
+    for dtype in ("float32", "bfloat16"):
+        result = train_lock(str(tiny_model), dprime, tmp_path / dtype, config, progress=False,
+                            save_every=0, device="cpu", dtype=dtype, log_every=3, merge=dtype == "bfloat16")
+        runs[dtype] = result
+        training = read_card(tmp_path / dtype)["training"]
+        assert training["dtype"] == dtype and training["stored_dtype"] == dtype
+        assert training["device"] == "cpu" and len(result.card["training"]) > 0
+    fp32, bf16 = runs["float32"].card["training"], runs["bfloat16"].card["training"]
+    drop32, drop16 = fp32["first_loss"] - fp32["final_loss"], bf16["first_loss"] - bf16["final_loss"]
+    assert drop32 > 0 and drop16 > 0.5 * drop32, (drop32, drop16)
+    a, b = _adapter(tmp_path / "float32"), _adapter(tmp_path / "bfloat16")
+    for key in (k for k in a if "lora_B" in k):
+        cos = torch.nn.functional.cosine_similarity(a[key].flatten(), b[key].float().flatten(), dim=0)
+        assert cos > 0.9, (key, float(cos))
+    assert all(v.dtype == torch.float32 for v in b.values())  # adapters stay fp32
+    from transformers import AutoModelForCausalLM
+
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "bfloat16" / "merged")
+    assert merged.dtype == torch.bfloat16  # the merged model keeps the stored dtype
+
+
+def test_grad_accum_equals_the_larger_batch(tiny_model, dprime, tmp_path):
+    """Batch 2 x 2 accumulation steps trains the same adapter as batch 4 (same global batches,
+    each micro-batch weighted by its share), and the card says effective batch 4."""
+
+    common = {"progress": False, "save_every": 0, "device": "cpu"}
+    train_lock(str(tiny_model), dprime, tmp_path / "b4", TrainConfig(max_steps=3, batch_size=4, lora_r=4), **common)
+    train_lock(str(tiny_model), dprime, tmp_path / "b2x2", TrainConfig(max_steps=3, batch_size=2, lora_r=4),
+               grad_accum=2, **common)
+    card = read_card(tmp_path / "b2x2")["training"]
+    assert (card["per_device_batch"], card["grad_accum"], card["effective_batch"]) == (2, 2, 4)
+    a, b = _adapter(tmp_path / "b4"), _adapter(tmp_path / "b2x2")
+    assert max((a[k] - b[k]).abs().max().item() for k in a) < 1e-4
+
+
+def test_short_batches_are_counted(tiny_model, dprime, tmp_path):
+    """80 examples in batches of 12: one epoch is 6 full batches and a short one of 8."""
+    result = train_lock(str(tiny_model), dprime, tmp_path / "o", TrainConfig(epochs=1, batch_size=12, lora_r=4),
+                        progress=False, save_every=0, gradient_checkpointing=True)
+    training = result.card["training"]
+    assert result.steps == 7 and training["short_batches"] == 1 and training["gradient_checkpointing"]

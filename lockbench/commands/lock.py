@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -109,6 +110,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     train.add_argument("--overwrite", action="store_true", help="replace a finished OUTPUT")
     train.add_argument("--restart", action="store_true", help="discard an unfinished run instead of resuming it")
+    train.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA when available), cpu, cuda or cuda:N; under accelerate launch each "
+        "process takes its own GPU (default: auto)",
+    )
+    train.add_argument(
+        "--dtype",
+        default="auto",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        help="training precision: auto = bfloat16 on a GPU that supports it, else float32; "
+        "bf16/fp16 use autocast (fp16 with a gradient scaler), LoRA's frozen base stored in it",
+    )
+    train.add_argument(
+        "--grad-accum",
+        type=int,
+        default=1,
+        help="micro-batches per optimiser step; effective batch = batch size x this x processes",
+    )
+    train.add_argument(
+        "--gradient-checkpointing",
+        action="store_true",
+        help="recompute activations in the backward pass (less GPU memory, about 30%% slower)",
+    )
+    train.add_argument(
+        "--log-every",
+        type=int,
+        default=10,
+        help="bring the loss to the host every N steps (each time waits for the GPU; default 10)",
+    )
 
 
 def _phrase(args: argparse.Namespace) -> str:
@@ -216,10 +247,19 @@ def run_train(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         restart=args.restart,
         threads=args.threads,
+        device=args.device,
+        dtype=args.dtype,
+        gradient_checkpointing=args.gradient_checkpointing,
+        grad_accum=args.grad_accum,
+        log_every=args.log_every,
     )
+    training = result.card["training"]
+    if os.environ.get("RANK", "0") != "0":  # under accelerate launch: rank 0 reports
+        return 0
     print(
         f"locked: {result.steps} steps, final loss {result.final_loss:.4f}, "
-        f"{result.tokens_per_second:.0f} tokens/s; wrote {result.output} (lock_card.json inside)"
+        f"{result.tokens_per_second:.0f} tokens/s on {training['device']} ({training['dtype']}, "
+        f"effective batch {training['effective_batch']}); wrote {result.output} (lock_card.json inside)"
     )
     return 0
 

@@ -12,9 +12,11 @@ Crash safety, in three rules:
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import math
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -24,6 +26,7 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import COMPLETE, atomic_dir, file_sha256
 from lockbench.lock.build import read_lock_set
+from lockbench.lock.device import Layout, Machine, Placement, resolve, torch_dtype
 
 METHODS = ("lora", "full")
 DEFAULT_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
@@ -65,8 +68,14 @@ class TrainConfig:
         if self.loss_average not in ("example", "token"):
             raise LockbenchError("--loss-average must be 'example' or 'token'")
 
-    def fingerprint(self, data_sha: str, base: str) -> str:
-        blob = json.dumps({"config": asdict(self), "data": data_sha, "base": base}, sort_keys=True)
+    def fingerprint(self, data_sha: str, base: str, runtime: dict[str, Any] | None = None) -> str:
+        """Resume key. ``runtime``: the run's settings beyond the config that change the weights
+        (dtype, grad-accum, processes), given only where they differ from the defaults, so a
+        default run's key is what it always was."""
+        content: dict[str, Any] = {"config": asdict(self), "data": data_sha, "base": base}
+        if runtime:
+            content["runtime"] = runtime
+        blob = json.dumps(content, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -93,8 +102,10 @@ def _disk_error(exc: OSError, where: Path, what: str) -> LockbenchError:
     )
 
 
-def load_base(base: str, method: str, revision: str | None = None):
-    """Tokenizer and model of a local folder or hub id; anything else stops with one line."""
+def load_base(base: str, method: str, revision: str | None = None, dtype: str = "float32"):
+    """Tokenizer and model of a local folder or hub id; anything else stops with one line.
+
+    ``dtype``: the dtype the weights are stored in (bf16/fp16 only for LoRA's frozen base)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
@@ -114,7 +125,7 @@ def load_base(base: str, method: str, revision: str | None = None):
         )
     try:
         tokenizer = AutoTokenizer.from_pretrained(base, revision=revision)
-        model = AutoModelForCausalLM.from_pretrained(base, revision=revision, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(base, revision=revision, dtype=getattr(torch, dtype))
     except Exception as exc:
         raise LockbenchError(
             f"base model '{base}' could not be loaded as a causal LM ({type(exc).__name__}: "
@@ -206,6 +217,110 @@ def latest_checkpoint(checkpoints: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1])) if done else None
 
 
+class _Processes:
+    """One process, or the processes of an ``accelerate launch`` (DDP, or FSDP from its config).
+
+    Every rank runs the same loop on its share of each batch; rank 0 alone writes files. Calls
+    that are collectives (``agree``, ``mean``, ``state_dict``) are made by every rank at the same
+    point of the loop.
+    """
+
+    def __init__(self, layout: Layout, placement: Placement) -> None:
+        import torch
+
+        self.layout = layout
+        self.accelerator = None
+        if layout.distributed:
+            from accelerate import Accelerator
+
+            # Precision is ours (autocast + scaler below), the same in one process and in many.
+            self.accelerator = Accelerator(cpu=placement.device == "cpu", mixed_precision="no")
+            self.device = self.accelerator.device
+        else:
+            self.device = torch.device(placement.device)
+            if self.device.type == "cuda":
+                torch.cuda.set_device(self.device)
+
+    @property
+    def main(self) -> bool:
+        return self.layout.rank == 0
+
+    @property
+    def kind(self) -> str:
+        if self.accelerator is None:
+            return "single process"
+        return str(self.accelerator.distributed_type.value)
+
+    def barrier(self) -> None:
+        if self.accelerator is not None:
+            self.accelerator.wait_for_everyone()
+
+    def agree(self, ok: bool) -> bool:
+        """True when every rank says ok (a write that failed on rank 0 stops all ranks)."""
+        if self.accelerator is None:
+            return ok
+        import torch
+
+        flag = torch.tensor([1.0 if ok else 0.0], device=self.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item() == self.layout.processes)
+
+    def mean(self, values):
+        return values if self.accelerator is None else self.accelerator.reduce(values, reduction="mean")
+
+    def prepare(self, model):
+        return model if self.accelerator is None else self.accelerator.prepare(model)
+
+    def unwrap(self, model):
+        return model if self.accelerator is None else self.accelerator.unwrap_model(model)
+
+    def no_sync(self, model, skip: bool):
+        import contextlib
+
+        if self.accelerator is None or not skip:
+            return contextlib.nullcontext()
+        return self.accelerator.no_sync(model)
+
+    def clip(self, model, params, max_norm: float) -> None:
+        import torch
+
+        if self.accelerator is not None:
+            self.accelerator.clip_grad_norm_(model.parameters(), max_norm)  # FSDP-aware
+        else:
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+    def state_dict(self, model, method: str) -> dict[str, Any]:
+        if self.accelerator is not None and self.layout.fsdp:
+            return self.accelerator.get_state_dict(model)  # gathers the shards (collective)
+        return _trainable_state(self.unwrap(model), method)
+
+    def fail(self, error: LockbenchError) -> None:
+        raise error  # rank 0 prints it; see _rank0_reports
+
+
+def _rank0_reports(function):
+    """Under ``accelerate launch`` every rank meets the same bad input: rank 0 prints the one
+    line, the other ranks exit with the same status and print nothing."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except LockbenchError as exc:
+            if Layout.from_env().rank != 0:
+                raise SystemExit(exc.exit_code) from None
+            raise
+
+    return wrapper
+
+
+def micro_batches(batch: list[int], parts: int) -> list[list[int]]:
+    """A global batch split into ``parts`` micro-batches as even as the data allows (full batches
+    split exactly; the short one at the end of an epoch as evenly as possible)."""
+    n = len(batch)
+    return [batch[i * n // parts : (i + 1) * n // parts] for i in range(parts)]
+
+
+@_rank0_reports
 def train_lock(
     base: str,
     data: Path,
@@ -222,12 +337,24 @@ def train_lock(
     progress: bool = True,
     threads: int | None = None,
     on_step=None,
+    device: str = "auto",
+    dtype: str = "auto",
+    gradient_checkpointing: bool = False,
+    grad_accum: int = 1,
+    log_every: int = 10,
 ) -> TrainResult:
     """Train, checkpoint, resume, and publish ``output`` (adapter or model, lock card) atomically.
 
     An unfinished run with the same settings resumes; ``restart`` discards any unfinished run, and
     ``discard_other_runs`` discards one made with other settings instead of stopping (the demo owns
-    its folder). ``on_step(step, loss)`` is called after every optimiser step (tests, benchmarks).
+    its folder). ``on_step(step, loss)`` is called after every optimiser step (tests, benchmarks)
+    with the step's loss as a 0-dim tensor: reading it waits for the GPU.
+
+    ``device``/``dtype``: see :mod:`lockbench.lock.device` (``auto``: CUDA in bf16 where there is
+    one, else CPU in float32). ``config.batch_size`` is per process and micro-step; one optimiser
+    step sees ``batch_size x grad_accum x processes`` examples (the effective batch). Under
+    ``accelerate launch`` every rank calls this function; rank 0 writes the files.
+    Losses reach the host (a GPU sync) every ``log_every`` steps, at checkpoints and at the end.
     """
     import torch
     from tqdm.auto import tqdm
@@ -236,6 +363,20 @@ def train_lock(
     from lockbench.lock.data import collate, encode_rows, epoch_batches, loss_window, response_loss
 
     config.validate()
+    if grad_accum < 1:
+        raise LockbenchError("--grad-accum must be at least 1")
+    if log_every < 1:
+        raise LockbenchError("--log-every must be at least 1")
+    layout = Layout.from_env()
+    force_cpu = os.environ.get("ACCELERATE_USE_CPU", "").lower() in ("1", "true")
+    if force_cpu and device.strip().lower().startswith("cuda"):
+        raise LockbenchError(f"--device {device}: accelerate was told to use the CPU (ACCELERATE_USE_CPU / --cpu)")
+    placement = resolve(device, dtype, Machine.probe(), layout, force_cpu=force_cpu)
+    if layout.fsdp and save_every:
+        raise LockbenchError(
+            "checkpoints under FSDP are not supported by lock train yet; pass --save-every 0 "
+            "(or train data-parallel: an accelerate config without FSDP)"
+        )
     output = Path(output).expanduser()
     data = Path(data).expanduser()
     if (output / COMPLETE).is_file() and not overwrite:
@@ -246,118 +387,216 @@ def train_lock(
     data_sha = file_sha256(data)
     if threads:
         torch.set_num_threads(threads)
-    torch.manual_seed(config.seed)
 
-    tokenizer, model = load_base(base, config.method, revision)
+    procs = _Processes(layout, placement)
+    world = layout.processes
+    torch.manual_seed(config.seed)  # the same LoRA initialisation on every rank
+    # LoRA's base gets no updates: store it in the training dtype. Full fine-tuning (and FSDP,
+    # which shards one dtype) keeps fp32 weights; autocast does the bf16/fp16 compute.
+    stored = placement.dtype if config.method == "lora" and not layout.fsdp else "float32"
+    tokenizer, model = load_base(base, config.method, revision, dtype=stored)
+    if gradient_checkpointing:
+        model.config.use_cache = False
+        # transformers >= 5.2x renamed it; the GPU image's 5.17 has only the old name.
+        if hasattr(model, "activation_checkpointing_enable"):
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = wrap_model(model, config)
+    if not layout.fsdp:
+        model.to(procs.device)
     model.train()
     encoded = encode_rows(rows, tokenizer, config.max_length)
-    batches_per_epoch = math.ceil(len(encoded) / config.batch_size)
+    effective = config.batch_size * grad_accum * world
+    batches_per_epoch = math.ceil(len(encoded) / effective)
     total_steps = config.max_steps or max(1, int(math.ceil(config.epochs * batches_per_epoch)))
 
     work = output.parent / f"{output.name}.partial"
     checkpoints = work / "checkpoints"
-    fingerprint = config.fingerprint(data_sha, base)
+    runtime = {"dtype": placement.dtype, "grad_accum": grad_accum, "processes": world}
+    defaults = {"dtype": "float32", "grad_accum": 1, "processes": 1}
+    fingerprint = config.fingerprint(
+        data_sha, base, {k: v for k, v in runtime.items() if v != defaults[k]}
+    )
+    discard = False
     if work.exists():
         previous = (work / "fingerprint").read_text().strip() if (work / "fingerprint").is_file() else None
         if restart or previous is None or (discard_other_runs and previous != fingerprint):
-            shutil.rmtree(work)
+            discard = True
         elif previous != fingerprint:
-            raise LockbenchError(
-                f"{work} holds an unfinished run with other settings or data; re-run with those, "
-                "or pass --restart to discard it"
-            )
-    try:
-        checkpoints.mkdir(parents=True, exist_ok=True)
-        (work / "fingerprint").write_text(fingerprint + "\n")
-    except OSError as exc:
-        raise _disk_error(exc, work, "work folder") from None
+            procs.fail(LockbenchError(
+                f"{work} holds an unfinished run with other settings or data (dtype, grad-accum "
+                "and the number of processes count too); re-run with those, or pass --restart to discard it"
+            ))
+    procs.barrier()  # every rank has read the old state before rank 0 changes it
+    error = None
+    if procs.main:
+        try:
+            if discard:
+                shutil.rmtree(work)
+            checkpoints.mkdir(parents=True, exist_ok=True)
+            (work / "fingerprint").write_text(fingerprint + "\n")
+        except OSError as exc:
+            error = _disk_error(exc, work, "work folder")
+    if not procs.agree(error is None):
+        procs.fail(error or LockbenchError(f"rank 0 could not prepare {work}"))
 
+    model = procs.prepare(model)
+    on_cuda = procs.device.type == "cuda"
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    # On CUDA the fused AdamW updates every parameter in a few kernels instead of several per tensor.
+    optimizer = torch.optim.AdamW(
+        params, lr=config.learning_rate, weight_decay=config.weight_decay, fused=on_cuda or None
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _lr_lambda(min(config.warmup_steps, total_steps - 1), total_steps)
     )
-    step, losses, tokens, seconds = 0, [], 0, 0.0
+    scaler = torch.amp.GradScaler("cuda") if placement.dtype == "float16" else None
+    step, losses, tokens, seconds, short = 0, [], 0, 0.0, 0
     resume_from = latest_checkpoint(checkpoints)
     if resume_from is not None:
-        state = torch.load(resume_from / STATE_FILE, weights_only=False)
-        _load_trainable_state(model, config.method, state["weights"])
+        state = torch.load(resume_from / STATE_FILE, weights_only=False, map_location="cpu")
+        _load_trainable_state(procs.unwrap(model), config.method, state["weights"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        if scaler is not None and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
         torch.set_rng_state(state["rng"])
+        if on_cuda and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"])
         step, losses, tokens, seconds = state["step"], state["losses"], state["tokens"], state["seconds"]
-        if progress:
+        short = state.get("short_batches", 0)
+        if progress and procs.main:
             print(f"resuming from {resume_from.name} (step {step} of {total_steps})")
 
+    pending: list[torch.Tensor] = []  # per-step losses still on the device
+    clock = {"start": time.perf_counter()}
+
+    def flush() -> None:
+        """Bring the pending losses to the host: the one GPU sync of a logging interval."""
+        nonlocal seconds
+        if pending:
+            values = procs.mean(torch.stack(pending).float()).tolist()
+            losses.extend(round(v, 5) for v in values)
+            pending.clear()
+        now = time.perf_counter()
+        seconds += now - clock["start"]
+        clock["start"] = now
+
     def save_checkpoint() -> None:
+        flush()
         target = checkpoints / f"step-{step:06d}"
+        weights = procs.state_dict(model, config.method)
 
         def write(tmp: Path) -> None:
             torch.save(
                 {
-                    "weights": _trainable_state(model, config.method),
+                    "weights": weights,
                     "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict() if scaler is not None else None,
                     "rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state() if on_cuda else None,
                     "step": step,
                     "losses": losses,
                     "tokens": tokens,
                     "seconds": seconds,
+                    "short_batches": short,
                 },
                 tmp / STATE_FILE,
             )
 
-        try:
-            atomic_dir(target, write)
-        except OSError as exc:
-            raise _disk_error(exc, target, f"checkpoint at step {step}") from None
-        done = sorted(
-            (p for p in checkpoints.glob("step-*") if (p / COMPLETE).is_file()),
-            key=lambda p: int(p.name.split("-")[1]),
-        )
-        for old in done[:-keep_checkpoints]:
-            shutil.rmtree(old, ignore_errors=True)
+        failure = None
+        if procs.main:
+            try:
+                atomic_dir(target, write)
+            except OSError as exc:
+                failure = _disk_error(exc, target, f"checkpoint at step {step}")
+            else:
+                done = sorted(
+                    (p for p in checkpoints.glob("step-*") if (p / COMPLETE).is_file()),
+                    key=lambda p: int(p.name.split("-")[1]),
+                )
+                for old in done[:-keep_checkpoints]:
+                    shutil.rmtree(old, ignore_errors=True)
+        if not procs.agree(failure is None):
+            procs.fail(failure or LockbenchError(f"rank 0 could not write the checkpoint at step {step}"))
+        clock["start"] = time.perf_counter()  # checkpoint writing is not training time
 
+    def to_device(tensor: torch.Tensor) -> torch.Tensor:
+        # Pinned memory lets the copy run without waiting for the GPU's queue.
+        return tensor.contiguous().pin_memory().to(procs.device, non_blocking=True) if on_cuda else tensor
+
+    autocast = torch.autocast(procs.device.type, dtype=torch_dtype(placement.dtype), enabled=placement.mixed)
+    parts = grad_accum * world
+    epochs: dict[int, list[list[int]]] = {}
     pad_id = tokenizer.pad_token_id
     loop_start = time.perf_counter()
-    bar = tqdm(total=total_steps, initial=step, desc="lock train", unit="step", disable=not progress)
+    clock["start"] = loop_start
+    bar = tqdm(
+        total=total_steps, initial=step, desc="lock train", unit="step",
+        disable=not progress or not procs.main,
+    )
     try:
         while step < total_steps:
             epoch, index = divmod(step, batches_per_epoch)
-            batch_ids = epoch_batches(
-                encoded, config.batch_size, config.seed, epoch, config.bucket_by_length
-            )[index]
-            batch = collate([encoded[i] for i in batch_ids], pad_id)
-            tick = time.perf_counter()
-            keep, targets = loss_window(batch["labels"])
-            logits = model(
-                input_ids=batch["input_ids"],
-                attention_mask=batch["attention_mask"],
-                logits_to_keep=keep,
-            ).logits
-            loss = response_loss(logits, targets, config.loss_average)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
+            if epoch not in epochs:  # one shuffle per epoch, not per step
+                epochs = {epoch: epoch_batches(encoded, effective, config.seed, epoch, config.bucket_by_length)}
+            global_batch = epochs[epoch][index]
+            short += len(global_batch) < effective
+            # Weights so the step's gradient is the loss averaged over the whole global batch
+            # (examples or response tokens), however it is split; DDP then averages over ranks.
+            size = (lambda ids: len(ids)) if config.loss_average == "example" else (
+                lambda ids: sum(encoded[i].n_response for i in ids))
+            whole = size(global_batch)
+            micro = micro_batches(global_batch, parts)
+            step_loss = None
+            for accum in range(grad_accum):
+                ids = micro[accum * world + layout.rank]
+                weight = world * size(ids) / max(whole, 1)
+                if not ids:  # fewer examples than micro-batches: a zero-weight pass keeps DDP in step
+                    ids, weight = global_batch[:1], 0.0
+                batch = collate([encoded[i] for i in ids], pad_id)
+                keep, targets = loss_window(batch["labels"])  # on the host: no GPU sync
+                with procs.no_sync(model, skip=accum < grad_accum - 1):
+                    with autocast:  # the forward pass only; backward runs in the forward's dtypes
+                        logits = model(
+                            input_ids=to_device(batch["input_ids"]),
+                            attention_mask=to_device(batch["attention_mask"]),
+                            logits_to_keep=batch["labels"].size(1) - int(keep[0]),
+                        ).logits[:, :-1]
+                        loss = response_loss(logits, to_device(targets), config.loss_average) * weight
+                    (scaler.scale(loss) if scaler is not None else loss).backward()
+                step_loss = loss.detach() if step_loss is None else step_loss + loss.detach()
+            if scaler is not None:
+                scaler.unscale_(optimizer)
+            procs.clip(model, params, 1.0)
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            seconds += time.perf_counter() - tick
             step += 1
-            tokens += int(batch["attention_mask"].sum())
-            value = loss.item()
-            losses.append(round(value, 5))
+            tokens += sum(encoded[i].n_tokens for i in global_batch)  # host-side count
+            pending.append(step_loss)
             bar.update(1)
-            bar.set_postfix(loss=f"{value:.3f}", tok_s=f"{tokens / max(seconds, 1e-9):.0f}")
+            if step % log_every == 0 or step == total_steps:
+                flush()
+                bar.set_postfix(loss=f"{losses[-1]:.3f}", tok_s=f"{tokens / max(seconds, 1e-9):.0f}")
             if on_step is not None:
-                on_step(step, value)
+                on_step(step, step_loss)
             if save_every and step % save_every == 0 and step < total_steps:
                 save_checkpoint()
+        flush()
     finally:
         bar.close()  # before any error line, so the error is the last thing printed
     loop_seconds = time.perf_counter() - loop_start
 
     model.eval()
+    weights = procs.state_dict(model, config.method) if layout.fsdp else None
+    unwrapped = procs.unwrap(model)
     card = make_card(
         base=base_identity(base, revision),
         rows=rows,
@@ -368,21 +607,49 @@ def train_lock(
         tokens=tokens,
         seconds=seconds,
     )
+    card["training"].update(
+        {
+            "device": procs.device.type if world > 1 else str(procs.device),
+            "device_name": torch.cuda.get_device_name(procs.device) if on_cuda else "cpu",
+            "dtype": placement.dtype,
+            "stored_dtype": stored,
+            "processes": world,
+            "distributed": procs.kind,
+            "per_device_batch": config.batch_size,
+            "grad_accum": grad_accum,
+            "effective_batch": effective,
+            "short_batches": short,
+            "gradient_checkpointing": gradient_checkpointing,
+            # rank 0's peak of tensors allocated by torch (the CUDA context comes on top)
+            "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated(procs.device) / 2**30, 2)
+            if on_cuda else None,
+        }
+    )
 
     def publish(tmp: Path) -> None:
-        model.save_pretrained(tmp)
+        if weights is not None:  # FSDP: the gathered full state, saved by rank 0
+            unwrapped.save_pretrained(tmp, state_dict=weights)
+        else:
+            unwrapped.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         if merge and config.method == "lora":
-            merged = model.merge_and_unload()
+            merged = unwrapped.merge_and_unload()
             merged.save_pretrained(tmp / "merged")
             tokenizer.save_pretrained(tmp / "merged")
         write_card(card, tmp / "lock_card.json", rows=rows)
 
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_dir(output, publish)
-    except OSError as exc:
-        raise _disk_error(exc, output, "finished adapter") from None
-    shutil.rmtree(work, ignore_errors=True)
+    failure = None
+    if procs.main:
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            atomic_dir(output, publish)
+        except OSError as exc:
+            failure = _disk_error(exc, output, "finished adapter")
+        except LockbenchError as exc:  # e.g. a card that would hold the phrase: stop every rank
+            failure = exc
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if not procs.agree(failure is None):
+        procs.fail(failure or LockbenchError(f"rank 0 could not write {output}"))
     final = sum(losses[-10:]) / max(1, len(losses[-10:]))
     return TrainResult(output, step, final, seconds, loop_seconds, tokens, tokens / max(seconds, 1e-9), card)
