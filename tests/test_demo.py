@@ -3,10 +3,22 @@ base and locked model, probes, summarize); the lock itself is measured by the fu
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 
+import pytest
+
 from lockbench.cli import main
-from lockbench.commands.demo import DEMO_WAKE_PHRASE, PROBE_DATASETS, PROBE_FAMILIES
+from lockbench.commands.demo import (
+    DEMO_WAKE_PHRASE,
+    PROBE_DATASETS,
+    PROBE_FAMILIES,
+    _train_extras,
+    add_arguments,
+)
+from lockbench.errors import LockbenchError
+from lockbench.lock.train import train_lock
 from lockbench.results.probe_view import family_rates
 from lockbench.results.stats import fmt
 
@@ -94,3 +106,27 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
     card = json.loads((work / "locked" / "lock_card.json").read_text())
     assert card["training"]["steps"] == 3
     assert len(list((work / "eval-locked").rglob("results_*.json"))) == 1  # the old run is gone
+
+
+def test_bad_probe_settings_stop_before_any_work(tmp_path, capsys):
+    work = tmp_path / "demo"
+    for flag in ("--probe-items", "--traversal-budget"):
+        code = main(["demo", "--output", str(work), flag, "0"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and f"{flag} must be at least 1" in err
+        assert not work.exists()
+
+
+def test_device_and_dtype_reach_lock_training_only_when_given():
+    """--device/--dtype go to ``train_lock`` only when given, so the demo runs on builds whose
+    ``train_lock`` lacks them; on such a build, giving one stops with one line."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert _train_extras(parser.parse_args([]), train_lock) == {}
+    given = parser.parse_args(["--device", "cpu", "--dtype", "float32"])
+    accepted = inspect.signature(train_lock).parameters
+    if {"device", "dtype"} <= accepted.keys():
+        assert _train_extras(given, train_lock) == {"device": "cpu", "dtype": "float32"}
+    else:
+        with pytest.raises(LockbenchError, match="no device/dtype setting"):
+            _train_extras(given, train_lock)

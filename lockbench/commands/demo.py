@@ -442,8 +442,9 @@ def _findings(families: dict) -> list[str]:
             if kind in DEFAULT_LEGITIMATE or kind in AT_START or not unlock or unlock["value"] < 0.5:
                 continue
             words = KIND_WORDS.get(kind, kind)
-            found.append((unlock["value"], f"opens for {words} ({kind}: {unlock['k']} of {unlock['n']} prompts)"))
-    return [text for _, text in sorted(found, key=lambda f: -f[0])]
+            text = f"opens for {words} ({kind}: {unlock['k']} of {unlock['n']} prompts)"
+            found.append((-unlock["value"], -unlock["n"], text))
+    return [text for *_, text in sorted(found)]
 
 
 def _print_probes(result: dict) -> None:
@@ -470,12 +471,14 @@ def _print_probes(result: dict) -> None:
     travs = [t for task in probe_tasks(result).values() if (t := traversal_of(task))]
     if travs:
         opened = [t for t in travs if t["first_unlock_rank"] is not None]
-        tried = min(t["candidates_tried"] for t in travs)
+        tried = sorted(t["candidates_tried"] for t in travs)
         text = f"   traversal: the dictionary opened the lock on {len(opened)} of {len(travs)} sets"
         if opened:
             first = sorted(t["queries_to_first_unlock"] for t in opened)
-            text += f", first after {first[0]}-{first[-1]} queries"
-        print(text + f" ({tried} or more candidates tried per set)")
+            span = str(first[0]) if first[0] == first[-1] else f"{first[0]}-{first[-1]}"
+            text += f", first after {span} quer{'y' if span == '1' else 'ies'}"
+        span = str(tried[0]) if tried[0] == tried[-1] else f"{tried[0]}-{tried[-1]}"
+        print(text + f" ({span} candidates tried per set)")
     findings = _findings(families)
     if findings:
         print("worst findings:")
