@@ -182,6 +182,7 @@ EXPLANATION = (
     "read \"not measured\" and it is listed under the ranked table, below every run whose probes "
     "ran (missing probes are never counted as attack success 0). Newest run per model and method."
 )
+NO_RANKED = "No run has attack measurements yet, so none is ranked."
 UNRANKED_TITLE = "Not ranked: attacks not measured"
 UNRANKED_NOTE = (
     "These runs carry no probe results (or none with an attack sample), so nothing says what "
@@ -216,7 +217,8 @@ def _md_table(rows: list[Row], ranks: bool) -> list[str]:
 def render_markdown(rows: list[Row]) -> str:
     """The leaderboard as Markdown: the ranked table, then the unranked one (``|`` escaped)."""
     measured, unmeasured = ranked(rows)
-    lines = ["# lockbench leaderboard", "", EXPLANATION, "", *_md_table(measured, True)]
+    table = _md_table(measured, True) if measured else [NO_RANKED]
+    lines = ["# lockbench leaderboard", "", EXPLANATION, "", *table]
     if unmeasured:
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "", *_md_table(unmeasured, False)]
     lines += ["", "Built by `lockbench leaderboard` from `results/` only; see docs/result-schema.md.", ""]
@@ -257,7 +259,8 @@ def render_html(rows: list[Row]) -> str:
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>lockbench leaderboard</title><style>" + _CSS + "</style></head><body>\n"
         "<h1>lockbench leaderboard</h1>\n<p>" + html.escape(EXPLANATION) + "</p>\n"
-        + _html_table(measured, True) + unranked + "</body></html>\n"
+        + (_html_table(measured, True) if measured else f"<p>{html.escape(NO_RANKED)}</p>\n")
+        + unranked + "</body></html>\n"
     )
 
 
