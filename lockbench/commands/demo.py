@@ -27,7 +27,10 @@ from pathlib import Path
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 
 NAME = "demo"
-HELP = "lock the packaged SmolLM2-135M-Instruct on the bundled data and print its PR table"
+HELP = (
+    "lock the packaged SmolLM2-135M-Instruct on the bundled data, attack it with the probes, and "
+    "print its PR table and attack success"
+)
 
 # A constructed (invented) wake word, as the paper recommends. The demo's phrase is public by
 # construction; real locks take theirs from an environment variable.
@@ -77,7 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # 64: on CPU, wider generation batches amortise the per-step cost (278 s -> 250 s for the base run).
     parser.add_argument("--eval-batch-size", type=int, default=64, help="lm-eval batch size (default 64)")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all cores)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: all cores; on a machine busy with other work use 1: "
+        "lock steps took 12 s with 1 thread against 150 s with 2 on 2 cores at load ~8)",
+    )
     parser.add_argument(
         "--submit",
         metavar="RESULTS_DIR",
