@@ -8,9 +8,10 @@ probe family, and a ``lockbench-result`` JSON (secret-free) from
 :func:`lockbench.results.summarize.summarize_output`.
 
 Re-running in the same ``--output`` reuses every finished step whose inputs are unchanged (the
-lock if its card matches D', settings and base; each evaluation if model, tasks, ``--limit``,
-batch size and versions match; the probes if the lock and probe settings match) and redoes the rest, so ``--submit`` after a finished run costs
-seconds, and a changed ``--lr`` retrains and re-evaluates the locked model but not the base.
+lock if its card matches D', settings and base; each evaluation, the probes included, if model,
+tasks, probe settings, ``--limit``, batch size and versions match) and redoes the rest, so
+``--submit`` after a finished run costs seconds, and a changed ``--lr`` retrains and re-evaluates
+the locked model but not the base.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ DEMO_RECIPE = {
 
 # Probes on the locked model, sized to keep the demo near its time goal: the three families that
 # test the wake phrase itself (prefix attacks need no phrase and are left to full audits), on the
-# four bundled MCQ sets (short greedy answers; dialogue probes cost ~3x per call), each variant
+# four bundled MCQ sets (at most 48 new tokens an answer; dialogue answers run to 128), each variant
 # asked on the first test item of each set, and the first 100 traversal candidates (the
 # leaderboard's success@100). For "Hey! Lumen!": 60 paraphrases + 11 placements + 100 candidates
 # = 171 calls per set, 684 in all.
