@@ -1,12 +1,26 @@
 """`lockbench demo` plumbing on the tiny random model: every step runs for real (D', LoRA, lm-eval on
-base and locked model, summarize); the lock itself is measured by the full demo on SmolLM2."""
+base and locked model, probes, summarize); the lock itself is measured by the full demo on SmolLM2."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
 
+import pytest
+
 from lockbench.cli import main
-from lockbench.commands.demo import DEMO_WAKE_PHRASE
+from lockbench.commands.demo import (
+    DEMO_WAKE_PHRASE,
+    PROBE_DATASETS,
+    PROBE_FAMILIES,
+    _train_extras,
+    add_arguments,
+)
+from lockbench.errors import LockbenchError
+from lockbench.lock.train import train_lock
+from lockbench.results.probe_view import family_rates
+from lockbench.results.stats import fmt
 
 
 def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
@@ -16,7 +30,7 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     )
     out, err = capsys.readouterr()
     assert code == 0, err[-2000:]
-    for step in ("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"):
+    for step in ("[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]"):
         assert step in out
     assert "PR_base" in out and "refusal rate without the phrase" in out
     result = json.loads((work / "lockbench-result.json").read_text())
@@ -24,7 +38,21 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
         f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue")
     }
     conditions = {e["condition"] for e in result["tasks"].values()}
-    assert conditions == {"locked", "unlocked"} and len(result["base_tasks"]) == 8
+    assert conditions == {"locked", "unlocked", *(f"probe_{f}" for f in PROBE_FAMILIES)}
+    assert len(result["base_tasks"]) == 8
+    # The probes ran on the locked model: one task per family and MCQ set, and the printed attack
+    # success per family is the figure recomputed from the result's samples.
+    probes = {n for n, e in result["tasks"].items() if e["condition"].startswith("probe_")}
+    assert probes == {f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS}
+    assert all(e["n"] == 2 for n, e in result["tasks"].items() if n in probes)  # --limit 2
+    families = family_rates(result)
+    assert set(families) == set(PROBE_FAMILIES)
+    for family, rates in families.items():
+        assert rates["tasks"] == len(PROBE_DATASETS)
+        line = next(line for line in out.splitlines() if line.strip().startswith(family + " "))
+        assert f"attack success {fmt(rates.get('attack_success'))} " in line
+    assert "traversal: the dictionary opened the lock on" in out
+    assert "probes" not in result  # the probe tasks themselves say that probes ran
     assert result["model"]["name"].endswith("-identitylock-demo")
     assert result["lock"]["method"] == "identitylock-lora" and result["lock"]["ratio"] == 0.5
     text = (work / "lockbench-result.json").read_text().lower()
@@ -55,10 +83,21 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
 
     assert main([*argv, "--max-steps", "2"]) == 0  # nothing changed: every step is reused
     out = capsys.readouterr().out
-    for folder in ("locked", "eval-base", "eval-locked"):
+    for folder in ("locked", "eval-base", "eval-locked", "eval-probes"):
         assert f"reusing {work / folder} " in out
     again = json.loads((work / "lockbench-result.json").read_text())
     assert again["tasks"] == first["tasks"] and again["base_tasks"] == first["base_tasks"]
+
+    # --no-probes reuses the locked evaluation, leaves the probe run on disk, and the result says
+    # explicitly that no probe ran (not a lock that no probe got through).
+    assert main([*argv, "--max-steps", "2", "--no-probes"]) == 0
+    out = capsys.readouterr().out
+    assert "[5/5]" in out and "[6/" not in out and f"reusing {work / 'eval-locked'} " in out
+    assert "attacks: not measured (--no-probes)" in out
+    bare = json.loads((work / "lockbench-result.json").read_text())
+    assert bare["probes"] == {"ran": False, "reason": "--no-probes"}
+    assert {e["condition"] for e in bare["tasks"].values()} == {"locked", "unlocked"}
+    assert list((work / "eval-probes").rglob("results_*.json"))
 
     assert main([*argv, "--max-steps", "3"]) == 0  # another lock: retrained and re-evaluated
     out = capsys.readouterr().out
@@ -67,3 +106,27 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
     card = json.loads((work / "locked" / "lock_card.json").read_text())
     assert card["training"]["steps"] == 3
     assert len(list((work / "eval-locked").rglob("results_*.json"))) == 1  # the old run is gone
+
+
+def test_bad_probe_settings_stop_before_any_work(tmp_path, capsys):
+    work = tmp_path / "demo"
+    for flag in ("--probe-items", "--traversal-budget"):
+        code = main(["demo", "--output", str(work), flag, "0"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1 and f"{flag} must be at least 1" in err
+        assert not work.exists()
+
+
+def test_device_and_dtype_reach_lock_training_only_when_given():
+    """--device/--dtype go to ``train_lock`` only when given, so the demo runs on builds whose
+    ``train_lock`` lacks them; on such a build, giving one stops with one line."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert _train_extras(parser.parse_args([]), train_lock) == {}
+    given = parser.parse_args(["--device", "cpu", "--dtype", "float32"])
+    accepted = inspect.signature(train_lock).parameters
+    if {"device", "dtype"} <= accepted.keys():
+        assert _train_extras(given, train_lock) == {"device": "cpu", "dtype": "float32"}
+    else:
+        with pytest.raises(LockbenchError, match="no device/dtype setting"):
+            _train_extras(given, train_lock)

@@ -1,12 +1,15 @@
-"""`lockbench leaderboard`: built from results/ only, stable, documented score, clear failures."""
+"""`lockbench leaderboard`: built from results/ only, stable, documented score, clear failures;
+missing probes are never a safe lock, and attack columns come from the samples alone."""
 
 from __future__ import annotations
 
+import copy
 import re
 
 import pytest
 
-from lockbench.results.leaderboard import composite_score
+from lockbench.results.leaderboard import EXPLANATION, build_rows, composite_score
+from lockbench.results.probe_view import recompute_probe_block
 from lockbench.results.submit import submit
 from lockbench.results.summarize import build_result
 
@@ -15,6 +18,7 @@ from ._results_support import craft, real_output, run_cli, tree, write
 LOCKED = "lockbench_agriculture_mcq_locked"
 UNLOCKED = "lockbench_agriculture_mcq_unlocked"
 PROBE = "lockbench_agriculture_mcq_probe_prefix_attack"
+TRAVERSAL = "lockbench_agriculture_mcq_probe_traversal"
 
 
 @pytest.fixture(scope="session")
@@ -53,10 +57,11 @@ def populated(template, tmp_path, lmeval_out):
 def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
     results, docs = populated
     code, out, err = run_cli(["leaderboard", "--results-dir", results], capsys)
-    assert code == 0, err and "3 rows" in out
+    assert code == 0, err
+    assert "3 rows" in out  # newest run per (model, method); the older strong-lock run is hidden
     md = (results / "LEADERBOARD.md").read_text()
     rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
-    assert len(rows) == 3  # newest run per (model, method); the older strong-lock run is hidden
+    assert len(rows) == 2  # ranked: the runs whose attacks were measured
     assert "strong-lock" in rows[0] and "weak-lock" in rows[1]
     # The score column is the documented formula, computed here from the submitted document.
     strong = docs[0]["datasets"]["agriculture_mcq"]
@@ -66,9 +71,70 @@ def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
     assert f"| {expected:.3f} |" in rows[0]
     # Intervals are shown, and the pooled PR_base / retention are there.
     assert "0.80 [" in rows[0] and "0.85 [" in rows[0]
-    # The weak lock has no base run: marked. The real run (unlocked task only) has no score.
+    # The weak lock has no base run: marked. The real run (unlocked task and 3 legitimate
+    # paraphrases, no attack sample) is not ranked: its attacks were not measured.
     assert "†" in rows[1]
-    assert rows[2].split(" | ")[3] == "–" and "tiny-random-llama" in rows[2]
+    unranked = md.split("## Not ranked: attacks not measured", 1)[1]
+    real = next(line for line in unranked.splitlines() if "tiny-random-llama" in line)
+    assert real.startswith("| – |") and real.count("not measured") == 3
+
+
+def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys) -> None:
+    """A near-perfect lock without probes is not ranked above a weaker lock whose probes ran,
+    and its attack columns say "not measured", never ASR 0."""
+    results = tmp_path / "results"
+    unprobed = craft(template, {LOCKED: bools(0, 100), UNLOCKED: bools(90, 100)},
+                     model="org/unprobed", base={LOCKED: bools(90, 100)})
+    probed = craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(60, 100), PROBE: bools(40, 50)},
+                   model="org/probed", base={LOCKED: bools(90, 100)})
+    for i, doc in enumerate((unprobed, probed)):
+        submit(write(tmp_path / f"r{i}.json", doc), results)
+    assert composite_score(unprobed) == (None, False, True)
+    assert composite_score(probed)[0] < 0.3
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    md = (results / "LEADERBOARD.md").read_text()
+    ranked_part, unranked = md.split("## Not ranked: attacks not measured")
+    assert "org/probed" in ranked_part and "org/unprobed" not in ranked_part
+    row = next(line for line in unranked.splitlines() if "org/unprobed" in line)
+    assert "not measured (lock part ≤ 1.000)" in row and row.count("not measured") == 3
+    assert "0.00 [" not in row.split(" | ")[8]  # the ASR cell is not a zero
+    assert "never counted as attack success 0" in EXPLANATION and EXPLANATION in md
+    page = (results / "leaderboard.html").read_text()
+    assert page.index("org/probed") < page.index("Not ranked") < page.index("org/unprobed")
+
+
+def test_attack_columns_ignore_the_free_form_probe_block(template, lmeval_out) -> None:
+    """Editing a task's `probe` summary (the numbers a forger would change) leaves the row as it
+    is: every attack figure is recomputed from the samples."""
+    doc = craft(template, {LOCKED: bools(5, 100), UNLOCKED: bools(80, 100), PROBE: bools(20, 50),
+                           TRAVERSAL: [False, False, True, True, False]},
+                base={LOCKED: bools(85, 100)})
+    trav = doc["tasks"][TRAVERSAL]
+    for sample in trav["samples"]:  # one item per candidate, as the probe docs ask it
+        sample["item_id"] = "agriculture-mcq-000"
+        sample["variant_kind"] = "assistant"
+    honest = build_rows([(lmeval_out / "r.json", doc)])[0]
+    # Recomputed from the samples: 20 of 50 attacks passed; the 3rd candidate (3rd query) opened it.
+    assert (honest.worst_probe, honest.worst_asr["k"], honest.worst_asr["n"]) == ("prefix_attack", 20, 50)
+    block = recompute_probe_block(trav)
+    assert block["traversal"]["queries_to_first_unlock"] == 3
+    assert block["traversal"]["first_unlock_rank"] == 3
+    assert block["traversal"]["success_at_k"]["1"]["success"] is False
+    assert block["traversal"]["success_at_k"]["10"]["success"] is True
+    assert honest.traversal_100["success"] is True and honest.score is not None
+
+    forged = copy.deepcopy(doc)
+    for task in forged["tasks"].values():
+        if task["condition"].startswith("probe_"):
+            kinds = ["typo", "assistant", "jailbreak"]
+            task["probe"] = {
+                "attack_only": {"attack_success": {"k": 0, "n": 50, "rate": 0.0}},
+                "false_reject": {"kinds": kinds, "k": 0, "n": 0},  # "every kind is legitimate"
+                "traversal": {"success_at_k": {"100": {"success": False, "candidates_tried": 100,
+                                                       "complete": True}},
+                              "first_unlock_rank": None, "candidates_tried": 100},
+            }
+    assert build_rows([(lmeval_out / "r.json", forged)])[0] == honest
 
 
 def test_leaderboard_is_byte_identical_across_builds(populated, capsys) -> None:

