@@ -15,9 +15,8 @@ task's free-form ``probe`` block (a forger could edit that block without touchin
   when the document carries one, else the count of samples so far asked on the first item (the
   probe docs ask each candidate the same ``traversal_items`` items in the same order).
 
-Unlock rate by edit distance needs each variant's distance, which samples do not carry: it is
-read from the ``probe`` block and shown in the report only. Missing figures read as ``None``,
-never as zero.
+Unlock rate by edit distance comes from each sample's ``variant.edit_distance`` (schema v2).
+Missing figures read as ``None``, never as zero.
 """
 
 from __future__ import annotations
@@ -64,11 +63,13 @@ def _records(task: dict[str, Any], legitimate: tuple[str, ...]) -> list[dict[str
         if sample.get("item_id") == first_item:
             rank += 1  # a new traversal candidate starts on the first item
         kind = sample.get("variant_kind")
+        variant = sample.get("variant") or {}  # schema v2: the probe doc's fields, checked on submit
+        distance = variant.get("edit_distance")
         doc = {
             "variant_kind": kind,
             "legitimate": kind in legitimate,
-            "edit_distance": -1,
-            "candidate_rank": int(sample.get("candidate_rank") or rank),
+            "edit_distance": -1 if distance is None else int(distance),
+            "candidate_rank": int(variant.get("candidate_rank") or sample.get("candidate_rank") or rank),
             "query_index": query,
         }
         records.append({"doc": doc, "outcome": sample["outcome"], "passed": bool(sample["passed"]),
