@@ -42,17 +42,16 @@ def _choice_by_text(response: str, choices: list[str], strict: bool = False) -> 
     exact = [i for i, c in enumerate(normed) if c and said == c]
     if len(exact) == 1:
         return LETTERS[exact[0]]
-    starts = [i for i, c in enumerate(normed) if c and re.match(rf"{re.escape(c)}\b", said)]
-    starts = [i for i in starts if not any(j != i and normed[i] in normed[j] for j in starts)]
-    if len(starts) == 1:
-        return LETTERS[starts[0]]
-    if strict:
-        return None
     contained = [i for i, c in enumerate(normed) if c and re.search(rf"\b{re.escape(c)}\b", said)]
     # A choice that is a substring of another ("rain" / "acid rain") counts once, as the longer.
     contained = [
         i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)
     ]
+    # Starting with an option's text ("Carrot, because ...") chooses it, unless another is named.
+    if len(contained) == 1 and said.startswith(normed[contained[0]]):
+        return LETTERS[contained[0]]
+    if strict:
+        return None
     # Naming two options ("oxygen and nitrogen") chooses neither.
     return LETTERS[contained[0]] if len(contained) == 1 else None
 
