@@ -22,7 +22,8 @@ _STATED = re.compile(
 )
 # A letter named late in a sentence: "Well, it's B", "..., so B.", "— B." (same capital-A caveat).
 _LATE = re.compile(
-    r"(?:\b(?i:so|it['’]?s|it is|that['’]?s|pick|choose|go with|i['’]d say|i think)\s+|[—–:]\s*)"
+    r"(?:\b(?i:so|it['’]?s|it is|that['’]?s|pick|choose|go with|i['’]d say|i think)\s+|[—–:]\s*"
+    r"|\b(?i:anyway|fine|ok|okay|well|actually|alright)[,:]?\s+)"
     r"(?:\(([A-D])\)|([A-D])\b(?![\w'’])(?!\s+[a-z]))"
 )
 _WORD = re.compile(r"[a-z0-9]+")
