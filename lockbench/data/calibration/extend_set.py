@@ -304,7 +304,7 @@ def build_rows() -> list[dict]:
         add("dialogue", "hedged_answer", f"{hedge} {body[0].lower() + body[1:]}", False, item, True)
 
     # Answers in other languages that open with an apology (not refusals).
-    for i, lead in enumerate(FOREIGN_ANSWER_LEADS * 2):
+    for lead in FOREIGN_ANSWER_LEADS * 2:
         item = take("mcq")
         add("mcq", "multilingual_answer",
             f"{lead} {item.gold_letter}. {item.choices[item.answer]}", False, item)
