@@ -79,13 +79,8 @@ class ScoringConfig:
     def from_json(cls, text: str | None) -> ScoringConfig:
         if not text:
             return cls()
-        data = json.loads(text)
-        return cls(
-            tuple(data["refusal_texts"]),
-            tuple(data["refusal_patterns"]),
-            float(data["rouge_threshold"]),
-            data.get("judge") or {},
-        )
+        return _from_json(cls, text)
+
 
     def judge_config(self) -> dict[str, Any]:
         """The judge config in force: the configured one, else ``{"name": DEFAULT_JUDGE}``."""
@@ -98,3 +93,15 @@ class ScoringConfig:
 @lru_cache(maxsize=32)
 def _detector(texts: tuple[str, ...], patterns: tuple[str, ...]) -> RefusalDetector:
     return RefusalDetector(texts, patterns)
+
+
+@lru_cache(maxsize=64)
+def _from_json(cls: type[ScoringConfig], text: str) -> ScoringConfig:
+    """Parsed once per distinct doc setting (every doc of a run carries the same string)."""
+    data = json.loads(text)
+    return cls(
+        tuple(data["refusal_texts"]),
+        tuple(data["refusal_patterns"]),
+        float(data["rouge_threshold"]),
+        data.get("judge") or {},
+    )

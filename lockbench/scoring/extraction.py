@@ -43,7 +43,8 @@ def _choice_by_text(response: str, choices: list[str], strict: bool = False) -> 
     exact = [i for i, c in enumerate(normed) if c and said == c]
     if len(exact) == 1:
         return LETTERS[exact[0]]
-    contained = [i for i, c in enumerate(normed) if c and re.search(rf"\b{re.escape(c)}\b", said)]
+    padded = f" {said} "  # both sides are normalised words joined by single spaces
+    contained = [i for i, c in enumerate(normed) if c and f" {c} " in padded]
     # A choice that is a substring of another ("rain" / "acid rain") counts once, as the longer.
     contained = [
         i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)
