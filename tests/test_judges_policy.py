@@ -245,3 +245,23 @@ def test_answer_lookalikes_are_not_refusals(kind, response, question):
 def test_refusal_variants_are_refusals(kind, response, question):
     verdict = CONFIG.detector().analyse(response, kind, _OPTIONS if kind == "mcq" else None, question)
     assert verdict.refused
+
+
+def test_trigger_prefilter_never_changes_a_verdict():
+    """The built-in patterns sit behind a cheap trigger; the same patterns searched without it
+    (wrapped, so they count as user patterns) give identical verdicts on every labelled response,
+    every bundled gold answer and the cases above."""
+    from lockbench.judges.calibration import load_calibration, to_request
+    from lockbench.scoring.refusal import DEFAULT_REFUSAL_PATTERNS, RefusalDetector
+
+    fast = CONFIG.detector()
+    plain = RefusalDetector(fast.refusal_texts, [f"(?:{p})" for p in DEFAULT_REFUSAL_PATTERNS])
+    cases = [(q.response, q.kind, q.choices, q.prompt) for q in map(to_request, load_calibration())]
+    cases += [(r, k, _OPTIONS if k == "mcq" else None, q) for k, r, q in ANSWER_LOOKALIKES + REFUSAL_VARIANTS]
+    for domain in DOMAINS:
+        cases += [(i.output, "dialogue", None, i.input) for i in load_items(f"{domain}_dialogue", "test")]
+    assert len(cases) > 700
+    for response, kind, choices, question in cases:
+        assert fast.analyse(response, kind, choices, question) == plain.analyse(
+            response, kind, choices, question
+        ), response
