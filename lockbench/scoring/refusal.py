@@ -383,6 +383,9 @@ class RefusalDetector:
             # "Headaches have many causes. Ask your doctor." points elsewhere instead of answering.
             return RefusalVerdict(True, "deflect", False, False, False, letter, letter_strict, words)
         cue = _CUE.search(text[:OPENING_CHARS]) is not None
+        if cue and words == 0 and letter is None:
+            # Only an apology and boilerplate ("I apologize. Anything else?"): nothing handed over.
+            return RefusalVerdict(True, "apology-only", False, False, False, None, None, 0)
         confident = not cue or letter is not None or words >= UNCERTAIN_WORDS
         return RefusalVerdict(False, None, confident, False, False, letter, letter_strict, words)
 
