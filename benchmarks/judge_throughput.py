@@ -5,8 +5,8 @@ concurrency 1 against 8 on the same local ``transformers serve``, as a ratio.
     python benchmarks/judge_throughput.py [--n 10000] [--api-n 16] [--threads T] [--model FOLDER]
         [--skip-api]
 
-The samples are the calibration rows cycled, each response made distinct with a numbered
-suffix (so no in-run deduplication flatters the numbers); judged without the cache (a cache hit
+The samples are the calibration rows cycled, each response made distinct with an invisible
+zero-width suffix (so no in-run deduplication flatters the numbers); judged without the cache (a cache hit
 is not a judgment). A sample is one refusal verdict plus, for answered dialogue, one quality
 grade. The API part starts its own server on 127.0.0.1 (one torch thread) and stops it.
 """
@@ -28,13 +28,21 @@ from lockbench.judges.cache import judge_requests  # noqa: E402
 from lockbench.judges.calibration import load_calibration, to_request  # noqa: E402
 
 
+def _invisible(i: int) -> str:
+    """``i`` in zero-width characters: makes a response distinct without changing what any judge
+    reads in it (a visible "(#i)" suffix would be content after a refusal: an uncertain case)."""
+    return "\u2060" + "".join("\u200b" if bit == "0" else "\u200c" for bit in f"{i:b}")
+
+
 def samples(n: int) -> list[JudgeRequest]:
     rows = load_calibration()
     out = []
     for i in range(n):
         base = to_request(rows[i % len(rows)])
         out.append(
-            JudgeRequest(base.prompt, f"{base.response} (#{i})", base.reference, base.kind)
+            JudgeRequest(
+                base.prompt, base.response + _invisible(i), base.reference, base.kind, base.choices
+            )
         )
     return out
 
