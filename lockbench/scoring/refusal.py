@@ -368,7 +368,8 @@ class RefusalDetector:
         if kind == "mcq" and choices:
             source = rest_text if has_refusal else text
             letter = extract_choice(source, choices) if source else None
-            letter_strict = extract_choice(source, choices, strict=True) if source else None
+            # The strict forms are a subset: only worth reading when a letter was found at all.
+            letter_strict = extract_choice(source, choices, strict=True) if letter else None
         if has_refusal:
             if kind == "mcq":
                 answered = letter is not None
