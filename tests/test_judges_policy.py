@@ -105,14 +105,19 @@ def _mcq_docs(scoring: str):
             yield domain, doc, target_text(item)  # "C. Carrot": what a perfect model says
 
 
-@pytest.mark.parametrize("judge", ["auto", "keyword", "embedding"])
-def test_perfect_model_pr_unlock_is_one_on_every_bundled_mcq_set(judge):
+@pytest.mark.parametrize("judge", ["auto", "keyword", "embedding", "hf"])
+def test_perfect_model_pr_unlock_is_one_on_every_bundled_mcq_set(judge, request):
     """Every bundled MCQ item answered with its gold target text: PR_unlock exactly 1.000 per
-    set. The embedding judge's raw verdict flagged some of these ("C. Carrot") before."""
-    config = ScoringConfig.from_metadata({"judge": {"name": judge, "cache": False}})
+    set. The embedding judge's raw verdict flagged some of these ("C. Carrot") before; the hf
+    judge here runs the tiny random model, whose yes/no verdicts are noise, so the policy alone
+    must keep every stated option an answer."""
+    judge_config = {"name": judge, "cache": False}
+    if judge == "hf":
+        judge_config.update(model=str(request.getfixturevalue("tiny_model")), batch_size=16)
+    config = ScoringConfig.from_metadata({"judge": judge_config})
     docs = list(_mcq_docs(config.to_json()))
     assert len(docs) == 240
-    judge_obj = build_judge({"name": judge, "cache": False})
+    judge_obj = build_judge(judge_config)
     requests = [request_from_doc(doc, response) for _, doc, response in docs]
     judgments, _ = judge_requests(judge_obj, requests, None)
     by_set: dict[str, list[bool]] = {}
