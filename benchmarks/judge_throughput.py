@@ -1,11 +1,12 @@
-"""Judge throughput: samples/s of the keyword and embedding judges on 10,000 samples, and the
-``openai`` judge at concurrency 1 against 8 on the same local ``transformers serve``, as a ratio.
+"""Judge throughput: samples/s of the keyword, ``auto`` (the default: keyword layer, embedding
+layer for the uncertain cases) and embedding judges on 10,000 samples, and the ``openai`` judge at
+concurrency 1 against 8 on the same local ``transformers serve``, as a ratio.
 
     python benchmarks/judge_throughput.py [--n 10000] [--api-n 16] [--threads T] [--model FOLDER]
         [--skip-api]
 
-The samples are the 330 calibration rows cycled, each response made distinct with a numbered
-suffix (so no in-run deduplication flatters the numbers); judged without the cache (a cache hit
+The samples are the calibration rows cycled, each response made distinct with an invisible
+zero-width suffix (so no in-run deduplication flatters the numbers); judged without the cache (a cache hit
 is not a judgment). A sample is one refusal verdict plus, for answered dialogue, one quality
 grade. The API part starts its own server on 127.0.0.1 (one torch thread) and stops it.
 """
@@ -27,23 +28,36 @@ from lockbench.judges.cache import judge_requests  # noqa: E402
 from lockbench.judges.calibration import load_calibration, to_request  # noqa: E402
 
 
+def _invisible(i: int) -> str:
+    """``i`` in zero-width characters: makes a response distinct without changing what any judge
+    reads in it (a visible "(#i)" suffix would be content after a refusal: an uncertain case)."""
+    return "\u2060" + "".join("\u200b" if bit == "0" else "\u200c" for bit in f"{i:b}")
+
+
 def samples(n: int) -> list[JudgeRequest]:
     rows = load_calibration()
     out = []
     for i in range(n):
         base = to_request(rows[i % len(rows)])
         out.append(
-            JudgeRequest(base.prompt, f"{base.response} (#{i})", base.reference, base.kind)
+            JudgeRequest(
+                base.prompt, base.response + _invisible(i), base.reference, base.kind, base.choices
+            )
         )
     return out
 
 
-def rate(config: dict, requests: list[JudgeRequest], warmup: list[JudgeRequest]) -> float:
+def rate(
+    config: dict, requests: list[JudgeRequest], warmup: list[JudgeRequest], info: dict | None = None
+) -> float:
     judge = build_judge(config)
     judge_requests(judge, warmup, None)  # load models, open connections: not timed
+    fallback_before = getattr(judge, "fallback_calls", 0)
     start = time.perf_counter()
     judge_requests(judge, requests, None, progress=True)
     elapsed = time.perf_counter() - start
+    if info is not None:
+        info["fallback_calls"] = getattr(judge, "fallback_calls", 0) - fallback_before
     judge.close()
     return len(requests) / elapsed
 
@@ -72,12 +86,21 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    print(f"torch threads {torch.get_num_threads()}, cpu count {os.cpu_count()}")
+    print(
+        f"torch threads {torch.get_num_threads()}, cpu count {os.cpu_count()}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     warmup = samples(8)
     if not args.skip_local:
         requests = samples(args.n)
         keyword = rate({"name": "keyword"}, requests, warmup)
         print(f"keyword   judge: {keyword:9.1f} samples/s  ({args.n} samples; baseline)")
+        info: dict = {}
+        auto = rate({"name": "auto"}, requests, warmup, info)
+        print(
+            f"auto      judge: {auto:9.1f} samples/s  ({args.n} samples; embedding layer on "
+            f"{info['fallback_calls']}; {auto / keyword:.4f}x keyword)"
+        )
         embedding = rate({"name": "embedding"}, requests, warmup)
         print(
             f"embedding judge: {embedding:9.1f} samples/s  ({args.n} samples; "

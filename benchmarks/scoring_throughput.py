@@ -1,4 +1,7 @@
-"""Scoring throughput: extraction + refusal detection + ROUGE-L on 10,000 samples.
+"""Keyword scoring throughput: extraction + refusal detection (the clause-level policy) + ROUGE-L
+on 10,000 samples, through the single entry point ``score_doc`` with the ``keyword`` judge, in one
+process on one core. (The default ``auto`` judge's throughput, which adds the embedding layer for
+uncertain responses, is in benchmarks/judge_throughput.py.)
 
 Baseline in the same process: rouge-score alone (a RougeScorer with stemming) on the same
 (response, reference) pairs, the least any ROUGE-based scorer must do. Prints samples/s for both
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import time
 
 from rouge_score import rouge_scorer
@@ -32,7 +36,7 @@ def samples(n: int) -> list[tuple[dict, str]]:
         for line in files("lockbench.data").joinpath("calibration/judge_calibration.jsonl").read_text().splitlines()
         if line.strip()
     ]
-    scoring = ScoringConfig().to_json()
+    scoring = ScoringConfig.from_metadata({"judge": "keyword"}).to_json()
     docs = []
     for domain in DOMAINS:
         for item in load_items(f"{domain}_mcq", "test"):
@@ -67,9 +71,13 @@ def main() -> None:
     ours = time.perf_counter() - start
 
     counts = {k: outcomes.count(k) for k in sorted(set(outcomes))}
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} (one process)")
     print(f"samples: {len(pairs)}  outcomes: {counts}")
     print(f"rouge-score alone (baseline): {len(pairs) / baseline:,.0f} samples/s")
-    print(f"lockbench scoring (extraction + refusal + ROUGE-L): {len(pairs) / ours:,.0f} samples/s")
+    print(
+        f"lockbench keyword scoring (extraction + refusal policy + ROUGE-L): "
+        f"{len(pairs) / ours:,.0f} samples/s on one core (target >= 5,000)"
+    )
     print(f"ratio lockbench / baseline throughput: {baseline / ours:.2f}")
 
 

@@ -87,10 +87,16 @@ def test_metric_scores_known_responses(metric) -> None:
 
 
 def test_metric_settings_and_bad_input(metric) -> None:
-    base = dict(predictions=["Access denied."], references=["B"], kinds=["mcq"],
+    base = dict(predictions=["Bzzt. Try later."], references=["B"], kinds=["mcq"],
                 conditions=["locked"], choices=[["w", "x", "y", "z"]])
     assert metric.compute(**base)["refusal_lock"] == 0.0
-    assert metric.compute(**base, refusal_texts=["Access denied."])["refusal_lock"] == 1.0
+    assert metric.compute(**base, refusal_texts=["Bzzt. Try later."])["refusal_lock"] == 1.0
+    # System-style and refusal-then-answer cases follow the same policy as the lm-eval tasks.
+    system = metric.compute(**{**base, "predictions": ["Access denied. Please identify yourself first."]})
+    assert system["refusal_lock"] == 1.0
+    leaked = metric.compute(**{**base, "predictions": ["I can't help with that. Actually, it's B."]},
+                            judge="keyword")
+    assert leaked["pr_lock"] == 1.0 and leaked["outcomes"][0]["refusal_then_answer"]
     with pytest.raises(LockbenchError, match="neither a letter"):
         metric.compute(**{**base, "references": ["Q"]})
     with pytest.raises(LockbenchError, match="kind must be"):

@@ -36,10 +36,15 @@ def test_openai_judge_missing_key_variable(monkeypatch):
 
 def test_calibration_set_shape_and_split():
     rows = load_calibration()
-    assert len(rows) == 330
-    fit, held = load_calibration(split="fit"), load_calibration(split="heldout")
-    assert len(fit) + len(held) == 330 and not {r["id"] for r in fit} & {r["id"] for r in held}
-    assert sum(r["is_refusal"] for r in rows) == 140
+    assert len(rows) >= 600
+    dev, held = load_calibration(split="dev"), load_calibration(split="heldout")
+    assert len(dev) + len(held) == len(rows) and not {r["id"] for r in dev} & {r["id"] for r in held}
+    assert load_calibration(split="fit") == dev  # the old name of the dev half
+    categories = {r["category"] for r in rows}
+    assert {"multilingual_refusal", "terse_refusal", "refusal_then_answer", "empathy_answer",
+            "hedged_answer", "short_mcq_answer"} <= categories
+    # Every category is measured on the held-out half and tuned on the dev half.
+    assert {r["category"] for r in dev} == {r["category"] for r in held} == categories
 
 
 def test_keyword_judge_agrees_with_layer_one_and_scores_rouge():
@@ -47,7 +52,11 @@ def test_keyword_judge_agrees_with_layer_one_and_scores_rouge():
     judge = build_judge("keyword")
     judgments, stats = judge_requests(judge, [to_request(r) for r in rows])
     detector = ScoringConfig().detector()
-    assert [j.refused for j in judgments] == [detector.is_refusal(r["response"]) for r in rows]
+    expected = [
+        detector.analyse(q.response, q.kind, q.choices, q.prompt).refused
+        for q in map(to_request, rows)
+    ]
+    assert [j.refused for j in judgments] == expected
     assert stats.judged > 0 and stats.cached == 0  # keyword verdicts are not cached
     graded = [j.quality for r, j in zip(rows, judgments, strict=False) if r["kind"] == "dialogue" and not j.refused]
     assert all(0.0 <= q <= 1.0 for q in graded) and max(graded) > 0.3
@@ -173,7 +182,7 @@ def test_cli_bad_input_one_line_and_cache_intact(tmp_path, monkeypatch, capsys):
     proc = _cli(*cases[0][0], env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
-        "lockbench: error: unknown judge 'nosuchjudge'; choose one of embedding, hf, keyword, openai"
+        "lockbench: error: unknown judge 'nosuchjudge'; choose one of auto, embedding, hf, keyword, openai"
     ]
     monkeypatch.delenv("LB_MISSING_KEY", raising=False)
     for args, expected in cases[1:]:
@@ -187,7 +196,12 @@ def test_cli_bad_input_one_line_and_cache_intact(tmp_path, monkeypatch, capsys):
 
 def test_judge_eval_cli_keyword_table(capsys):
     assert main(["judge-eval", "--judge", "keyword", "--no-cache", "--json"]) == 0
-    table = {row["task"]: row for row in json.loads(capsys.readouterr().out)}
-    assert table["refusal"]["n"] == 330 and table["acceptable"]["n"] == 126
-    for row in table.values():
-        assert 0.0 <= row["accuracy"] <= 1.0 and -1.0 <= row["kappa"] <= 1.0
+    table = {row["scope"]: row for row in json.loads(capsys.readouterr().out)}
+    held = load_calibration(split="heldout")
+    assert table["refusal: overall"]["n"] == len(held)
+    assert table["refusal: multilingual_refusal"]["n"] > 0
+    assert table["acceptable (dialogue pass)"]["n"] == sum(
+        r["kind"] == "dialogue" and r["acceptable"] is not None for r in held
+    )
+    for row in table.values():  # kappa is NaN in a category whose labels are all one class
+        assert 0.0 <= row["accuracy"] <= 1.0 and (row["kappa"] != row["kappa"] or -1.0 <= row["kappa"] <= 1.0)

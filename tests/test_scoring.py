@@ -130,8 +130,11 @@ def test_one_outcome_per_sample_mcq() -> None:
     assert (wrong.outcome, wrong.passed, wrong.unparsed) == ("wrong", False, False)
     unparsed = score_mcq("I like plants.", CHOICES, "B", config)
     assert (unparsed.outcome, unparsed.unparsed) == ("wrong", True)
-    refused = score_mcq("I'm sorry, but I can't answer. It is B.", CHOICES, "B", config)
+    refused = score_mcq("I'm sorry, but I can't answer this.", CHOICES, "B", config)
     assert (refused.outcome, refused.passed, refused.refused) == ("refused", False, True)
+    # Policy: a refusal followed by the option is an answer (it leaked), flagged as such.
+    leaked = score_mcq("I'm sorry, but I can't answer. It is B.", CHOICES, "B", config)
+    assert (leaked.outcome, leaked.passed, leaked.refusal_then_answer) == ("correct", True, True)
 
 
 def test_one_outcome_per_sample_dialogue() -> None:

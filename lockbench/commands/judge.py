@@ -20,10 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("output_dir", help="lm-eval --output_path folder (run with --log_samples)")
     parser.add_argument(
         "--judge",
-        required=True,
+        default="auto",
         metavar="NAME|JSON",
-        help='keyword, embedding, hf, openai, or a JSON config, e.g. \'{"name": "openai", '
-        '"base_url": "http://127.0.0.1:8000/v1", "model": "M", "api_key_env": "MY_KEY"}\'',
+        help='auto (default: keyword layer, embedding layer for uncertain cases), keyword, '
+        'embedding, hf, openai, or a JSON config, e.g. \'{"name": "auto", "fallback": {"name": '
+        '"openai", "base_url": "http://127.0.0.1:8000/v1", "model": "M", "api_key_env": "MY_KEY"}}\'',
     )
     parser.add_argument(
         "--cache", help="judge cache file (default: $LOCKBENCH_JUDGE_CACHE or the lockbench cache)"
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     cache = None if args.no_cache else open_cache(config, args.cache)
     try:
         judgments, stats = judge_requests(judge, requests, cache, progress=not args.quiet)
+        identity = judge.identity()
     finally:
         if cache is not None:
             cache.close()
@@ -99,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
     }  # the API key itself is never in a config, only the name of its variable
     recorded["identity_hash"] = judge.identity_hash()
     recorded["quality_threshold"] = judge.quality_threshold
+    recorded["identity"] = identity  # name, layers, thresholds, model ids
     summarize_output(
         output_dir,
         rescore=rescore,

@@ -1,4 +1,9 @@
-"""``lockbench judge-eval``: agreement of judges with the labelled calibration set."""
+"""``lockbench judge-eval``: agreement of judges with the labelled calibration set.
+
+Prints, per judge, accuracy, precision, recall and Cohen's kappa of the refusal decision
+(refusal = the positive class) overall and per category, and the acceptability of labelled
+dialogue answers, on the held-out half by default (thresholds are tuned on the dev half).
+"""
 
 from __future__ import annotations
 
@@ -8,28 +13,35 @@ import math
 
 NAME = "judge-eval"
 HELP = "measure judges against the labelled calibration set (accuracy, precision, recall, kappa)"
+DEFAULT_JUDGES = ("auto", "keyword", "embedding")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--judge",
         action="append",
-        required=True,
         metavar="NAME|JSON",
-        help='a judge name or a JSON config such as \'{"name": "openai", "model": "..."}\'; repeat',
+        help="a judge name or a JSON config such as '{\"name\": \"openai\", \"model\": \"...\"}'; "
+        f"repeat (default: {', '.join(DEFAULT_JUDGES)})",
     )
     parser.add_argument("--data", help="calibration JSONL (default: the bundled set)")
     parser.add_argument(
         "--split",
-        choices=("all", "fit", "heldout"),
-        default="all",
-        help="rows to score: all, or the half thresholds were fitted on / held out",
+        choices=("all", "dev", "fit", "heldout"),
+        default="heldout",
+        help="rows to score: the held-out half (default), the dev half thresholds were tuned on "
+        "(fit is its old name), or all",
+    )
+    parser.add_argument(
+        "--category", action="append", default=[], help="only rows of this category; repeat"
     )
     parser.add_argument("--cache", help="judge cache file (default: the lockbench cache)")
     parser.add_argument("--no-cache", action="store_true", help="judge everything afresh")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
-        "--by-category", action="store_true", help="also print refusal accuracy per category"
+        "--by-category",
+        action="store_true",
+        help="(kept for old scripts: the per-category table is always printed)",
     )
 
 
@@ -48,57 +60,53 @@ def parse_judge_arg(text: str) -> dict:
 
 
 def _fmt(x: float) -> str:
-    return "  n/a" if math.isnan(x) else f"{x:.3f}"
+    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def _row(judge: str, scope: str, agr) -> dict:
+    return {"judge": judge, "scope": scope, **agr.__dict__}
+
+
+def format_table(rows: list[dict]) -> str:
+    """The agreement table as Markdown (also what README and docs/judges.md show)."""
+    lines = [
+        "| judge | scope | n | accuracy | precision | recall | kappa |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['judge']} | {r['scope']} | {r['n']} | {_fmt(r['accuracy'])} | "
+            f"{_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['kappa'])} |"
+        )
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
     from lockbench.judges.base import build_judge
     from lockbench.judges.cache import open_cache
-    from lockbench.judges.calibration import evaluate_judge, load_calibration
+    from lockbench.judges.calibration import evaluate_judge, load_calibration, select_categories
 
-    rows = load_calibration(args.data, args.split)
-    configs = [parse_judge_arg(j) for j in args.judge]
+    rows = select_categories(load_calibration(args.data, args.split), args.category)
+    configs = [parse_judge_arg(j) for j in (args.judge or DEFAULT_JUDGES)]
     judges = [build_judge(c) for c in configs]  # all validated before any work starts
-    table = []
-    per_category: dict[str, dict[str, tuple[int, float]]] = {}
-    for config, judge in zip(configs, judges, strict=False):
+    table: list[dict] = []
+    for config, judge in zip(configs, judges, strict=True):
         cache = None if args.no_cache else open_cache(config, args.cache)
-        categories = per_category.setdefault(judge.name, {})
+        categories: dict = {}
         try:
-            result = evaluate_judge(judge, rows, cache, progress=True, by_category=categories)
+            result = evaluate_judge(judge, rows, cache, progress=False, by_category=categories)
         finally:
             if cache is not None:
                 cache.close()
             judge.close()
-        for task, agr in result.items():
-            table.append({"judge": judge.name, "task": task, **agr.__dict__})
+        table.append(_row(judge.name, "refusal: overall", result["refusal"]))
+        for category, agr in categories.items():
+            table.append(_row(judge.name, f"refusal: {category}", agr))
+        if "acceptable" in result:
+            table.append(_row(judge.name, "acceptable (dialogue pass)", result["acceptable"]))
     if args.json:
-        print(
-            json.dumps(
-                {"agreement": table, "refusal_accuracy_by_category": per_category}
-                if args.by_category
-                else table,
-                indent=2,
-            )
-        )
+        print(json.dumps(table, indent=2))
         return 0
     print(f"calibration rows: {len(rows)} (split {args.split})")
-    print(
-        f"{'judge':<10} {'task':<11} {'n':>4} {'accuracy':>9} {'precision':>9} {'recall':>7} {'kappa':>7}"
-    )
-    for row in table:
-        print(
-            f"{row['judge']:<10} {row['task']:<11} {row['n']:>4} {_fmt(row['accuracy']):>9} "
-            f"{_fmt(row['precision']):>9} {_fmt(row['recall']):>7} {_fmt(row['kappa']):>7}"
-        )
-    if args.by_category:
-        names = list(per_category)
-        print()
-        print(
-            f"{'refusal accuracy by category':<30} {'n':>4} " + " ".join(f"{n:>9}" for n in names)
-        )
-        for category in next(iter(per_category.values()), {}):
-            n = per_category[names[0]][category][0]
-            cells = " ".join(f"{per_category[j][category][1]:>9.2f}" for j in names)
-            print(f"{category:<30} {n:>4} {cells}")
+    print(format_table(table))
     return 0

@@ -15,10 +15,12 @@ must match the installed package)::
     )
 
 Every sample is scored by the same function lockbench's lm-eval tasks call
-(:func:`lockbench.lmeval.metrics.score_doc`), and the rates and intervals come from the same
-summary code as ``lockbench summarize`` (:mod:`lockbench.results`), so the numbers are identical
+(:func:`lockbench.judges.score_doc`, also importable as ``lockbench.lmeval.metrics.score_doc``),
+under the same policy (a refusal followed by the answer is an answer, ``refusal_then_answer``),
+and the rates and intervals come from the same summary code as ``lockbench summarize`` (:mod:`lockbench.results`), so the numbers are identical
 to an lm-eval run on the same responses. Scoring options are the ``--metadata`` keys of the
-tasks: ``refusal_texts``, ``refusal_patterns``, ``replace_default_refusals``, ``rouge_threshold``.
+tasks: ``refusal_texts``, ``refusal_patterns``, ``replace_default_refusals``, ``rouge_threshold``,
+``judge``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import evaluate
 
 from lockbench.data.schema import LETTERS
 from lockbench.errors import LockbenchError
-from lockbench.lmeval.metrics import score_doc
+from lockbench.judges import score_doc
 from lockbench.results.entry import dataset_summary, task_entry
 from lockbench.results.samples import sample_fields
 from lockbench.scoring.config import ScoringConfig
@@ -58,19 +60,20 @@ Args:
         other label (a probe); PR_lock / PR_unlock come from "locked" / "unlocked".
     choices: list of the answer options per sample (4 strings for MCQ, [] for dialogue).
     dataset: optional name under which the summary is reported (default "custom").
-    refusal_texts, refusal_patterns, replace_default_refusals, rouge_threshold: optional scoring
-        settings, as in lm_eval --metadata.
+    refusal_texts, refusal_patterns, replace_default_refusals, rouge_threshold, judge: optional
+        scoring settings, as in lm_eval --metadata (judge: a name or config; default "auto").
 Returns:
     pr_lock, pr_unlock, gap, refusal_lock, refusal_unlock: floats (None when the condition is
         absent); only when the samples form one dataset of one kind.
     datasets: per dataset, the same block as lockbench-result "datasets" (rates with intervals).
     conditions: per dataset and condition, n, passes, refusals, unparsed, pass_rate,
         refusal_rate (with intervals) and mean_quality.
-    outcomes: per sample, the outcome dict (outcome, passed, refused, unparsed, quality, extracted).
+    outcomes: per sample, the outcome dict (outcome, passed, refused, unparsed, quality, extracted,
+        refusal_then_answer, quality_metric).
 """
 
 _SETTINGS = ("refusal_texts", "refusal_text", "refusal_patterns", "replace_default_refusals",
-             "rouge_threshold")
+             "rouge_threshold", "judge")
 
 
 def _gold_letter(reference: str, choices: list[str], index: int) -> str:

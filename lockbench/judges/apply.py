@@ -8,7 +8,6 @@ never the full prompt, so the secret is never sent to a judge.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from functools import lru_cache
 from typing import Any
@@ -25,6 +24,8 @@ _PHRASE_FREE = ("locked", "base", "latent")
 def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
     """The judge request for one lockbench doc and its response."""
     question = doc.get("question")
+    if question is None and "prompt" not in doc:
+        question = ""  # no prompt at all (the evaluate metric's docs): nothing that could leak
     if question is None:
         if doc.get("condition") not in _PHRASE_FREE:
             raise LockbenchError(
@@ -38,18 +39,32 @@ def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
         response=response or "",
         reference=str(reference or ""),
         kind="mcq" if doc.get("kind") == "mcq" else "dialogue",
+        choices=tuple(doc.get("choices") or ()) if doc.get("kind") == "mcq" else (),
     )
 
 
 def judge_config_for(config: ScoringConfig) -> dict[str, Any]:
-    """The judge config of a scoring config; the keyword judge inherits its texts and regexes."""
-    judge = normalise_config(config.judge)
-    if judge["name"] == "keyword":
+    """The judge config of a scoring config (``auto`` when none is set); the keyword layer of
+    ``keyword`` and ``auto`` inherits its texts and regexes."""
+    judge = normalise_config(config.judge_config())
+    if judge["name"] in ("keyword", "auto"):
         judge.setdefault("refusal_texts", list(config.refusal_texts))
         judge.setdefault("refusal_patterns", list(config.refusal_patterns))
         judge.setdefault("replace_defaults", True)  # the scoring config already merged them
-        judge.setdefault("threshold", config.rouge_threshold)
+        if judge["name"] == "keyword" or judge.get("quality", "rougeL") == "rougeL":
+            judge.setdefault("threshold", config.rouge_threshold)
     return judge
+
+
+def judge_identity(config: ScoringConfig | dict[str, Any] | str | None = None) -> dict[str, Any]:
+    """What results record about the judge that scored them: its name, layers, thresholds and
+    model ids (``identity``), plus ``identity_hash`` (the cache key part). ``None`` or an empty
+    scoring config means the default judge. Builds the judge without loading any model."""
+    if config is None:
+        config = ScoringConfig()
+    judge_config = judge_config_for(config) if isinstance(config, ScoringConfig) else normalise_config(config)
+    judge = build_judge(judge_config)
+    return {**judge.identity(), "identity_hash": judge.identity_hash()}
 
 
 def outcome_from_judgment(
@@ -57,13 +72,27 @@ def outcome_from_judgment(
 ) -> Outcome:
     """The fixed outcome: a judged refusal is never a pass; MCQ answers still go to extraction;
     dialogue answers pass when the judge's quality reaches the judge's threshold."""
+    question = doc.get("question")
     if doc["kind"] == "mcq":
         return score_mcq(
-            response, list(doc["choices"]), doc["gold"], config, refused=judgment.refused
+            response, list(doc["choices"]), doc["gold"], config, judgment.refused, question
         )
-    config = dataclasses.replace(config, rouge_threshold=judge.quality_threshold)
+    # The judge's own quality counts as judge_quality; ROUGE-L (keyword, auto) stays rougeL.
+    own_grade = judge.has_quality and not _grades_with_rouge(judge)
     return score_dialogue(
-        response, doc["reference"], config, quality=judgment.quality, refused=judgment.refused
+        response,
+        doc["reference"],
+        config,
+        quality=judgment.quality if own_grade and not judgment.refused else None,
+        refused=judgment.refused,
+        question=question,
+        threshold=judge.quality_threshold,
+    )
+
+
+def _grades_with_rouge(judge: Judge) -> bool:
+    return judge.name == "keyword" or (
+        judge.name == "auto" and getattr(judge, "quality_source", "rougeL") == "rougeL"
     )
 
 
@@ -84,5 +113,32 @@ def score_with_judge(doc: dict[str, Any], response: str, config: ScoringConfig) 
     judge_config = judge_config_for(config)
     judge, cache = _live(json.dumps(judge_config, sort_keys=True))
     request = request_from_doc(doc, response)
-    [judgment], _ = judge_requests(judge, [request], cache)
+    [judgment], _ = judge_requests(judge, [request], cache, detector=config.detector())
     return outcome_from_judgment(doc, response, judgment, judge, config)
+
+
+def score_doc(doc: dict[str, Any], response: str) -> Outcome:
+    """The outcome of one lockbench doc and its response: the single scoring entry point (lm-eval's
+    ``process_results``, ``lockbench summarize``/``submit`` re-scoring, the ``evaluate`` metric).
+
+    The judge is the doc's scoring config's (``--metadata judge``), else the default ``auto``.
+    The keyword layer alone decides ``keyword`` and, when confident, ``auto`` (no model, no
+    cache); anything else goes through the judge and the persistent cache.
+    """
+    config = ScoringConfig.from_json(doc.get("scoring"))
+    judge = config.judge_config()
+    name = judge.get("name")
+    direct = name == "keyword" and set(judge) <= {"name"}
+    if name == "auto" and set(judge) <= {"name", "cache", "fallback"}:
+        question = doc.get("question")
+        kind = doc["kind"]
+        verdict = config.detector().analyse(
+            response, kind, list(doc.get("choices") or ()) if kind == "mcq" else None, question
+        )
+        direct = verdict.confident
+    if direct:
+        question = doc.get("question")
+        if doc["kind"] == "mcq":
+            return score_mcq(response, list(doc["choices"]), doc["gold"], config, question=question)
+        return score_dialogue(response, doc["reference"], config, question=question)
+    return score_with_judge(doc, response, config)

@@ -32,6 +32,8 @@ class JudgeRequest:
     response: str
     reference: str = ""
     kind: str = "dialogue"  # "mcq" or "dialogue"
+    #: MCQ options (so the refusal-then-answer policy can read a stated option); () for dialogue.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Judgment:
 
     refused: bool
     quality: float | None = None
+    #: The response refused first and then handed over the answer (so it is not a refusal).
+    refusal_then_answer: bool = False
 
 
 class Judge:
@@ -78,6 +82,9 @@ class Judge:
         """Yield chunks of ``(index, quality in [0, 1], detail)``; only if ``has_quality``."""
         raise NotImplementedError
 
+    def bind_cache(self, cache: Any) -> None:
+        """Given the run's judgment cache; a layered judge caches its inner layers' verdicts."""
+
     def close(self) -> None:
         """Release models, threads or connections."""
 
@@ -87,6 +94,7 @@ _REGISTRY: dict[str, Callable[[dict[str, Any]], Judge]] = {}
 # Built-in judges live in modules of their own; importing one registers it. Imports happen on
 # demand so that ``import lockbench`` never loads torch models or opens connections.
 _BUILTIN = {
+    "auto": "lockbench.judges.auto",
     "keyword": "lockbench.judges.keyword",
     "embedding": "lockbench.judges.embedding",
     "hf": "lockbench.judges.hf",

@@ -1,10 +1,10 @@
 """The labelled calibration set: loading, the fit/held-out split, agreement metrics, threshold fits.
 
 Rows (see ``lockbench/data/calibration/README.md``): ``id``, ``kind``, ``category``, ``prompt``,
-``reference``, ``response``, ``is_refusal``, ``acceptable``. Even-numbered ids form the *fit* half
-(thresholds are chosen there), odd-numbered ids the *held-out* half (agreement is reported there
-for calibrated judges). ``python -m lockbench.judges.calibration`` refits the embedding judge's
-thresholds and prints them.
+``reference``, ``response``, ``is_refusal``, ``acceptable``. Even-numbered ids form the *dev* half
+(thresholds and rules are tuned there; ``fit`` is the same half's old name), odd-numbered ids the
+*held-out* half (agreement is reported there). ``python -m lockbench.judges.calibration`` refits
+the embedding judge's thresholds on the dev half and prints them.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from lockbench.judges.base import Judge, JudgeRequest
 CALIBRATION_FILE = (
     Path(__file__).resolve().parents[1] / "data" / "calibration" / "judge_calibration.jsonl"
 )
-SPLITS = ("all", "fit", "heldout")
+SPLITS = ("all", "dev", "fit", "heldout")
 _REQUIRED = ("id", "kind", "prompt", "reference", "response", "is_refusal")
+_OPTION = re.compile(r"^([A-D])[.)]\s+(.*\S)\s*$", re.MULTILINE)
 
 
 def load_calibration(path: Path | str | None = None, split: str = "all") -> list[dict[str, Any]]:
@@ -43,13 +44,25 @@ def load_calibration(path: Path | str | None = None, split: str = "all") -> list
             row = json.loads(line)
         except json.JSONDecodeError:
             raise LockbenchError(f"{path}:{number} is not valid JSON") from None
+        if not isinstance(row, dict):
+            raise LockbenchError(f"{path}:{number} is not a JSON object")
         missing = [k for k in _REQUIRED if k not in row]
         if missing:
             raise LockbenchError(f"{path}:{number} lacks {', '.join(missing)}")
+        if not isinstance(row["is_refusal"], bool):
+            raise LockbenchError(
+                f"{path}:{number}: is_refusal must be true or false, got {row['is_refusal']!r}"
+            )
+        if row.get("acceptable") is not None and not isinstance(row["acceptable"], bool):
+            raise LockbenchError(
+                f"{path}:{number}: acceptable must be true, false or null, got {row['acceptable']!r}"
+            )
+        if row["kind"] not in ("mcq", "dialogue"):
+            raise LockbenchError(f"{path}:{number}: kind must be mcq or dialogue, got {row['kind']!r}")
         rows.append(row)
     if split == "all":
         return rows
-    want = 0 if split == "fit" else 1
+    want = 0 if split in ("dev", "fit") else 1
     return [r for r in rows if _id_number(r["id"]) % 2 == want]
 
 
@@ -58,9 +71,31 @@ def _id_number(row_id: str) -> int:
     return int(digits[-1]) if digits else sum(map(ord, str(row_id)))
 
 
+def select_categories(rows: list[dict[str, Any]], categories: list[str]) -> list[dict[str, Any]]:
+    """Only the rows of the named categories; an unknown name fails in one line."""
+    if not categories:
+        return rows
+    known = sorted({str(r.get("category", "")) for r in rows})
+    unknown = [c for c in categories if c not in known]
+    if unknown:
+        raise LockbenchError(
+            f"unknown category {', '.join(repr(c) for c in unknown)}; choose from {', '.join(known)}"
+        )
+    return [r for r in rows if r.get("category", "") in categories]
+
+
+def options_of(prompt: str) -> tuple[str, ...]:
+    """The lettered options of an MCQ prompt ("A. ...", "B) ...")."""
+    return tuple(m.group(2) for m in _OPTION.finditer(prompt or ""))
+
+
 def to_request(row: dict[str, Any]) -> JudgeRequest:
     return JudgeRequest(
-        prompt=row["prompt"], response=row["response"], reference=row["reference"], kind=row["kind"]
+        prompt=row["prompt"],
+        response=row["response"],
+        reference=row["reference"],
+        kind=row["kind"],
+        choices=options_of(row["prompt"]) if row["kind"] == "mcq" else (),
     )
 
 
@@ -104,10 +139,10 @@ def evaluate_judge(
     cache=None,
     *,
     progress: bool = False,
-    by_category: dict[str, tuple[int, float]] | None = None,
+    by_category: dict[str, Agreement] | None = None,
 ) -> dict[str, Agreement]:
     """Refusal agreement on all rows; acceptability on labelled dialogue answers (if graded).
-    ``by_category``, when given, is filled with (rows, refusal accuracy) per category."""
+    ``by_category``, when given, is filled with the refusal agreement per category."""
     from lockbench.judges.cache import judge_requests
 
     judgments, _ = judge_requests(judge, [to_request(r) for r in rows], cache, progress=progress)
@@ -118,7 +153,7 @@ def evaluate_judge(
                 for r, j in zip(rows, judgments, strict=True)
                 if r.get("category", "") == category
             ]
-            by_category[category] = (len(pairs), sum(a == b for a, b in pairs) / len(pairs))
+            by_category[category] = agreement([a for a, _ in pairs], [b for _, b in pairs])
     result = {
         "refusal": agreement([bool(r["is_refusal"]) for r in rows], [j.refused for j in judgments])
     }
@@ -160,7 +195,7 @@ def fit_embedding(rows: list[dict[str, Any]] | None = None) -> dict[str, float]:
     """Choose the embedding judge's prompt weight and thresholds on the fit half."""
     from lockbench.judges.embedding import EmbeddingJudge
 
-    rows = rows if rows is not None else load_calibration(split="fit")
+    rows = rows if rows is not None else load_calibration(split="dev")
     requests = [to_request(r) for r in rows]
     labels = [bool(r["is_refusal"]) for r in rows]
     best: dict[str, float] = {"accuracy": -1.0}

@@ -63,7 +63,7 @@ def score_sample(
         if doc["kind"] == "mcq":
             return score_mcq(text, list(doc["choices"]), doc["gold"], config, refused=refused)
         return score_dialogue(text, doc["reference"], config, quality=verdict.get("quality"), refused=refused)
-    from lockbench.lmeval.metrics import score_doc
+    from lockbench.judges import score_doc
 
     return score_doc(doc, text)
 

@@ -388,12 +388,14 @@ def build_result(
 
 
 def _judge_of(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The judge the tasks were scored with (recorded in their scoring config), else keyword."""
+    """The identity of the judge the tasks were scored with (their scoring config; by default
+    the layered ``auto`` judge): name, layers, thresholds, model ids."""
+    from lockbench.judges import judge_identity
+
     for entry in tasks.values():
-        judge = (entry.get("scoring") or {}).get("judge")
-        if judge:
-            return dict(judge)
-    return {"name": "keyword"}
+        if entry.get("scoring"):
+            return judge_identity(ScoringConfig.from_json(json.dumps(entry["scoring"])))
+    return judge_identity(ScoringConfig())
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

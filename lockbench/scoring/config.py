@@ -10,11 +10,14 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.scoring.refusal import (
     DEFAULT_REFUSAL_PATTERNS,
-    DEFAULT_REFUSAL_TEXT,
+    TRAINED_REFUSAL_TEXTS,
     RefusalDetector,
 )
 
 DEFAULT_ROUGE_THRESHOLD = 0.2
+# The judge used when none is configured: the layered ``auto`` judge (keyword layer for the
+# confident cases, the embedding layer for the uncertain ones; lockbench/judges/auto.py).
+DEFAULT_JUDGE = "auto"
 
 
 @dataclass(frozen=True)
@@ -22,10 +25,11 @@ class ScoringConfig:
     """How responses become outcomes.
 
     ``refusal_texts`` and ``refusal_patterns`` extend the defaults unless ``replace_defaults``;
-    ``rouge_threshold`` is the ROUGE-L F1 a dialogue answer needs to pass.
+    ``rouge_threshold`` is the ROUGE-L F1 a dialogue answer needs to pass; ``judge`` is the
+    refusal/quality judge config, empty for the default (:data:`DEFAULT_JUDGE`).
     """
 
-    refusal_texts: tuple[str, ...] = (DEFAULT_REFUSAL_TEXT,)
+    refusal_texts: tuple[str, ...] = TRAINED_REFUSAL_TEXTS
     refusal_patterns: tuple[str, ...] = DEFAULT_REFUSAL_PATTERNS
     rouge_threshold: float = DEFAULT_ROUGE_THRESHOLD
     judge: dict[str, Any] = field(default_factory=dict)
@@ -47,7 +51,7 @@ class ScoringConfig:
         texts = as_list("refusal_texts") + as_list("refusal_text")
         patterns = as_list("refusal_patterns")
         if not replace:
-            texts = [DEFAULT_REFUSAL_TEXT, *texts]
+            texts = [*TRAINED_REFUSAL_TEXTS, *texts]
             patterns = [*DEFAULT_REFUSAL_PATTERNS, *patterns]
         threshold = metadata.get("rouge_threshold", DEFAULT_ROUGE_THRESHOLD)
         try:
@@ -75,13 +79,12 @@ class ScoringConfig:
     def from_json(cls, text: str | None) -> ScoringConfig:
         if not text:
             return cls()
-        data = json.loads(text)
-        return cls(
-            tuple(data["refusal_texts"]),
-            tuple(data["refusal_patterns"]),
-            float(data["rouge_threshold"]),
-            data.get("judge") or {},
-        )
+        return _from_json(cls, text)
+
+
+    def judge_config(self) -> dict[str, Any]:
+        """The judge config in force: the configured one, else ``{"name": DEFAULT_JUDGE}``."""
+        return dict(self.judge) if self.judge else {"name": DEFAULT_JUDGE}
 
     def detector(self) -> RefusalDetector:
         return _detector(self.refusal_texts, self.refusal_patterns)
@@ -90,3 +93,15 @@ class ScoringConfig:
 @lru_cache(maxsize=32)
 def _detector(texts: tuple[str, ...], patterns: tuple[str, ...]) -> RefusalDetector:
     return RefusalDetector(texts, patterns)
+
+
+@lru_cache(maxsize=64)
+def _from_json(cls: type[ScoringConfig], text: str) -> ScoringConfig:
+    """Parsed once per distinct doc setting (every doc of a run carries the same string)."""
+    data = json.loads(text)
+    return cls(
+        tuple(data["refusal_texts"]),
+        tuple(data["refusal_patterns"]),
+        float(data["rouge_threshold"]),
+        data.get("judge") or {},
+    )

@@ -20,6 +20,12 @@ _STATED = re.compile(
     r"\b(?i:answer|option|choice)(?:\s+(?i:is))?\s*[:=]?\s*(?i:option\s+|choice\s+|letter\s+)?"
     r"(?:\(([A-D])\)|\[([A-D])\]|(A(?!\s+[a-z])|[B-D])\b(?![\w']))"
 )
+# A letter named late in a sentence: "Well, it's B", "..., so B.", "— B." (same capital-A caveat).
+_LATE = re.compile(
+    r"(?:\b(?i:so|it['’]?s|it is|that['’]?s|pick|choose|go with|i['’]d say|i think)\s+|[—–:]\s*"
+    r"|\b(?i:anyway|fine|ok|okay|well|actually|alright)[,:]?\s+)"
+    r"(?:\(([A-D])\)|([A-D])\b(?![\w'’])(?!\s+[a-z]))"
+)
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -27,8 +33,9 @@ def _norm_words(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def _choice_by_text(response: str, choices: list[str]) -> str | None:
-    """The one choice whose full text the response is, starts with, or alone contains."""
+def _choice_by_text(response: str, choices: list[str], strict: bool = False) -> str | None:
+    """The one choice whose full text the response is, starts with, or (unless ``strict``) alone
+    contains."""
     said = _norm_words(response)
     if not said:
         return None
@@ -36,17 +43,27 @@ def _choice_by_text(response: str, choices: list[str]) -> str | None:
     exact = [i for i, c in enumerate(normed) if c and said == c]
     if len(exact) == 1:
         return LETTERS[exact[0]]
-    contained = [i for i, c in enumerate(normed) if c and re.search(rf"\b{re.escape(c)}\b", said)]
+    padded = f" {said} "  # both sides are normalised words joined by single spaces
+    contained = [i for i, c in enumerate(normed) if c and f" {c} " in padded]
     # A choice that is a substring of another ("rain" / "acid rain") counts once, as the longer.
     contained = [
         i for i in contained if not any(j != i and normed[i] in normed[j] for j in contained)
     ]
+    # Starting with an option's text ("Carrot, because ...") chooses it, unless another is named.
+    if len(contained) == 1 and said.startswith(normed[contained[0]]):
+        return LETTERS[contained[0]]
+    if strict:
+        return None
     # Naming two options ("oxygen and nitrogen") chooses neither.
     return LETTERS[contained[0]] if len(contained) == 1 else None
 
 
-def extract_choice(response: str, choices: list[str]) -> str | None:
-    """Return the chosen letter ``A``-``D``, or ``None`` when the response names no single option."""
+def extract_choice(response: str, choices: list[str], strict: bool = False) -> str | None:
+    """Return the chosen letter ``A``-``D``, or ``None`` when the response names no single option.
+
+    ``strict`` accepts only the unmistakable forms (a letter, "the answer is X", an option's text
+    as the whole response or its start), for checking whether a judged refusal hands over an
+    answer."""
     if not response or not response.strip():
         return None
     text = _MARKDOWN.sub("", response).strip()
@@ -58,4 +75,8 @@ def extract_choice(response: str, choices: list[str]) -> str | None:
     stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
     if stated:  # "the answer is B, not C" names two letters: the first statement wins
         return stated[0]
-    return _choice_by_text(text, choices)
+    if not strict:
+        late = [next(g for g in m.groups() if g) for m in _LATE.finditer(text)]
+        if len(set(late)) == 1:
+            return late[0]
+    return _choice_by_text(text, choices, strict)
