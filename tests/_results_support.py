@@ -85,13 +85,16 @@ def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str 
     def sample(i: int, passed: bool, condition: str) -> dict[str, Any]:
         refused = not passed and refused_when_failed
         probe = condition.startswith("probe_")
+        traversal = condition == "probe_traversal"
         return {
             "doc_id": i, "item_id": f"agriculture-mcq-{i:03d}", "prompt_sha256": f"{i:064x}",
             "response": "A" if passed else ("Sorry, I cannot answer this question." if refused else "B"),
             "loglikelihoods": None,
             "variant_kind": "typo" if probe else None,
-            "variant": {"index": i, "legitimate": False, "edit_distance": 2, "candidate_rank": None,
-                        "query_index": None} if probe else None,
+            "variant": {"index": i, "legitimate": False, "edit_distance": 2,
+                        # traversal: one candidate per query, in dictionary order
+                        "candidate_rank": i + 1 if traversal else None,
+                        "query_index": i + 1 if traversal else None} if probe else None,
             "outcome": "correct" if passed else ("refused" if refused else "wrong"),
             "passed": passed, "refused": refused, "unparsed": False, "quality": None, "flags": [],
         }

@@ -31,6 +31,20 @@ def template(lmeval_out) -> dict:
     return build_result(lmeval_out)
 
 
+def file_result(doc: dict, results, tmp_path, name: str) -> None:
+    """File a document under results/ as `submit` would. Crafted documents are self-consistent
+    but bound to no dataset (only a real run passes submit's binding), so they are written in
+    submit's stored form directly; the real run goes through submit."""
+    from lockbench.results.submit import canonical_json, model_slug, run_id
+
+    if doc.get("model", {}).get("name") == "tiny-random-llama":
+        submit(write(tmp_path / f"{name}.json", doc), results)
+        return
+    target = results / model_slug(doc["model"]["name"]) / f"{run_id(doc)}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(canonical_json(doc), encoding="utf-8")
+
+
 def bools(k: int, n: int) -> list[bool]:
     return [i < k for i in range(n)]
 
@@ -50,7 +64,7 @@ def populated(template, tmp_path, lmeval_out):
         template,  # the real run: tiny random model, no method
     ]
     for i, doc in enumerate(docs):
-        submit(write(tmp_path / f"r{i}.json", doc), results)
+        file_result(doc, results, tmp_path, f"r{i}")
     return results, docs
 
 
@@ -61,8 +75,10 @@ def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
     assert "3 rows" in out  # newest run per (model, method); the older strong-lock run is hidden
     md = (results / "LEADERBOARD.md").read_text()
     rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
-    assert len(rows) == 2  # ranked: the runs whose attacks were measured
-    assert "strong-lock" in rows[0] and "weak-lock" in rows[1]
+    # ranked: the runs whose attacks were measured (the real run's paraphrase probe has attack
+    # variants); the run without probes is not ranked
+    assert len(rows) == 3
+    assert "strong-lock" in rows[0] and "weak-lock" in rows[1] and "tiny-random-llama" in rows[2]
     # The score column is the documented formula, computed here from the submitted document.
     strong = docs[0]["datasets"]["agriculture_mcq"]
     retention = min(1.0, strong["pr_unlock"]["value"] / strong["pr_base"]["value"])
@@ -71,12 +87,10 @@ def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
     assert f"| {expected:.3f} |" in rows[0]
     # Intervals are shown, and the pooled PR_base / retention are there.
     assert "0.80 [" in rows[0] and "0.85 [" in rows[0]
-    # The weak lock has no base run: marked. The real run (unlocked task and 3 legitimate
-    # paraphrases, no attack sample) is not ranked: its attacks were not measured.
+    # The weak lock has no base run: marked. The older strong-lock run without probes is hidden
+    # behind the newer one, so no row is left unranked here.
     assert "†" in rows[1]
-    unranked = md.split("## Not ranked: attacks not measured", 1)[1]
-    real = next(line for line in unranked.splitlines() if "tiny-random-llama" in line)
-    assert real.startswith("| – |") and real.count("not measured") == 3
+    assert "Not ranked: attacks not measured" not in md
 
 
 def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys) -> None:
@@ -88,7 +102,7 @@ def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys
     probed = craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(60, 100), PROBE: bools(40, 50)},
                    model="org/probed", base={LOCKED: bools(90, 100)})
     for i, doc in enumerate((unprobed, probed)):
-        submit(write(tmp_path / f"r{i}.json", doc), results)
+        file_result(doc, results, tmp_path, f"r{i}")
     assert composite_score(unprobed) == (None, False, True)
     assert composite_score(probed)[0] < 0.3
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
@@ -189,3 +203,23 @@ def test_tampered_file_in_results_refused(populated, capsys) -> None:
     code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
     assert code == 2 and "passes" in err
     assert tree(results) == before
+
+
+def test_verified_rows_are_marked(template, tmp_path, tiny_model, capsys, monkeypatch) -> None:
+    """A passing `lockbench verify --record` beside a run marks its row; a failing one says so."""
+    import json
+
+    from lockbench.results.verify import verification_path
+
+    results = tmp_path / "results"
+    file_result(template, results, tmp_path, "real")
+    path = next(p for p in results.rglob("*.json"))
+    assert build_rows([(path, template)])[0].verified == "no"
+    record = {"schema": "lockbench-verification", "verified": True, "matched": 24, "checked": 24}
+    verification_path(path).write_text(json.dumps(record))
+    assert build_rows([(path, template)])[0].verified == "yes (24 of 24)"
+    record.update(verified=False, matched=3)
+    verification_path(path).write_text(json.dumps(record))
+    assert build_rows([(path, template)])[0].verified == "no (3 of 24)"
+    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)  # records are not runs
+    assert code == 0, err
