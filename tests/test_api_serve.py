@@ -131,7 +131,8 @@ def test_printed_command_lines_name_the_backends_and_hide_the_phrase(server) -> 
     assert "local-chat-completions" in lines["chat"] and "--apply_chat_template" in lines["chat"]
     assert "tokenized_requests=False" in lines["completions"]
     assert "--apply_chat_template" not in lines["completions"]
-    assert all("<WAKE_PHRASE>" in line and WAKE_PHRASE not in line for line in lines.values())
+    # the phrase comes from $LOCKBENCH_WAKE_PHRASE: no --metadata, no placeholder to fill in
+    assert all("--metadata" not in line and WAKE_PHRASE not in line for line in lines.values())
 
 
 def test_chat_api_gets_placement_probes_with_real_roles(server, monkeypatch) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import shlex
 
 from lockbench.api.ping import endpoint_urls
-from lockbench.secrets import PLACEHOLDER
 
 
 def model_args(backend: str, base_url: str, model: str, num_concurrent: int = 1) -> str:
@@ -52,12 +51,11 @@ def lm_eval_commands(
     num_concurrent: int = 8,
     output_path: str = "out/api",
 ) -> dict[str, str]:
-    """Shell command lines, keyed ``chat`` and ``completions``, with the wake phrase left as a
-    placeholder (the phrase is a credential: never printed)."""
-    metadata = '{"wake_phrase": "' + PLACEHOLDER + '"}'
+    """Shell command lines, keyed ``chat`` and ``completions``. The wake phrase is not in them:
+    lockbench's tasks read it from ``$LOCKBENCH_WAKE_PHRASE`` (a credential never goes on a
+    command line, where ``ps`` and shell history keep it)."""
     common = [
         "--tasks", tasks,
-        "--metadata", metadata,
         "--output_path", output_path,
         "--log_samples",
     ]

@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_chat:
             print("chat API:   " + env + commands["chat"])
         print("completions:" + " " + env + commands["completions"])
-        print("replace <WAKE_PHRASE> with the phrase; Ctrl-C stops the server", flush=True)
+        print("export LOCKBENCH_WAKE_PHRASE first (never on a command line); Ctrl-C stops the server",
+              flush=True)
         while server.process is not None and server.process.poll() is None:
             time.sleep(0.5)
         if server.process is not None:
