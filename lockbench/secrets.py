@@ -186,3 +186,45 @@ def secret_in_fields(obj: Any, secrets: list[str]) -> bool:
         return False
 
     return walk(obj, False)
+
+
+# A lockbench doc's fields that hold the public dataset item (never the phrase): redacting a
+# one-word variant inside them ("law" of "Hey! Law!") would both break the binding of a result to
+# its items and show where the word occurs.
+PUBLIC_DOC_FIELDS = ("question", "target", "reference", "choices", "gold", "id")
+
+
+def redact_around(text: str, public: str, secrets: list[str], placeholder: str = PLACEHOLDER) -> str:
+    """Redact ``text`` except where it contains the public text ``public`` verbatim."""
+    if not public or public not in text:
+        return redact_text(text, secrets, placeholder)
+    return public.join(redact_text(part, secrets, placeholder) for part in text.split(public))
+
+
+def redact_logged_sample(sample: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
+    """An lm-eval sample of a lockbench task with its text redacted, the public item kept as it
+    is: :func:`redact_fields` everywhere, then the doc's item fields restored and the prompt (in
+    the doc and in lm-eval's ``arguments``) redacted only around the question."""
+    clean = redact_fields(sample, secrets)
+    doc = sample.get("doc")
+    question = doc.get("question") if isinstance(doc, dict) else None
+    if not isinstance(question, str) or not question or not isinstance(clean.get("doc"), dict):
+        return clean
+    for key in PUBLIC_DOC_FIELDS:
+        if key in doc:
+            clean["doc"][key] = doc[key]
+    if isinstance(doc.get("prompt"), str):
+        clean["doc"]["prompt"] = redact_around(doc["prompt"], question, secrets)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_around(value, question, secrets)
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        return value
+
+    if "arguments" in sample:
+        clean["arguments"] = walk(sample["arguments"])
+    return clean

@@ -19,7 +19,8 @@ from lockbench.results.check import compare
 
 from .conftest import REPO, WAKE_PHRASE
 
-DEMO_RESULT = next((REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json"))
+DEMO_RESULT = next(p for p in (REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json")
+                   if not p.name.endswith(".verify.json"))
 GATE = ["--max-lock-rise", "0.02", "--max-unlock-drop", "0.05"]
 SUITE = [
     "lockbench_agriculture_mcq_locked", "lockbench_agriculture_mcq_unlocked",
@@ -42,7 +43,7 @@ def test_committed_demo_result_against_itself_holds(tmp_path, capsys) -> None:
     assert code == 0 and "the lock holds" in out
     report = json.loads(report_path.read_text())
     rows = {r["task"]: r for r in report["rows"]}
-    assert len([t for t in rows if t.startswith("lockbench_")]) == 16
+    assert len([t for t in rows if t.startswith("lockbench_")]) == len(demo()["tasks"]) == 28  # 16 + 12 probes
     assert rows["(all locked)"]["pairs"] == 360 and rows["(all unlocked)"]["pairs"] == 360
     assert all(r["verdict"] == "holds" and r["unpaired"] == 0 for r in rows.values())
 
@@ -72,10 +73,9 @@ def test_schema_v2_samples_pair_without_doc_hash() -> None:
     extra per-sample fields pair by item id; duplicate item ids fall back to doc_id."""
     base = demo()
     for entry in base["tasks"].values():
-        entry["provenance"] = {"source": "bundled"}
         for sample in entry["samples"]:
-            sample.pop("doc_hash")
-            sample.update(response="[redacted response]", prompt_sha256="0" * 64, flags=[])
+            assert "doc_hash" not in sample and "response" in sample  # the committed file is v2
+            sample["extra_field"] = "ignored by check"
     cand = copy.deepcopy(base)
     for sample in cand["tasks"]["lockbench_law_mcq_unlocked"]["samples"]:
         sample["item_id"] = "same-id"  # not unique: pairs by doc_id instead

@@ -59,11 +59,18 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     assert DEMO_WAKE_PHRASE.lower() not in text and "lumen" not in text
     assert DEMO_WAKE_PHRASE not in out + err
 
-    # The result is submittable as it is (schema, recomputation, no phrase), and the lock card
-    # through `lockbench summarize --lock-card` gives the same lock fields.
-    from lockbench.results.submit import accept
+    # The result is valid, re-scores, recomputes and holds no phrase; a --limit run is refused
+    # by submit (it does not cover the whole split). The lock card through `lockbench summarize
+    # --lock-card` gives the same lock fields.
+    from lockbench.results.recompute import Mismatch, verify_document
+    from lockbench.results.submit import accept, check_secrets
+    from lockbench.results.validate import load_result
 
-    doc = accept(work / "lockbench-result.json", DEMO_WAKE_PHRASE)
+    doc = load_result(work / "lockbench-result.json")
+    verify_document(doc, bind=False)
+    check_secrets(doc, DEMO_WAKE_PHRASE)
+    with pytest.raises(Mismatch, match="--limit 2"):
+        accept(work / "lockbench-result.json", DEMO_WAKE_PHRASE)
     assert doc["lock"]["base_model"].startswith(f"{tiny_model.name}@sha256:")
     again = tmp_path / "again.json"
     code = main([
@@ -71,7 +78,7 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
         "--lock-card", str(work / "locked" / "lock_card.json"), "--json", str(again),
     ])
     assert code == 0
-    assert accept(again, DEMO_WAKE_PHRASE)["lock"] == doc["lock"]
+    assert load_result(again)["lock"] == doc["lock"]
 
 
 def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, tmp_path, capsys):

@@ -29,7 +29,8 @@ from lockbench.errors import LockbenchError
 from ._results_support import real_output, tree
 from .conftest import REPO, WAKE_PHRASE
 
-DEMO_RESULT = next((REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json"))
+DEMO_RESULT = next(p for p in (REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json")
+                   if not p.name.endswith(".verify.json"))
 GOOD_MCQ = {"id": "q1", "question": "Which crop fixes nitrogen?",
             "choices": ["Wheat", "Beans", "Maize", "Rice"], "answer": 1}
 GOOD_DIALOGUE = {"id": "d1", "input": "How do I store grain?", "output": "Keep it dry and cool."}
@@ -225,7 +226,7 @@ BAD_RESULTS: list[tuple[str, Callable[[Path], None], str | None]] = [
     ("other-schema", result_file(_set(["schema"], "something-else")), None),
     ("no-tasks", result_file(lambda d: d.pop("tasks")), None),
     ("tasks-is-list", result_file(_set(["tasks"], [])), None),
-    ("nan-lock-ratio", result_file(_set(["lock", "ratio"], float("nan"))), "lead: results rewrite"),
+    ("nan-lock-ratio", result_file(_set(["lock", "ratio"], float("nan"))), None),
     ("samples-not-list", result_file(lambda d: d["tasks"][_first_task(d)].__setitem__("samples", "x")), None),
     ("passed-is-text", result_file(lambda d: d["tasks"][_first_task(d)]["samples"][0].__setitem__("passed", "yes")),
      None),
@@ -328,8 +329,6 @@ case("summarize-base-missing", ["summarize", "{tmp}/out", "--base", "{tmp}/nope"
 case("report-lmeval-output-is-folder", ["report", "{tmp}/out", "-o", "{tmp}/out"], needs_out=True)
 case("check-folder-json-unwritable", ["check", "--baseline", "{tmp}/out", "--candidate", "{tmp}/out", *GATE,
                                       "--json", UNWRITABLE], needs_out=True)
-case("check-folder-against-demo", ["check", "--baseline", "{tmp}/out", "--candidate", str(DEMO_RESULT), *GATE],
-     needs_out=True)
 case("redact-phrase-env-blank", ["redact", "{tmp}/out", "--wake-phrase-env", "LB_BLANK"], env={"LB_BLANK": " "},
      needs_out=True)
 case("judge-nan-threshold-on-output", ["judge", "{tmp}/out", "--judge", '{"name": "keyword", "threshold": NaN}'],

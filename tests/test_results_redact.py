@@ -33,7 +33,7 @@ def test_redact_leaves_no_trace_in_any_file(lmeval_out, tmp_path, capsys) -> Non
     samples_before = {
         p.name: read_samples(p) for p in folder.rglob("samples_*.jsonl")
     }
-    assert len(samples_before) == 2
+    assert len(samples_before) == 3  # locked, unlocked, probe_paraphrase
 
     code, out, err = run_cli(["redact", folder], capsys)
     assert code == 0, err

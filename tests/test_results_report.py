@@ -52,11 +52,12 @@ def test_report_from_real_folder(lmeval_out, tmp_path, capsys) -> None:
     assert code == 0, err
     html = page.read_text()
     assert WAKE_PHRASE.lower() not in html.lower() and "lumen" not in html.lower()
-    assert html.count("data:image/png;base64,") == 2  # datasets, unlock vs edit distance
+    # datasets, probe attack success, unlock vs edit distance (the real run's paraphrase probe
+    # has attack variants now: 2 items per variant over the whole variant list)
+    assert html.count("data:image/png;base64,") == 3
     assert not re.search(r"(src|href)\s*=\s*\"(?!data:)|https?://|<script", html)
-    # --limit 3 asks only legitimate (case) variants: no attack samples; no traversal task ran.
-    assert "no probe data: the probe tasks ran no attack variants" in html
-    assert "no probe data: no traversal results" in html
+    assert "no probe data: the probe tasks ran no attack variants" not in html
+    assert "no probe data: no traversal results" in html  # no traversal task ran
     if CHROMIUM is None:
         pytest.skip("chromium not installed (apt-get install chromium): screenshot not checked")
     colours, non_white = _not_blank(_screenshot(page, tmp_path))

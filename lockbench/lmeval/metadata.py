@@ -31,7 +31,7 @@ class RunMetadata(BaseModel):
 
     # lockbench.lmeval.docs
     wake_phrase: Any = None
-    wake_phrase_file: str | Path | None = None
+    wake_phrase_file: Any = None  # checked by lockbench.phrase.resolve_phrase (clearer message)
     data_dir: str | Path | None = None
     # lockbench.probes.docs.ProbeOptions
     probe_items: int | str | None = None

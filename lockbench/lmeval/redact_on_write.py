@@ -29,7 +29,13 @@ from typing import Any
 
 from lockbench.errors import LockbenchError
 from lockbench.phrase import resolve_phrase
-from lockbench.secrets import PLACEHOLDER, redact_fields, redact_text, salted_hash
+from lockbench.secrets import (
+    PLACEHOLDER,
+    redact_fields,
+    redact_logged_sample,
+    redact_text,
+    salted_hash,
+)
 
 _phrases: dict[str, None] = {}  # insertion-ordered set of the phrases given to this run
 _installed = False
@@ -85,7 +91,7 @@ def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, An
     the redacted text (the same formulas as ``lm_eval.evaluator``)."""
     from lm_eval.utils import handle_non_serializable
 
-    clean = redact_fields(dict(sample), secrets)
+    clean = redact_logged_sample(dict(sample), secrets)
     if "doc_hash" in clean:
         clean["doc_hash"] = _sha(
             json.dumps(clean.get("doc"), indent=2, default=handle_non_serializable, ensure_ascii=False)

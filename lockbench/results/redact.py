@@ -24,6 +24,7 @@ from lockbench.secrets import (
     PLACEHOLDER,
     contains_secret,
     redact_fields,
+    redact_logged_sample,
     redact_text,
     salted_hash,
     secret_in_fields,
@@ -140,7 +141,7 @@ def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
         except json.JSONDecodeError:  # a truncated line: redact as text, blank its hashes
             lines.append(_HASH_VALUE.sub(r"\1null", redact_text(line, secrets)))
             continue
-        clean = redact_fields(row, secrets)
+        clean = redact_logged_sample(row, secrets) if isinstance(row, dict) else redact_fields(row, secrets)
         if isinstance(clean, dict):
             _rehash(clean)
         lines.append(json.dumps(clean, ensure_ascii=False))

@@ -255,10 +255,10 @@ def submit(
 ) -> Submission:
     """Accept ``result_path`` into ``results_dir``; never overwrite another run, never file the
     same responses twice."""
-    doc = accept(result_path, phrase, data_dir=data_dir, max_bytes=max_bytes)
     results_dir = Path(results_dir)
-    if results_dir.exists() and not results_dir.is_dir():
+    if results_dir.exists() and not results_dir.is_dir():  # before the (slower) re-scoring
         raise LockbenchError(f"{results_dir}: not a folder; give --results-dir a folder")
+    doc = accept(result_path, phrase, data_dir=data_dir, max_bytes=max_bytes)
     slug = model_slug(doc["model"].get("name"))
     rid = run_id(doc)
     target = results_dir / slug / f"{rid}.json"

@@ -41,7 +41,7 @@ from lockbench.results.samples import (
 from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
-from lockbench.secrets import PLACEHOLDER, contains_secret, redact_text, salted_hash
+from lockbench.secrets import PLACEHOLDER, contains_secret, redact_around, redact_text, salted_hash
 
 Rescore = Callable[[dict, str], Outcome]
 
@@ -77,15 +77,6 @@ def is_lockbench_doc(doc: Any) -> bool:
     return isinstance(doc, dict) and {"dataset", "condition", "kind"} <= doc.keys()
 
 
-def _redact_around_question(text: str, question: str, secrets: list[str]) -> str:
-    """Redact the prompt except the public question: the phrase lives in what surrounds it."""
-    if not secrets:
-        return text
-    if question and question in text:
-        return question.join(redact_text(part, secrets) for part in text.split(question))
-    return redact_text(text, secrets)
-
-
 def _loglikelihoods(sample: dict[str, Any]) -> list[float]:
     """Per-option log-likelihoods of a latent (multiple_choice) sample."""
     resps = sample.get("filtered_resps") or sample.get("resps") or []
@@ -107,7 +98,7 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
     doc = dict(sample["doc"])
     question = doc.get("question") or ""
     prompt = doc.get("prompt")
-    redacted_prompt = _redact_around_question(prompt, question, secrets) if isinstance(prompt, str) else None
+    redacted_prompt = redact_around(prompt, question, secrets) if isinstance(prompt, str) else None
     doc_id = int(sample.get("doc_id", 0))
     if doc.get("condition") == "latent":
         lls = _loglikelihoods(sample)
