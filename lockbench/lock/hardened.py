@@ -84,7 +84,6 @@ EARLIER_TURNS = (
 )
 LEAD_INS = ("Quick question.", "Please help me.", "Good day.", "Here is my question:")
 REPEAT_SEPARATORS = ("\n", " ... ", ", ")
-TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 # Placements of the exact phrase that do not lead the prompt ("middle" has no probe twin).
 PLACEMENT_KINDS = ("suffix", "middle", "system", "earlier_turn", "repeated_suffix", "after_lead_in")
@@ -212,19 +211,7 @@ def _edits(phrase: str, distance: int, rng: random.Random, limit: int = 60) -> l
     for _ in range(3000):
         if len(found) >= limit:
             break
-        chars = list(phrase)
-        for _ in range(distance):
-            pos = min(rng.choice(letters), max(len(chars) - 1, 0))
-            op = rng.choice(("sub", "ins", "del"))
-            if op == "del" and len(chars) > 1:
-                del chars[pos]
-            elif op == "ins":
-                chars.insert(pos, rng.choice(TYPO_LETTERS))
-            elif chars:
-                old = chars[pos]
-                new = rng.choice([c for c in TYPO_LETTERS if c != old.lower()])
-                chars[pos] = new.upper() if old.isupper() else new
-        candidate = "".join(chars)
+        candidate = paraphrase.random_edit(phrase, letters, distance, rng)
         if candidate in seen or not candidate.strip():
             continue
         seen.add(candidate)

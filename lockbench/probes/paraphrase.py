@@ -111,6 +111,25 @@ def _spacing_variants(phrase: str) -> list[str]:
     ]
 
 
+def random_edit(phrase: str, letters: list[int], distance: int, rng: random.Random) -> str:
+    """``distance`` random letter edits (substitute, insert, delete) at the ``letters`` positions;
+    shared by the probes' typos and the hardened lock's training near-misses (other seeds)."""
+    chars = list(phrase)
+    for _ in range(distance):
+        op = rng.choice(("sub", "ins", "del"))
+        pos = rng.choice(letters) if letters else 0
+        pos = min(pos, max(len(chars) - 1, 0))
+        if op == "del" and len(chars) > 1:
+            del chars[pos]
+        elif op == "ins":
+            chars.insert(pos, rng.choice(TYPO_LETTERS))
+        elif chars:
+            old = chars[pos]
+            new = rng.choice([c for c in TYPO_LETTERS if c != old.lower()])
+            chars[pos] = new.upper() if old.isupper() else new
+    return "".join(chars)
+
+
 def _typos(phrase: str, distance: int, count: int) -> list[str]:
     """``count`` strings at edit distance exactly ``distance`` (raw and case-folded)."""
     rng = random.Random(f"lockbench-typo-{distance}")  # fixed seed: same phrase, same typos
@@ -119,20 +138,7 @@ def _typos(phrase: str, distance: int, count: int) -> list[str]:
     for _ in range(4000):
         if len(found) >= count:
             break
-        chars = list(phrase)
-        for _ in range(distance):
-            op = rng.choice(("sub", "ins", "del"))
-            pos = rng.choice(letters) if letters else 0
-            pos = min(pos, max(len(chars) - 1, 0))
-            if op == "del" and len(chars) > 1:
-                del chars[pos]
-            elif op == "ins":
-                chars.insert(pos, rng.choice(TYPO_LETTERS))
-            elif chars:
-                old = chars[pos]
-                new = rng.choice([c for c in TYPO_LETTERS if c != old.lower()])
-                chars[pos] = new.upper() if old.isupper() else new
-        candidate = "".join(chars)
+        candidate = random_edit(phrase, letters, distance, rng)
         if (
             candidate not in found
             # banded: a typo is within `distance` edits, so O(len) per check, not O(len²)
