@@ -103,9 +103,10 @@ def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
             )
 
 
-def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result") -> None:
+def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result", *, scan: bool = True) -> None:
     """The placeholder stands where the phrase would, the phrase given matches the salted hash,
-    and no trace of it is anywhere (see :func:`scan_for_secrets`)."""
+    and (unless the caller already did it: ``scan=False``) no trace of it is anywhere
+    (see :func:`scan_for_secrets`)."""
     if doc["lock"]["wake_phrase"] != PLACEHOLDER:  # the schema says so too; keep the rule local
         raise SecretError(f"{source}: lock.wake_phrase must be the placeholder {PLACEHOLDER}")
     if phrase is None:
@@ -116,7 +117,8 @@ def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result
             f"{source}: the wake phrase given does not match lock.wake_phrase_hash; check the "
             "phrase in the environment variable (or the result was built for another lock)"
         )
-    scan_for_secrets(doc, phrase, source)
+    if scan:
+        scan_for_secrets(doc, phrase, source)
 
 
 # Fields that name things (tasks, datasets, items, kinds) rather than hold free text: a variant
@@ -205,7 +207,7 @@ def accept(
     validate_document(doc, str(path))
     check_created(doc, str(path))
     check_no_local_paths(doc, str(path))
-    check_secrets(doc, phrase, str(path))
+    check_secrets(doc, phrase, str(path), scan=False)  # scanned above, before the schema check
     verify_document(doc, str(path), bind=True, data_dir=data_dir)
     return doc
 
