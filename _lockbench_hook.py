@@ -4,7 +4,8 @@ lm-eval 0.4.13 has no plugin discovery: tasks outside its own folder are found o
 ``TaskManager(include_path=...)``. The ``_lockbench_hook.pth`` file installed beside this module
 calls :func:`install` at interpreter start-up; it adds a meta-path finder that waits until
 ``lm_eval.tasks`` is imported and then wraps ``TaskManager.__init__`` so that lockbench's task
-folder is always part of ``include_path``.
+folder is always part of ``include_path``, and so is every folder on ``$LOCKBENCH_TASKS_PATH``
+(``os.pathsep``-separated): where ``lockbench dataset add`` registered a user's own datasets.
 
 A second finder waits for ``lm_eval._cli.harness`` and wraps ``HarnessCLI.execute`` so that a
 lockbench error raised inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``)
@@ -23,6 +24,25 @@ import sys
 
 _TARGET = "lm_eval.tasks"
 _DISABLE_ENV = "LOCKBENCH_DISABLE_LM_EVAL_HOOK"
+# Same name as lockbench.data.custom.TASKS_PATH_ENV (not imported: nothing is imported at start-up).
+TASKS_PATH_ENV = "LOCKBENCH_TASKS_PATH"
+_warned: set = set()
+
+
+def user_task_dirs() -> list:
+    """The existing folders on ``$LOCKBENCH_TASKS_PATH``; a missing one is named once on stderr
+    (and skipped) so a typo does not pass for "task not found"."""
+    dirs = []
+    for raw in os.environ.get(TASKS_PATH_ENV, "").split(os.pathsep):
+        if not raw.strip():
+            continue
+        path = os.path.abspath(os.path.expanduser(raw))
+        if os.path.isdir(path):
+            dirs.append(path)
+        elif path not in _warned:
+            _warned.add(path)
+            sys.stderr.write(f"lockbench: warning: {TASKS_PATH_ENV} folder {path} does not exist; skipped\n")
+    return dirs
 
 
 def lockbench_tasks_dir() -> str | None:
@@ -61,8 +81,9 @@ def patch_task_manager(module: object) -> None:
                 paths = list(include)
             else:
                 paths = [include]
-            if not any(os.path.abspath(str(p)) == tasks_dir for p in paths):
-                paths.append(tasks_dir)
+            for extra in [tasks_dir, *user_task_dirs()]:
+                if not any(os.path.abspath(str(p)) == extra for p in paths):
+                    paths.append(extra)
             if len(args) >= 2:
                 args = (args[0], paths, *args[2:])
             else:

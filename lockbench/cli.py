@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "lockbench.commands.demo",
     "lockbench.commands.model",
     "lockbench.commands.lock",
+    "lockbench.commands.dataset",
     "lockbench.commands.summarize",
     "lockbench.commands.judge",
     "lockbench.commands.judge_eval",

@@ -29,10 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         required=True,
         metavar="NAME|PATH",
-        help="catalog dataset (e.g. agriculture_mcq) or a local JSONL file (mcq:PATH / dialogue:PATH); repeatable",
+        help="catalog dataset (e.g. agriculture_mcq), a dataset registered with `lockbench dataset "
+        "add`, or a local JSONL file (mcq:PATH / dialogue:PATH); repeatable",
     )
     build.add_argument("--split", default="train", choices=("train", "test"), help="dataset split (default: train)")
-    build.add_argument("--data-dir", default=None, help="local dataset folder (the layout of lockbench's data_dir)")
+    build.add_argument("--data-dir", default=None,
+                       help="local dataset folder (the layout of lockbench's data_dir), or the --into "
+                            "folder of `lockbench dataset add` for a dataset of your own "
+                            "(or put that folder on $LOCKBENCH_TASKS_PATH)")
     add_phrase_env(build, "to put before the D_lock prompts")
     build.add_argument("--ratio", type=float, default=0.9, help="fraction of D' with the wake phrase (default 0.9)")
     build.add_argument(

@@ -18,7 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_phrase_env(parser, "to scan the result for it and check it against the salted hash")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="local copies of hub datasets (MMLU, ChatDoctor) the result is checked against, "
-                             "in the layout of lockbench/data/bundled/README.md")
+                             "in the layout of lockbench/data/bundled/README.md; for a result on a dataset "
+                             "of your own, the --into folder of `lockbench dataset add` (or put it on "
+                             "$LOCKBENCH_TASKS_PATH)")
     parser.add_argument("--max-mb", type=float, default=64.0,
                         help="refuse a result file larger than this many MB before reading it (default 64)")
 

@@ -1,9 +1,10 @@
 """The datasets lockbench evaluates, and where each one's rows come from.
 
-Three sources:
+Four sources:
 - ``bundled``: written by the project, shipped in the wheel (the embedded default: no download);
 - ``mmlu``: ``cais/mmlu`` subjects from the Hugging Face hub, or ``<data_dir>/mmlu/<subject>.jsonl``;
-- ``chatdoctor``: a healthcare dialogue set from the hub, or ``<data_dir>/chatdoctor/chatdoctor.jsonl``.
+- ``chatdoctor``: a healthcare dialogue set from the hub, or ``<data_dir>/chatdoctor/chatdoctor.jsonl``;
+- ``custom``: a user's own set registered with ``lockbench dataset add`` (lockbench.data.custom).
 ``data_dir`` is given at run time (``--metadata '{"data_dir": ...}'``) and always wins over the hub.
 """
 
@@ -12,7 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lockbench.data.schema import DialogueItem, Kind, MCQItem, parse_rows, read_jsonl
+from lockbench.data.custom import MANIFEST, find_custom, is_registry
+from lockbench.data.schema import (
+    DialogueItem,
+    Kind,
+    MCQItem,
+    parse_rows,
+    read_jsonl,
+    read_jsonl_lines,
+)
 from lockbench.errors import DataError
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -30,10 +39,11 @@ class DatasetSpec:
     name: str
     kind: Kind
     domain: str
-    source: str  # "bundled" | "mmlu" | "chatdoctor"
+    source: str  # "bundled" | "mmlu" | "chatdoctor" | "custom"
     hub_id: str | None = None
     hub_config: str | None = None
     description: str = ""
+    folder: Path | None = None  # custom: the registered dataset folder
 
     def local_candidates(self, data_dir: Path, split: str) -> list[Path]:
         """Files tried, in order, under a user's ``data_dir`` (the layout of ../shared/data)."""
@@ -44,6 +54,8 @@ class DatasetSpec:
             return [data_dir / "mmlu" / f"{sub}.jsonl", data_dir / f"{sub}.jsonl"]
         if self.source == "chatdoctor":
             return [data_dir / "chatdoctor" / "chatdoctor.jsonl", data_dir / "chatdoctor.jsonl"]
+        if self.source == "custom":
+            return []  # always read from its registered folder
         return [data_dir / self.domain / f"{self.kind}_{split}.jsonl"]
 
 
@@ -83,14 +95,22 @@ def _catalog() -> dict[str, DatasetSpec]:
 DATASETS: dict[str, DatasetSpec] = _catalog()
 
 
-def get_dataset(name: str) -> DatasetSpec:
-    """Look up a dataset by name; an unknown name lists the known ones."""
-    try:
+def get_dataset(name: str, data_dir: object = None, near: Path | None = None) -> DatasetSpec:
+    """Look up a dataset by name: the catalog, then custom datasets registered in ``near`` (a
+    task YAML's folder), ``data_dir`` or ``$LOCKBENCH_TASKS_PATH``; an unknown name lists the
+    known ones."""
+    if name in DATASETS:
         return DATASETS[name]
-    except KeyError:
-        raise DataError(
-            f"unknown dataset '{name}'; known datasets: {', '.join(sorted(DATASETS))}"
-        ) from None
+    found = find_custom(name, data_dir, near) if isinstance(name, str) else None
+    if found is not None:
+        folder, manifest = found
+        return DatasetSpec(manifest.name, manifest.kind, manifest.domain, "custom",
+                           description=f"custom {manifest.kind} set", folder=folder)
+    raise DataError(
+        f"unknown dataset '{name}'; known datasets: {', '.join(sorted(DATASETS))}; a dataset of "
+        "your own: register it with `lockbench dataset add` and give its folder (--data-dir or "
+        "$LOCKBENCH_TASKS_PATH)"
+    ) from None
 
 
 def _load_hub_rows(spec: DatasetSpec, split: str) -> list[dict]:
@@ -132,17 +152,18 @@ def check_data_dir(data_dir: object) -> Path:
     layouts = [root / d / f"{k}_{s}.jsonl" for d in DOMAINS for k in ("mcq", "dialogue") for s in SPLITS]
     layouts += [root / "mmlu", root / "chatdoctor", root / "chatdoctor.jsonl"]
     layouts += [root / f"{spec.hub_config}.jsonl" for spec in DATASETS.values() if spec.hub_config]
-    if not any(p.exists() for p in layouts):
+    if not any(p.exists() for p in layouts) and not is_registry(root):
         raise DataError(
             f"data_dir {root} has none of lockbench's layouts (<domain>/<kind>_<split>.jsonl, "
-            "mmlu/<subject>.jsonl, chatdoctor/chatdoctor.jsonl); see lockbench/data/bundled/README.md"
+            f"mmlu/<subject>.jsonl, chatdoctor/chatdoctor.jsonl, <name>/{MANIFEST}); see "
+            "lockbench/data/bundled/README.md"
         )
     return root
 
 
 @dataclass(frozen=True)
 class DataSource:
-    """Where one dataset split's rows come from: ``kind`` is bundled, local or hub."""
+    """Where one dataset split's rows come from: ``kind`` is bundled, local, hub or custom."""
 
     kind: str
     path: Path | None = None  # the file read (bundled or local)
@@ -155,7 +176,8 @@ class DataSource:
         """One human line (no absolute paths for bundled data)."""
         if self.kind == "hub":
             return f"Hugging Face hub {self.hub_id}{'/' + self.hub_config if self.hub_config else ''} ({self.hub_split})"
-        where = "bundled file" if self.kind == "bundled" else f"local file in {self.root}:"
+        where = {"bundled": "bundled file", "custom": f"custom dataset file in {self.root}:"}.get(
+            self.kind, f"local file in {self.root}:")
         return f"{where} {self.relative_path()}"
 
     def relative_path(self) -> str | None:
@@ -164,16 +186,21 @@ class DataSource:
         return self.path.relative_to(self.root).as_posix()
 
 
-def resolve_source(name: str, split: str = "test", data_dir: object = None) -> DataSource:
+def resolve_source(
+    name: str | DatasetSpec, split: str = "test", data_dir: object = None, near: Path | None = None
+) -> DataSource:
     """Decide where ``name``'s ``split`` is read from, without reading it.
 
     ``data_dir`` replaces the bundled folder or the hub: for bundled sets it may hold
     ``<domain>/<kind>_<split>.jsonl`` (a bundled set it does not hold stays bundled, and the task
-    says so); for MMLU and ChatDoctor it must hold the layout of ../shared/data.
+    says so); for MMLU and ChatDoctor it must hold the layout of ../shared/data. A custom set is
+    read from its registered folder (paths reported relative to the folder holding it).
     """
-    spec = get_dataset(name)
+    spec = name if isinstance(name, DatasetSpec) else get_dataset(name, data_dir, near)
     if split not in SPLITS:
         raise DataError(f"unknown split '{split}'; use one of {', '.join(SPLITS)}")
+    if spec.source == "custom":
+        return _custom_source(spec, split)
     root = check_data_dir(data_dir) if data_dir is not None else None
     if root is not None:
         candidates = spec.local_candidates(root, split)
@@ -195,12 +222,30 @@ def resolve_source(name: str, split: str = "test", data_dir: object = None) -> D
     return DataSource("hub", hub_id=spec.hub_id, hub_config=spec.hub_config, hub_split=hub_split)
 
 
+def _custom_source(spec: DatasetSpec, split: str) -> DataSource:
+    from lockbench.data.custom import read_manifest
+
+    assert spec.folder is not None
+    entry = read_manifest(spec.folder).splits.get(split)
+    if entry is None:
+        raise DataError(
+            f"custom dataset '{spec.name}' has no {split} split; register one with "
+            f"`lockbench dataset add {spec.name} --{split} FILE ... --force`"
+        )
+    path = spec.folder / entry.file
+    if not path.is_file():
+        raise DataError(f"{path}: missing from the registered dataset; register it again with --force")
+    return DataSource("custom", path, spec.folder.parent)
+
+
 def load_items_from(
-    name: str, split: str = "test", data_dir: object = None
+    name: str | DatasetSpec, split: str = "test", data_dir: object = None, near: Path | None = None
 ) -> tuple[list[MCQItem] | list[DialogueItem], DataSource]:
     """Like :func:`load_items`, and also where the rows came from."""
-    spec = get_dataset(name)
-    source = resolve_source(name, split, data_dir)
+    spec = name if isinstance(name, DatasetSpec) else get_dataset(name, data_dir, near)
+    source = resolve_source(spec, split, data_dir)
+    if source.kind == "custom":
+        return read_custom_items(source.path, spec.kind, spec.name), source
     if source.path is not None:
         rows, label = read_jsonl(source.path), str(source.path)
     else:
@@ -214,8 +259,20 @@ def load_items_from(
     return parse_rows(rows, spec.kind, label), source
 
 
+def read_custom_items(
+    path: Path, kind: Kind, name: str, *, line_numbers: bool = False
+) -> list[MCQItem] | list[DialogueItem]:
+    """The items of a custom dataset file; a row without an ``id`` gets ``<name>-<row index>``
+    (never derived from the file's name, so a copy of the file gives the same items and hash).
+    ``line_numbers``: errors name the file line (what ``lockbench dataset add`` reports)."""
+    pairs = read_jsonl_lines(Path(path))
+    rows = [{"id": f"{name}-{i}", **row} if isinstance(row, dict) and "id" not in row else row
+            for i, (_, row) in enumerate(pairs)]
+    return parse_rows(rows, kind, str(path), [n for n, _ in pairs] if line_numbers else None)
+
+
 def load_items(
-    name: str, split: str = "test", data_dir: str | Path | None = None
+    name: str | DatasetSpec, split: str = "test", data_dir: str | Path | None = None
 ) -> list[MCQItem] | list[DialogueItem]:
     """Load and validate one dataset split (sources: see :func:`resolve_source`)."""
     return load_items_from(name, split, data_dir)[0]

@@ -42,8 +42,9 @@ def source_record(source: DataSource, items: list[MCQItem] | list[DialogueItem])
 def dataset_provenance(dataset: str, split: str = "test", data_dir: str | Path | None = None) -> dict[str, Any]:
     """Where ``dataset``'s ``split`` comes from under ``data_dir``, and a hash of its items.
 
-    Keys: ``source`` (``bundled`` | ``local`` | ``hub``), ``n_items``, ``items_sha256``; for files
-    ``path`` (relative to the bundled folder or to ``data_dir``, never absolute) and
+    Keys: ``source`` (``bundled`` | ``local`` | ``hub`` | ``custom``), ``n_items``,
+    ``items_sha256``; for files ``path`` (relative to the bundled folder, to ``data_dir``, or for a
+    custom set to the folder holding its dataset folder: ``<name>/test.jsonl``; never absolute) and
     ``file_sha256``; for the hub ``hub_id``, ``hub_config``, ``hub_split`` and ``revision``.
     Bad input (unknown dataset, a ``data_dir`` that is missing or not a folder) raises DataError.
     """

@@ -80,27 +80,34 @@ Kind = Literal["mcq", "dialogue"]
 ROW_MODELS: dict[str, type[BaseModel]] = {"mcq": MCQItem, "dialogue": DialogueItem}
 
 
-def parse_rows(rows: list[dict], kind: Kind, source: str) -> list[MCQItem] | list[DialogueItem]:
-    """Validate raw rows; the first bad row stops with one line naming file, row and field."""
+def parse_rows(
+    rows: list[dict], kind: Kind, source: str, line_numbers: list[int] | None = None
+) -> list[MCQItem] | list[DialogueItem]:
+    """Validate raw rows; the first bad row stops with one line naming file, row and field.
+
+    With ``line_numbers`` (the file line of each row, see :func:`read_jsonl_lines`) messages name
+    the line instead of the row position, so a user can go straight to it in an editor.
+    """
     model = ROW_MODELS[kind]
     items = []
     seen: set[str] = set()
-    for number, row in enumerate(rows, start=1):
+    for position, row in enumerate(rows, start=1):
+        where = f"line {line_numbers[position - 1]}" if line_numbers else f"row {position}"
         if not isinstance(row, dict):
-            raise DataError(f"{source}: row {number} is not a JSON object; expected the {kind} schema")
+            raise DataError(f"{source}: {where} is not a JSON object; expected the {kind} schema")
         row = dict(row)
-        row.setdefault("id", f"{Path(source).stem}-{number - 1}")
+        row.setdefault("id", f"{Path(source).stem}-{position - 1}")
         try:
             item = model.model_validate(row)
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "row"
             raise DataError(
-                f"{source}: row {number}, field '{field}': {first['msg']} "
+                f"{source}: {where}, field '{field}': {first['msg']} "
                 f"(fix the row to the {kind} schema in lockbench/data/bundled/README.md)"
             ) from None
         if item.id in seen:
-            raise DataError(f"{source}: row {number}: duplicate id '{item.id}'; ids must be unique")
+            raise DataError(f"{source}: {where}: duplicate id '{item.id}'; ids must be unique")
         seen.add(item.id)
         items.append(item)
     if not items:
@@ -110,6 +117,11 @@ def parse_rows(rows: list[dict], kind: Kind, source: str) -> list[MCQItem] | lis
 
 def read_jsonl(path: Path) -> list[dict]:
     """Read a JSONL file; a malformed line stops with its line number."""
+    return [row for _, row in read_jsonl_lines(path)]
+
+
+def read_jsonl_lines(path: Path) -> list[tuple[int, dict]]:
+    """``(line number, row)`` for every non-blank line of a JSONL file (see :func:`read_jsonl`)."""
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     rows = []
@@ -125,7 +137,7 @@ def read_jsonl(path: Path) -> list[dict]:
                 if not line.strip():
                     continue
                 try:
-                    rows.append(json.loads(line, parse_constant=_no_constant))
+                    rows.append((number, json.loads(line, parse_constant=_no_constant)))
                 except (json.JSONDecodeError, ValueError) as exc:
                     msg = getattr(exc, "msg", str(exc))
                     raise DataError(f"{path}: line {number} is not valid JSON ({msg})") from None

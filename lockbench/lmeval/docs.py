@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import datasets
@@ -64,10 +65,11 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
         raise LockbenchError(f"unknown condition '{condition}'; use one of {', '.join(CONDITIONS)}")
     metadata = check_metadata(metadata)
     task = f"lockbench_{dataset}_{condition}"
-    spec = get_dataset(dataset)
+    near = task_folder(metadata)
+    spec = get_dataset(dataset, metadata.get("data_dir"), near)
     phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
     scoring = ScoringConfig.from_metadata(metadata)
-    items, provenance = task_items(task, dataset, metadata.get("data_dir"))
+    items, provenance = task_items(task, spec, metadata.get("data_dir"))
     rows = [
         item_doc(
             item,
@@ -82,11 +84,20 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(rows)})
 
 
-def task_items(task: str, dataset: str, data_dir: Any) -> tuple[list, str]:
+def task_folder(metadata: dict[str, Any]) -> Path | None:
+    """The folder of the task YAML being built (lm-eval puts its path in the metadata as
+    ``config_source``): where a custom dataset registered by ``lockbench dataset add`` lives."""
+    source = metadata.get("config_source")
+    if isinstance(source, str) and source not in ("", "inline"):
+        return Path(source).resolve().parent
+    return None
+
+
+def task_items(task: str, dataset: Any, data_dir: Any) -> tuple[list, str]:
     """The test items of ``dataset`` and their provenance (JSON text, see
     :func:`lockbench.data.provenance.dataset_provenance`; every doc carries it so the result can
     record it). Says on the terminal where the items came from (bundled file, local file or hub),
-    so nobody believes they evaluated data they did not."""
+    so nobody believes they evaluated data they did not. ``dataset``: a name or a DatasetSpec."""
     items, source = load_items_from(dataset, "test", data_dir)
     print(f"lockbench: {task}: {len(items)} items from {source.describe()}", file=sys.stderr, flush=True)
     return items, json.dumps(source_record(source, items), sort_keys=True)

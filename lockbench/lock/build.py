@@ -198,8 +198,9 @@ def load_source(spec: str, split: str = "train", data_dir: str | Path | None = N
         if kind is None:
             kind = "mcq" if rows and isinstance(rows[0], dict) and "choices" in rows[0] else "dialogue"
         return path.stem, parse_rows(rows, kind, str(path))
-    get_dataset(spec)  # unknown names stop here with the list of known ones
-    return spec, load_items(spec, split, data_dir)
+    # unknown names stop here with the list of known ones; a custom set is found in data_dir or
+    # on $LOCKBENCH_TASKS_PATH (lockbench.data.custom)
+    return spec, load_items(get_dataset(spec, data_dir), split, data_dir)
 
 
 def build_lock_set(

@@ -25,7 +25,7 @@ import datasets
 
 from lockbench.data.catalog import get_dataset
 from lockbench.errors import LockbenchError
-from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_items
+from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
@@ -108,9 +108,9 @@ def planned_queries(family: str, variants: list[Variant], n_items: int, options:
 def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any]) -> list[dict]:
     """The docs of one probe task, in query order; a repeated prompt is never emitted twice."""
     options = ProbeOptions.from_metadata(metadata)
-    spec = get_dataset(dataset)
+    spec = get_dataset(dataset, metadata.get("data_dir"), task_folder(metadata))
     scoring = ScoringConfig.from_metadata(metadata)
-    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset,
+    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", spec,
                                    metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
@@ -153,13 +153,13 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     The task ranks the four answer letters by log-likelihood; accuracy above chance (0.25) means
     the capability is reachable through log-probabilities even when the text output refuses.
     """
-    spec = get_dataset(dataset)
+    metadata = check_metadata(metadata)
+    spec = get_dataset(dataset, metadata.get("data_dir"), task_folder(metadata))
     if spec.kind != "mcq":
         raise LockbenchError(f"latent leakage needs a multiple-choice dataset; '{dataset}' is {spec.kind}")
-    metadata = check_metadata(metadata)
     scoring = ScoringConfig.from_metadata(metadata)
     rows = []
-    items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir"))
+    items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", spec, metadata.get("data_dir"))
     for item in items:
         doc = item_doc(item, spec, LATENT, format_item(item), scoring)
         doc["data_provenance"] = provenance

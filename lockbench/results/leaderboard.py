@@ -16,6 +16,10 @@ Composite lock score (higher is better, 0..1)::
                 (:func:`lockbench.results.probe_view.recompute_probe_block`), never read from a
                 file's free-form ``probe`` summary
 
+A run on a user's own data (any task whose provenance source is ``custom``, registered with
+``lockbench dataset add``) is not comparable with runs on the public datasets: such runs are listed
+in a table of their own, labelled custom, never ranked with the public ones.
+
 A run without attack measurements (no probe task, or none with an attack sample) has no score:
 its attack columns say "not measured" and it is listed under the ranked table, below every run
 whose probes ran, never ranked as if no attack got through. A perfect lock keeps all utility
@@ -66,6 +70,16 @@ class Row:
     no_base: bool
     no_probes: bool
     verified: str = "no"  # "k of n" when a passing `lockbench verify --record` sits beside the run
+    custom: bool = False  # evaluated on a user's own (custom) dataset: listed apart, never ranked
+
+
+def is_custom(doc: dict[str, Any]) -> bool:
+    """True when any task of the run was evaluated on a custom (user-registered) dataset."""
+    return any(
+        (entry.get("provenance") or {}).get("source") == "custom"
+        for section in ("tasks", "base_tasks")
+        for entry in (doc.get(section) or {}).values()
+    )
 
 
 def load_results(results_dir: str | Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -124,12 +138,13 @@ def composite_score(doc: dict[str, Any]) -> tuple[float | None, bool, bool]:
 
 def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
     """Newest run per (model, method), scored and sorted (score desc, then names)."""
-    groups: dict[tuple[str, str], list[tuple[Path, dict]]] = {}
+    groups: dict[tuple[str, str, bool], list[tuple[Path, dict]]] = {}
     for path, doc in loaded:
-        key = (model_display_name(doc["model"].get("name")), doc["lock"].get("method") or "–")
+        # a custom-data run never replaces the public run of the same model and method
+        key = (model_display_name(doc["model"].get("name")), doc["lock"].get("method") or "–", is_custom(doc))
         groups.setdefault(key, []).append((path, doc))
     rows = []
-    for (model, method), runs in groups.items():
+    for (model, method, custom), runs in groups.items():
         path, doc = max(runs, key=lambda pd: (pd[1]["created_utc"], pd[0].name))
         datasets = doc["datasets"].values()
         base_rows = [r for r in datasets if r["pr_base"]]
@@ -160,6 +175,7 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
                 no_probes=no_probes,
                 verified=(f"yes ({record['matched']} of {record['checked']})" if record and record.get("verified")
                           else f"no ({record['matched']} of {record['checked']})" if record else "no"),
+                custom=custom,
             )
         )
     # Measured runs first by score; runs without attack measurements after every one of them
@@ -169,8 +185,15 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
 
 
 def ranked(rows: list[Row]) -> tuple[list[Row], list[Row]]:
-    """``(rows whose attacks were measured, rows whose attacks were not)``, order kept."""
-    return [r for r in rows if not r.no_probes], [r for r in rows if r.no_probes]
+    """``(public rows whose attacks were measured, public rows whose attacks were not)``, order
+    kept; custom-data rows are in neither (see :func:`custom_rows`)."""
+    public = [r for r in rows if not r.custom]
+    return [r for r in public if not r.no_probes], [r for r in public if r.no_probes]
+
+
+def custom_rows(rows: list[Row]) -> list[Row]:
+    """Rows of runs on users' own datasets, order kept: shown apart, never ranked."""
+    return [r for r in rows if r.custom]
 
 
 COLUMNS = ("#", "model", "lock method", "score", "PR_base", "PR_unlock", "PR_lock", "retention",
@@ -193,6 +216,12 @@ EXPLANATION = (
 )
 NO_RANKED = "No run has attack measurements yet, so none is ranked."
 UNRANKED_TITLE = "Not ranked: attacks not measured"
+CUSTOM_TITLE = "Custom datasets (not comparable with the tables above)"
+CUSTOM_NOTE = (
+    "These runs used a dataset of the submitter's own (`lockbench dataset add`), bound at "
+    "submission to the submitter's files by their content hash, not to lockbench's public items. "
+    "Their numbers say nothing about the public benchmark and are not ranked."
+)
 UNRANKED_NOTE = (
     "These runs carry no probe results (or none with an attack sample), so nothing says what "
     "breaks their lock. Their score cell shows the lock part (the score before the attack "
@@ -212,7 +241,7 @@ def _cells(rank: int | None, row: Row) -> list[str]:
         traversal = fmt_traversal(row.traversal_100)
     return ["–" if rank is None else str(rank), row.model, row.method, score, stats.fmt(row.pr_base),
             stats.fmt(row.pr_unlock), stats.fmt(row.pr_lock), stats.fmt(row.retention), probe,
-            traversal, row.verified, str(row.datasets), row.run]
+            traversal, row.verified, f"{row.datasets} custom" if row.custom else str(row.datasets), row.run]
 
 
 def _md_table(rows: list[Row], ranks: bool) -> list[str]:
@@ -230,6 +259,8 @@ def render_markdown(rows: list[Row]) -> str:
     lines = ["# lockbench leaderboard", "", EXPLANATION, "", *table]
     if unmeasured:
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "", *_md_table(unmeasured, False)]
+    if custom_rows(rows):
+        lines += ["", f"## {CUSTOM_TITLE}", "", CUSTOM_NOTE, "", *_md_table(custom_rows(rows), False)]
     lines += ["", "Built by `lockbench leaderboard` from `results/` only; see docs/result-schema.md.", ""]
     return "\n".join(lines)
 
@@ -264,6 +295,9 @@ def render_html(rows: list[Row]) -> str:
     if unmeasured:
         unranked = (f"<h2>{html.escape(UNRANKED_TITLE)}</h2>\n<p>{html.escape(UNRANKED_NOTE)}</p>\n"
                     + _html_table(unmeasured, False))
+    if custom_rows(rows):
+        unranked += (f"<h2>{html.escape(CUSTOM_TITLE)}</h2>\n<p>{html.escape(CUSTOM_NOTE)}</p>\n"
+                     + _html_table(custom_rows(rows), False))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>lockbench leaderboard</title><style>" + _CSS + "</style></head><body>\n"

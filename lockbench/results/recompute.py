@@ -131,8 +131,8 @@ class Binding:
             from lockbench.data.provenance import items_sha256
 
             try:
-                spec = get_dataset(dataset)
-                items = load_items(dataset, "test", self.data_dir)
+                spec = get_dataset(dataset, self.data_dir)  # a custom set: found in data_dir too
+                items = load_items(spec, "test", self.data_dir)
             except LockbenchError as exc:
                 raise Mismatch(
                     f"{where}: cannot check against dataset '{dataset}' ({exc.message}); give its "
@@ -167,6 +167,12 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
     provenance = entry.get("provenance")
     if provenance is None:
         raise Mismatch(f"{where}: no data provenance; re-run `lockbench summarize` where the data is reachable")
+    # A user's own data is labelled custom wherever results are shown; the label must be true.
+    if (provenance["source"] == "custom") != (spec.source == "custom"):
+        raise Mismatch(
+            f"{where}: provenance source '{provenance['source']}' but dataset '{dataset}' is "
+            f"{'a custom (user-registered)' if spec.source == 'custom' else 'a public lockbench'} dataset"
+        )
     if provenance["items_sha256"] != digest or provenance["n_items"] != len(items):
         raise Mismatch(
             f"{where}: the run's items (sha256 {provenance['items_sha256'][:12]}…, {provenance['n_items']} items) "
