@@ -176,7 +176,8 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
     if provenance["items_sha256"] != digest or provenance["n_items"] != len(items):
         raise Mismatch(
             f"{where}: the run's items (sha256 {provenance['items_sha256'][:12]}…, {provenance['n_items']} items) "
-            f"are not the public test split of '{dataset}' (sha256 {digest[:12]}…, {len(items)} items)"
+            f"are not the {'registered' if spec.source == 'custom' else 'public'} test split of "
+            f"'{dataset}' (sha256 {digest[:12]}…, {len(items)} items)"
         )
     limit = (entry.get("generation") or {}).get("limit")
     if limit is not None:
