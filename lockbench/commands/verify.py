@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="which samples (default 0)")
     parser.add_argument("--min-match", type=float, default=DEFAULT_MIN_MATCH,
                         help=f"match rate needed to call the result verified (default {DEFAULT_MIN_MATCH})")
-    parser.add_argument("--data-dir", default=None, help="local copies of hub datasets, as for lm_eval")
+    parser.add_argument("--data-dir", default=None,
+                        help="local copies of hub datasets, as for lm_eval; or the --into folder of "
+                             "`lockbench dataset add` for a result on a dataset of your own")
     parser.add_argument("--device", default=None, help="lm-eval device (default: cuda when available, else cpu)")
     parser.add_argument("--record", action="store_true",
                         help="write the verification record beside the result (RESULT.verify.json), "

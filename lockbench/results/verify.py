@@ -70,6 +70,16 @@ def _same_loglikelihoods(a: list[float] | None, b: list[float]) -> bool:
     return same_choice and all(math.isclose(x, y, rel_tol=1e-3, abs_tol=1e-3) for x, y in zip(a, b, strict=True))
 
 
+def _custom_task_paths(data_dir: str | None) -> list[Path] | None:
+    """A ``--data-dir`` holding datasets registered with ``lockbench dataset add`` holds their
+    task configs too: lm-eval must see them to re-run a custom task."""
+    from lockbench.data.custom import is_registry
+
+    if data_dir is not None and Path(data_dir).is_dir() and is_registry(Path(data_dir)):
+        return [Path(data_dir)]
+    return None
+
+
 def verify_result(
     doc: dict[str, Any],
     *,
@@ -108,6 +118,7 @@ def verify_result(
         gen_kwargs=settings["gen_kwargs"],
         samples=picked,
         device=device,
+        extra_paths=_custom_task_paths(data_dir),
     )
     secrets = secrets_of([], extra=[phrase] if phrase else None)
     stored = {
