@@ -24,7 +24,7 @@ from lockbench.data.provenance import items_sha256
 from lockbench.data.schema import Kind
 from lockbench.errors import DataError
 from lockbench.fsutil import atomic_dir, default_mode, file_sha256
-from lockbench.lmeval.task_configs import custom_task_files, template_texts
+from lockbench.lmeval.task_configs import custom_task_files, task_names, template_texts
 
 DEFAULT_DOMAIN = "custom"
 
@@ -65,6 +65,10 @@ def add_dataset(
         )
     if kind not in ("mcq", "dialogue"):
         raise DataError(f"--kind {kind!r}: use mcq or dialogue")
+    spec = DatasetSpec(name, kind, "custom", "custom")
+    taken = set().union(*(task_names(s) for s in DATASETS.values())) & task_names(spec)
+    if taken:  # the name rules exclude this; checked anyway, since a clash would shadow a task
+        raise DataError(f"dataset name '{name}' would redefine lockbench task {sorted(taken)[0]}; pick another name")
     domain = check_domain(domain or DEFAULT_DOMAIN)
     files = {"test": _check_file(test, "--test")}
     if train is not None:

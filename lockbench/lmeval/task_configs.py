@@ -83,3 +83,8 @@ def custom_task_files(spec: DatasetSpec) -> dict[str, str]:
 def template_texts(tasks_dir: Path) -> dict[str, str]:
     """The bundled templates, verbatim (``tasks_dir``: lockbench's ``tasks/lockbench`` folder)."""
     return {name: (tasks_dir / name).read_text(encoding="utf-8") for name in TEMPLATES}
+
+
+def task_names(spec: DatasetSpec) -> set[str]:
+    """Every task name a dataset gets (condition, probe and latent tasks)."""
+    return {condition_task(spec, c)[0] for c in CONDITIONS} | set(probe_tasks(spec))
