@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         """One lm-eval run into ``out``, reused when model, tasks and settings are unchanged."""
         options = {k: v for k, v in metadata.items() if k != "wake_phrase"}
         settings = {"limit": limit, "batch_size": args.eval_batch_size, "metadata": options}
-        key = {"model": identity, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
+        key = {"model": identity, "name": model.name, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
         if _done_with(out, key):
             print(f"   reusing {out} (same model, tasks and settings)")
             return
@@ -289,14 +289,20 @@ def main(argv: list[str] | None = None) -> int:
         # The card's hash identifies this training run (a retrain writes another card).
         identity = file_sha256(locked / "lock_card.json")
         out = work / f"eval-{recipe}"
+        # The evaluated folder's last name is the model's name in results and on the leaderboard,
+        # so each recipe is evaluated through a link named after it.
+        model = work / f"{base.name}-identitylock-{recipe}-recipe"
+        if model.is_symlink() or model.exists():
+            model.unlink()
+        model.symlink_to(locked / "merged", target_is_directory=True)
         banner(f"{recipe}: lm-eval on {len(datasets)} datasets, locked and unlocked")
         tasks = [f"lockbench_{d}_{c}" for d in datasets for c in ("locked", "unlocked")]
-        evaluate(out / "core", locked / "merged", identity, tasks, args.limit)
+        evaluate(out / "core", model, identity, tasks, args.limit)
         # Probes in a run of their own: --limit would keep only a family's first variants;
         # --probe-items and --traversal-budget bound their cost instead.
         banner(f"{recipe}: lm-eval probes ({', '.join(FAMILIES)}) on {', '.join(probe_datasets)}")
         tasks = [f"lockbench_{d}_probe_{f}" for d in probe_datasets for f in FAMILIES]
-        evaluate(out / "probes", locked / "merged", identity, tasks, None)
+        evaluate(out / "probes", model, identity, tasks, None)
         result_doc = summarize_output(
             out, base_dir=base_out, lock_card=result_lock_info(card),
             json_path=work / f"lockbench-result-{recipe}.json", print_table=False,
