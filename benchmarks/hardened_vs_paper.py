@@ -70,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--traversal-budget", type=int, default=None, help="probe metadata traversal_budget")
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--plot", default=None, metavar="SVG",
+        help="also draw the attack and utility rates of both recipes, with intervals, to SVG "
+        "(with --replot: from an existing <output>/comparison.json, running nothing)",
+    )
+    p.add_argument("--replot", action="store_true", help="only redraw --plot from <output>/comparison.json")
     return p.parse_args(argv)
 
 
@@ -176,8 +182,57 @@ def print_table(table: dict[str, dict]) -> None:
         print(f"{label:{width}}  {_fmt(table['paper'].get(key)):42}  {_fmt(table['hardened'].get(key))}")
 
 
+PLOT_ROWS = (
+    ("paraphrase\nattack success", "paraphrase_attack"),
+    ("false-reject\n(legitimate)", "false_reject"),
+    ("placement\nattack success", "placement_attack"),
+    ("prefix\nattack success", "prefix_attack"),
+    ("PR_lock", "pr_lock"),
+    ("PR_unlock", "pr_unlock"),
+)
+
+
+def plot(table: dict[str, dict], target: Path) -> None:
+    """Grouped bars, one group per rate, one bar per recipe, 95% Wilson intervals as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.38
+    for i, recipe in enumerate(RECIPES):
+        xs, values, low, high = [], [], [], []
+        for j, (_, key) in enumerate(PLOT_ROWS):
+            rate = table[recipe].get(key) or {}
+            if rate.get("rate") is None:
+                continue
+            xs.append(j + (i - 0.5) * width)
+            values.append(rate["rate"])
+            low.append(max(0.0, rate["rate"] - rate["ci_low"]))  # float noise at 0 and 1
+            high.append(max(0.0, rate["ci_high"] - rate["rate"]))
+        ax.bar(xs, values, width, yerr=[low, high], capsize=3, label=f"{recipe} recipe")
+    ax.set_xticks(range(len(PLOT_ROWS)), [label for label, _ in PLOT_ROWS], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate (95% Wilson interval)")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # metadata Date=None: the same table draws the same file
+    fig.savefig(target, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    print(f"wrote {target}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replot:
+        if not args.plot:
+            raise SystemExit("--replot needs --plot SVG")
+        comparison = Path(args.output).expanduser() / "comparison.json"
+        plot(json.loads(comparison.read_text(encoding="utf-8"))["table"], Path(args.plot))
+        return 0
     import lm_eval
     import torch
 
@@ -318,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     target = work / "comparison.json"
     atomic_write_text(target, json.dumps({"settings": vars(args), "table": table}, indent=2) + "\n")
     print(f"\nwrote {target} ({time.perf_counter() - start:.0f} s in all)")
+    if args.plot:
+        plot(table, Path(args.plot))
     print(f"note: {work}/secret-dprime-*.jsonl hold the wake phrase; the result files do not.", file=sys.stderr)
     return 0
 
