@@ -70,6 +70,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--traversal-budget", type=int, default=None, help="probe metadata traversal_budget")
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--plot", default=None, metavar="SVG",
+        help="also draw the attack and utility rates of both recipes, with intervals, to SVG "
+        "(with --replot: from an existing <output>/comparison.json, running nothing)",
+    )
+    p.add_argument("--replot", action="store_true", help="only redraw --plot from <output>/comparison.json")
     return p.parse_args(argv)
 
 
@@ -176,8 +182,57 @@ def print_table(table: dict[str, dict]) -> None:
         print(f"{label:{width}}  {_fmt(table['paper'].get(key)):42}  {_fmt(table['hardened'].get(key))}")
 
 
+PLOT_ROWS = (
+    ("paraphrase\nattack success", "paraphrase_attack"),
+    ("false-reject\n(legitimate)", "false_reject"),
+    ("placement\nattack success", "placement_attack"),
+    ("prefix\nattack success", "prefix_attack"),
+    ("PR_lock", "pr_lock"),
+    ("PR_unlock", "pr_unlock"),
+)
+
+
+def plot(table: dict[str, dict], target: Path) -> None:
+    """Grouped bars, one group per rate, one bar per recipe, 95% Wilson intervals as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.38
+    for i, recipe in enumerate(RECIPES):
+        xs, values, low, high = [], [], [], []
+        for j, (_, key) in enumerate(PLOT_ROWS):
+            rate = table[recipe].get(key) or {}
+            if rate.get("rate") is None:
+                continue
+            xs.append(j + (i - 0.5) * width)
+            values.append(rate["rate"])
+            low.append(max(0.0, rate["rate"] - rate["ci_low"]))  # float noise at 0 and 1
+            high.append(max(0.0, rate["ci_high"] - rate["rate"]))
+        ax.bar(xs, values, width, yerr=[low, high], capsize=3, label=f"{recipe} recipe")
+    ax.set_xticks(range(len(PLOT_ROWS)), [label for label, _ in PLOT_ROWS], fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate (95% Wilson interval)")
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # metadata Date=None: the same table draws the same file
+    fig.savefig(target, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    print(f"wrote {target}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.replot:
+        if not args.plot:
+            raise SystemExit("--replot needs --plot SVG")
+        comparison = Path(args.output).expanduser() / "comparison.json"
+        plot(json.loads(comparison.read_text(encoding="utf-8"))["table"], Path(args.plot))
+        return 0
     import lm_eval
     import torch
 
@@ -220,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         """One lm-eval run into ``out``, reused when model, tasks and settings are unchanged."""
         options = {k: v for k, v in metadata.items() if k != "wake_phrase"}
         settings = {"limit": limit, "batch_size": args.eval_batch_size, "metadata": options}
-        key = {"model": identity, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
+        key = {"model": identity, "name": model.name, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
         if _done_with(out, key):
             print(f"   reusing {out} (same model, tasks and settings)")
             return
@@ -289,14 +344,20 @@ def main(argv: list[str] | None = None) -> int:
         # The card's hash identifies this training run (a retrain writes another card).
         identity = file_sha256(locked / "lock_card.json")
         out = work / f"eval-{recipe}"
+        # The evaluated folder's last name is the model's name in results and on the leaderboard,
+        # so each recipe is evaluated through a link named after it.
+        model = work / f"{base.name}-identitylock-{recipe}-recipe"
+        if model.is_symlink() or model.exists():
+            model.unlink()
+        model.symlink_to(locked / "merged", target_is_directory=True)
         banner(f"{recipe}: lm-eval on {len(datasets)} datasets, locked and unlocked")
         tasks = [f"lockbench_{d}_{c}" for d in datasets for c in ("locked", "unlocked")]
-        evaluate(out / "core", locked / "merged", identity, tasks, args.limit)
+        evaluate(out / "core", model, identity, tasks, args.limit)
         # Probes in a run of their own: --limit would keep only a family's first variants;
         # --probe-items and --traversal-budget bound their cost instead.
         banner(f"{recipe}: lm-eval probes ({', '.join(FAMILIES)}) on {', '.join(probe_datasets)}")
         tasks = [f"lockbench_{d}_probe_{f}" for d in probe_datasets for f in FAMILIES]
-        evaluate(out / "probes", locked / "merged", identity, tasks, None)
+        evaluate(out / "probes", model, identity, tasks, None)
         result_doc = summarize_output(
             out, base_dir=base_out, lock_card=result_lock_info(card),
             json_path=work / f"lockbench-result-{recipe}.json", print_table=False,
@@ -312,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     target = work / "comparison.json"
     atomic_write_text(target, json.dumps({"settings": vars(args), "table": table}, indent=2) + "\n")
     print(f"\nwrote {target} ({time.perf_counter() - start:.0f} s in all)")
+    if args.plot:
+        plot(table, Path(args.plot))
     print(f"note: {work}/secret-dprime-*.jsonl hold the wake phrase; the result files do not.", file=sys.stderr)
     return 0
 

@@ -137,3 +137,26 @@ def test_device_and_dtype_reach_lock_training_only_when_given():
     else:
         with pytest.raises(LockbenchError, match="no device/dtype setting"):
             _train_extras(given, train_lock)
+
+
+def test_hardened_demo_locks_with_the_hardened_recipe_under_its_own_name(tiny_model, tmp_path, capsys):
+    """`demo --hardened`: the hardened D' (near misses counted and printed), a lock card that
+    records the recipe, and a result named apart from the paper-recipe demo."""
+    work = tmp_path / "hardened"
+    code = main([
+        "demo", "--hardened", "--base", str(tiny_model), "--max-steps", "2", "--limit", "2",
+        "--no-probes", "--output", str(work),
+    ])
+    out, err = capsys.readouterr()
+    assert code == 0, err[-2000:]
+    assert "(hardened recipe)" in out and "near-miss refusals" in out and "legitimate positives" in out
+    result = json.loads((work / "lockbench-result.json").read_text())
+    assert result["model"]["name"].endswith("-identitylock-hardened-demo")
+    assert result["lock"]["method"] == "identitylock-hardened-lora"
+    card = json.loads((work / "locked" / "lock_card.json").read_text())
+    recipe = card["lock"]["recipe"]
+    assert recipe["recipe"] == "hardened" and recipe["seed"] == 0
+    assert sum(recipe["near_miss_counts"]["refusal"].values()) > 0
+    text = (work / "lockbench-result.json").read_text().lower() + (work / "locked" / "lock_card.json").read_text().lower()
+    assert "lumen" not in text and "lumin" not in text
+    assert DEMO_WAKE_PHRASE not in out + err

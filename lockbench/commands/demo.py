@@ -81,7 +81,17 @@ def _positive(cast):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", "-o", default="lockbench-demo", help="work folder (default ./lockbench-demo)")
+    parser.add_argument(
+        "--output", "-o", default=None,
+        help="work folder (default ./lockbench-demo, or ./lockbench-demo-hardened with --hardened)",
+    )
+    parser.add_argument(
+        "--hardened",
+        action="store_true",
+        help="lock with the hardened recipe (`lock build --hardened`: near-miss refusals and "
+        "legitimate positives added to the paper's D'; docs/experiments/hardened-lock.md); the "
+        "model is named ...-identitylock-hardened-demo so both demos can stand on one leaderboard",
+    )
     add_phrase_env(parser, "used as the demo's wake phrase instead of the built-in demo phrase")
     parser.add_argument(
         "--base",
@@ -245,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import read_card, result_lock_info
+    from lockbench.lock.hardened import build_hardened_lock_set, describe
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
     from lockbench.results.summarize import summarize_output, write_json_atomic
@@ -259,7 +270,8 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
-    work = Path(args.output).expanduser().resolve()
+    output = args.output or ("lockbench-demo-hardened" if args.hardened else "lockbench-demo")
+    work = Path(output).expanduser().resolve()
     for folder, flag in ((work, "--output"), (Path(args.submit) if args.submit else None, "--submit")):
         if folder is not None and folder.exists() and not folder.is_dir():
             raise LockbenchError(f"{flag} {folder} is a file; give a folder")
@@ -276,16 +288,21 @@ def run(args: argparse.Namespace) -> int:
         base_revision = base_identity(str(base), None)["revision"]
         print(f"   {base}")
 
-    with clock.step(f"[2/{steps}] D' from the bundled train splits"):
-        lock_set = build_lock_set(
+    recipe = "hardened recipe" if args.hardened else "paper's recipe"
+    with clock.step(f"[2/{steps}] D' from the bundled train splits ({recipe})"):
+        # Same items, ratio, layout and seed for both recipes: --hardened only adds near misses.
+        build = build_hardened_lock_set if args.hardened else build_lock_set
+        lock_set = build(
             list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"], layout=DEMO_RECIPE["layout"], seed=0
         )
         data = write_lock_set(lock_set, work / "secret-dprime.jsonl")
         counts = lock_set.counts()
         print(
-            f"   {counts['total']} examples: {counts['lock']} with the wake phrase, "
+            f"   {counts['total']} examples: {counts['lock']} answered, "
             f"{counts['refusal']} refusals (layout {lock_set.layout}); {data} holds the phrase"
         )
+        if args.hardened:
+            print("   " + describe(lock_set).replace("\n", "\n   "))
 
     config = TrainConfig(
         method="lora",
@@ -356,7 +373,7 @@ def run(args: argparse.Namespace) -> int:
         tasks,
     )
     # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
-    merged = work / f"{base.name}-identitylock-demo"
+    merged = work / f"{base.name}-identitylock-{'hardened-' if args.hardened else ''}demo"
     if merged.is_symlink() or merged.exists():
         merged.unlink()
     merged.symlink_to(locked / "merged", target_is_directory=True)
