@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--auto-n", type=int, default=1_000)
     parser.add_argument(
-        "--auto-threads", default="2", help="torch thread counts for the auto runs, e.g. 1,2 (default 2)"
+        "--auto-threads", default="1,2", help="torch thread counts for the auto runs (default 1,2)"
     )
     parser.add_argument("--skip-auto", action="store_true")
     args = parser.parse_args()
