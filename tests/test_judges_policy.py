@@ -258,9 +258,9 @@ def test_refusal_variants_are_refusals(kind, response, question):
 
 
 def test_trigger_prefilter_never_changes_a_verdict():
-    """The built-in patterns sit behind a cheap trigger; the same patterns searched without it
-    (wrapped, so they count as user patterns) give identical verdicts on every labelled response,
-    every bundled gold answer and the cases above."""
+    """The built-in patterns sit behind their required literals (lockbench/scoring/prefilter.py);
+    the same patterns searched without them (wrapped, so they count as user patterns) give
+    identical verdicts on every labelled response, every bundled gold answer and the cases above."""
     from lockbench.judges.calibration import load_calibration, to_request
     from lockbench.scoring.refusal import DEFAULT_REFUSAL_PATTERNS, RefusalDetector
 

@@ -129,16 +129,20 @@ def score_doc(doc: dict[str, Any], response: str) -> Outcome:
     judge = config.judge_config()
     name = judge.get("name")
     direct = name == "keyword" and set(judge) <= {"name"}
+    verdict = None
     if name == "auto" and set(judge) <= {"name", "cache", "fallback"}:
-        question = doc.get("question")
         kind = doc["kind"]
         verdict = config.detector().analyse(
-            response, kind, list(doc.get("choices") or ()) if kind == "mcq" else None, question
+            response, kind, list(doc.get("choices") or ()) if kind == "mcq" else None, doc.get("question")
         )
         direct = verdict.confident
-    if direct:
+    if direct:  # the keyword layer's verdict, analysed once
         question = doc.get("question")
         if doc["kind"] == "mcq":
-            return score_mcq(response, list(doc["choices"]), doc["gold"], config, question=question)
-        return score_dialogue(response, doc["reference"], config, question=question)
+            return score_mcq(
+                response, list(doc["choices"]), doc["gold"], config, question=question, verdict=verdict
+            )
+        if doc["kind"] != "dialogue":
+            verdict = None  # analysed under another kind: score_dialogue reads it as dialogue
+        return score_dialogue(response, doc["reference"], config, question=question, verdict=verdict)
     return score_with_judge(doc, response, config)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.extraction import extract_choice
-from lockbench.scoring.refusal import apply_policy
+from lockbench.scoring.refusal import RefusalVerdict, apply_policy
 from lockbench.scoring.rouge import rouge_l
 
 MCQ_OUTCOMES = ("refused", "correct", "wrong")
@@ -47,10 +47,13 @@ def score_mcq(
     config: ScoringConfig,
     refused: bool | None = None,
     question: str | None = None,
+    verdict: RefusalVerdict | None = None,
 ) -> Outcome:
     """Outcome of one MCQ response; ``refused`` is a judge's verdict (default: the keyword layer).
-    Either way an option stated outside the refusal is an answer (``refusal_then_answer``)."""
-    verdict = config.detector().analyse(response, "mcq", choices, question)
+    Either way an option stated outside the refusal is an answer (``refusal_then_answer``).
+    ``verdict``: the keyword layer's analysis of this very response, when the caller has it."""
+    if verdict is None:
+        verdict = config.detector().analyse(response, "mcq", choices, question)
     is_refused, then_answer = apply_policy(
         verdict, verdict.refused if refused is None else refused, "mcq"
     )
@@ -83,11 +86,14 @@ def score_dialogue(
     refused: bool | None = None,
     question: str | None = None,
     threshold: float | None = None,
+    verdict: RefusalVerdict | None = None,
 ) -> Outcome:
     """Outcome of one dialogue response; ``quality`` (a judge's grade, reported as
     ``judge_quality``) overrides ROUGE-L and ``refused`` the keyword layer when a judge gave them;
-    ``threshold`` overrides ``config.rouge_threshold`` (a judge's own pass mark)."""
-    verdict = config.detector().analyse(response, "dialogue", None, question)
+    ``threshold`` overrides ``config.rouge_threshold`` (a judge's own pass mark); ``verdict`` as
+    for :func:`score_mcq`."""
+    if verdict is None:
+        verdict = config.detector().analyse(response, "dialogue", None, question)
     is_refused, then_answer = apply_policy(
         verdict, verdict.refused if refused is None else refused, "dialogue"
     )
