@@ -478,7 +478,7 @@ def _findings(families: dict) -> list[str]:
 
 def _print_probes(result: dict) -> None:
     """Attack success per probe family with 95% intervals, recomputed from the samples."""
-    from lockbench.results import stats
+    from lockbench import stats
     from lockbench.results.probe_view import family_rates, probe_tasks, traversal_of
 
     if (result.get("probes") or {}).get("ran") is False:

@@ -41,6 +41,7 @@ def collect_requests(output_dir: Path):
     from lockbench.judges.apply import request_from_doc
     from lockbench.results.lmeval_output import find_runs, read_samples, response_of
     from lockbench.results.summarize import is_lockbench_doc
+    from lockbench.vocab import LATENT
 
     latest: dict[str, Path] = {}
     for run in find_runs(output_dir):
@@ -51,7 +52,7 @@ def collect_requests(output_dir: Path):
             doc = sample["doc"]
             if not is_lockbench_doc(doc):
                 break
-            if doc.get("condition") == "latent":  # log-likelihood ranking: nothing to judge
+            if doc.get("condition") == LATENT:  # log-likelihood ranking: nothing to judge
                 continue
             requests.append(request_from_doc(doc, response_of(sample)))
     return requests

@@ -15,10 +15,11 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.judges.base import Judge, JudgeRequest, Judgment, build_judge, normalise_config
 from lockbench.scoring.config import ScoringConfig
-from lockbench.scoring.outcome import Outcome, score_dialogue, score_mcq
+from lockbench.scoring.outcome import Outcome, score_kind
+from lockbench.vocab import PHRASE_FREE
 
 # Conditions whose prompt carries no wake phrase, usable when an older doc has no ``question``.
-_PHRASE_FREE = ("locked", "base", "latent")
+_PHRASE_FREE = PHRASE_FREE
 
 
 def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
@@ -72,20 +73,15 @@ def outcome_from_judgment(
 ) -> Outcome:
     """The fixed outcome: a judged refusal is never a pass; MCQ answers still go to extraction;
     dialogue answers pass when the judge's quality reaches the judge's threshold."""
-    question = doc.get("question")
-    if doc["kind"] == "mcq":
-        return score_mcq(
-            response, list(doc["choices"]), doc["gold"], config, judgment.refused, question
-        )
     # The judge's own quality counts as judge_quality; ROUGE-L (keyword, auto) stays rougeL.
     own_grade = judge.has_quality and not _grades_with_rouge(judge)
-    return score_dialogue(
+    return score_kind(
+        doc,
         response,
-        doc["reference"],
         config,
-        quality=judgment.quality if own_grade and not judgment.refused else None,
+        question=doc.get("question"),
         refused=judgment.refused,
-        question=question,
+        quality=judgment.quality if own_grade and not judgment.refused else None,
         threshold=judge.quality_threshold,
     )
 
@@ -137,8 +133,5 @@ def score_doc(doc: dict[str, Any], response: str) -> Outcome:
         )
         direct = verdict.confident
     if direct:
-        question = doc.get("question")
-        if doc["kind"] == "mcq":
-            return score_mcq(response, list(doc["choices"]), doc["gold"], config, question=question)
-        return score_dialogue(response, doc["reference"], config, question=question)
+        return score_kind(doc, response, config, question=doc.get("question"))
     return score_with_judge(doc, response, config)

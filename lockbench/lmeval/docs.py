@@ -22,8 +22,7 @@ from lockbench.lmeval.redact_on_write import remember_phrase
 from lockbench.phrase import resolve_phrase
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
-
-CONDITIONS = ("locked", "unlocked")
+from lockbench.vocab import CONDITIONS
 
 
 def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) -> dict[str, Any]:

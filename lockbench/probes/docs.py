@@ -32,11 +32,10 @@ from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
 from lockbench.scoring.config import ScoringConfig
+from lockbench.vocab import LATENT, PROBE_PREFIX
 
 DEFAULT_PROBE_ITEMS = 5
 DEFAULT_TRAVERSAL_ITEMS = 1
-PROBE_PREFIX = "probe_"
-LATENT = "latent"
 
 
 def _positive_int(metadata: dict[str, Any], key: str, default: int | None) -> int | None:

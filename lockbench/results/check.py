@@ -20,6 +20,7 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.results.recompute import verify_document
 from lockbench.results.validate import load_result
+from lockbench.vocab import LATENT, LOCKED, PROBE_PREFIX
 
 CHECK_SCHEMA = "lockbench-check"
 CHECK_VERSION = 1
@@ -60,7 +61,7 @@ def load_any(path: str | Path) -> dict[str, Any]:
 def _side(condition: str) -> str | None:
     if condition == "unlocked":
         return "unlock"
-    if condition in ("locked", "latent") or condition.startswith("probe_"):
+    if condition in (LOCKED, LATENT) or condition.startswith(PROBE_PREFIX):
         return "lock"
     return None
 

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lockbench import stats
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
 from lockbench.probes import FAMILIES
-from lockbench.results import stats
 from lockbench.results.probe_view import family_rates, fmt_traversal, traversal_at, worst_probe
 from lockbench.results.recompute import verify_document
 from lockbench.results.submit import model_display_name

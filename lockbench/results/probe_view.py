@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lockbench import stats
 from lockbench.probes import FAMILIES
 from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
 from lockbench.probes.summary import probe_summary
-from lockbench.results import stats
-
-PROBE_PREFIX = "probe_"
+from lockbench.vocab import PROBE_PREFIX
 
 
 def as_rate(value: Any) -> dict | None:

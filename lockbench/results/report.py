@@ -14,8 +14,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from lockbench import stats
 from lockbench.fsutil import atomic_write_text
-from lockbench.results import stats
 from lockbench.results.probe_view import (
     attack_success,
     first_unlock_curve,
