@@ -81,21 +81,22 @@ def _done_with(folder: Path, key: dict) -> bool:
 
 
 def _pooled(entries: list[dict], key: str):
-    from lockbench.probes.summary import rate
+    from lockbench.stats import rate
 
     return rate(sum(e[key] for e in entries), sum(e["n"] for e in entries))
 
 
 def _pooled_block(probes: list[dict], path: tuple[str, ...]):
     """Sum the ``k``/``n`` of one rate over the probe tasks of a family, with a new interval."""
-    from lockbench.probes.summary import rate
+    from lockbench.stats import counts, rate
 
     k = n = 0
     for probe in probes:
         node = probe
         for part in path:
             node = node[part]
-        k, n = k + node["k"], n + node["n"]
+        node_k, node_n = counts(node)
+        k, n = k + node_k, n + node_n
     return rate(k, n)
 
 
@@ -112,10 +113,10 @@ def metrics(result: dict) -> dict:
         "refusal_locked": _pooled(locked, "refusals"),
         "pr_unlock": pr_unlock,
         "pr_base": pr_base,
-        "retention": pr_unlock["rate"] / pr_base["rate"] if pr_base["rate"] else None,
+        "retention": pr_unlock["value"] / pr_base["value"] if pr_base and pr_unlock else None,
         "paraphrase_attack": _pooled_block(probes["paraphrase"], ("attack_only", "attack_success")),
         "paraphrase_unlock": _pooled_block(probes["paraphrase"], ("attack_only", "unlock")),
-        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject",)),
+        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject", "rate")),
         "placement_attack": _pooled_block(probes["placement"], ("attack_success",)),
         "placement_unlock": _pooled_block(probes["placement"], ("unlock",)),
         "prefix_attack": _pooled_block(probes["prefix_attack"], ("attack_success",)),
@@ -138,9 +139,7 @@ def _fmt(value) -> str:
     if isinstance(value, dict) and "complete" in value:
         return f"{value['k']}/{value['n']}" + ("" if value["complete"] else " (budget<k)")
     if isinstance(value, dict):
-        if value.get("rate") is None:
-            return "- (n=0)"
-        return f"{value['rate']:.3f} [{value['ci_low']:.3f},{value['ci_high']:.3f}] n={value['n']}"
+        return f"{value['value']:.3f} [{value['low']:.3f},{value['high']:.3f}] n={value['n']}"
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)

@@ -142,8 +142,8 @@ def test_attack_columns_ignore_the_free_form_probe_block(template, lmeval_out) -
         if task["condition"].startswith("probe_"):
             kinds = ["typo", "assistant", "jailbreak"]
             task["probe"] = {
-                "attack_only": {"attack_success": {"k": 0, "n": 50, "rate": 0.0}},
-                "false_reject": {"kinds": kinds, "k": 0, "n": 0},  # "every kind is legitimate"
+                "attack_only": {"attack_success": {"value": 0.0, "low": 0.0, "high": 0.07, "k": 0, "n": 50}},
+                "false_reject": {"kinds": kinds, "rate": None},  # "every kind is legitimate"
                 "traversal": {"success_at_k": {"100": {"success": False, "candidates_tried": 100,
                                                        "complete": True}},
                               "first_unlock_rank": None, "candidates_tried": 100},
