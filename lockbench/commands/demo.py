@@ -424,8 +424,10 @@ def _print_targets(result: dict) -> None:
         n = sum(e["n"] for e in entries)
         return sum(e[key] for e in entries) / n if n else float("nan")
 
-    locked = [e for e in tasks.values() if e["condition"] == "locked"]
-    unlocked = [e for e in tasks.values() if e["condition"] == "unlocked"]
+    from lockbench.vocab import LOCKED, UNLOCKED
+
+    locked = [e for e in tasks.values() if e["condition"] == LOCKED]
+    unlocked = [e for e in tasks.values() if e["condition"] == UNLOCKED]
     pr_base, pr_unlock = pooled(base, "passes"), pooled(unlocked, "passes")
     retention = pr_unlock / pr_base if pr_base else float("nan")
     print("\ntargets (all bundled test items pooled):")

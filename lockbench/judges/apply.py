@@ -44,6 +44,15 @@ def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
     )
 
 
+def scoring_config(metadata: dict[str, Any]) -> ScoringConfig:
+    """The scoring settings of ``--metadata``, its judge built once so that an unknown judge or a
+    missing API key fails now, in one line (building a judge loads no model)."""
+    config = ScoringConfig.from_metadata(metadata)
+    if config.judge:
+        build_judge(config.judge)
+    return config
+
+
 def judge_config_for(config: ScoringConfig) -> dict[str, Any]:
     """The judge config of a scoring config (``auto`` when none is set); the keyword layer of
     ``keyword`` and ``auto`` inherits its texts and regexes."""

@@ -25,13 +25,13 @@ import datasets
 
 from lockbench.data.catalog import get_dataset
 from lockbench.errors import LockbenchError
+from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_items
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
-from lockbench.scoring.config import ScoringConfig
 from lockbench.vocab import LATENT, PROBE_PREFIX
 
 DEFAULT_PROBE_ITEMS = 5
@@ -108,7 +108,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     """The docs of one probe task, in query order; a repeated prompt is never emitted twice."""
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset)
-    scoring = ScoringConfig.from_metadata(metadata)
+    scoring = scoring_config(metadata)
     items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset,
                                    metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
@@ -156,7 +156,7 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     if spec.kind != "mcq":
         raise LockbenchError(f"latent leakage needs a multiple-choice dataset; '{dataset}' is {spec.kind}")
     metadata = check_metadata(metadata)
-    scoring = ScoringConfig.from_metadata(metadata)
+    scoring = scoring_config(metadata)
     rows = []
     items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", dataset, metadata.get("data_dir"))
     for item in items:

@@ -39,6 +39,7 @@ from lockbench.vocab import (
     LOCKED,
     OUTCOMES,
     REFUSED,
+    UNLOCKED,
     WHOLE_SPLIT,
     WRONG,
 )
@@ -156,7 +157,7 @@ def _expected_prompt(item: Any, condition: str) -> str | None:
 
     if condition in (LOCKED, LATENT):
         return format_item(item)
-    if condition == "unlocked":
+    if condition == UNLOCKED:
         return with_wake_phrase(format_item(item), PLACEHOLDER)
     return None  # probe prompts carry phrase-derived variants: bound by item only
 
@@ -168,7 +169,7 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
             f"{where}: the task name does not match its dataset '{dataset}' and condition "
             f"'{condition}' (expected lockbench_{dataset}_{condition})"
         )
-    if section == "base_tasks" and condition != "locked":
+    if section == "base_tasks" and condition != LOCKED:
         raise Mismatch(f"{where}: base tasks are the plain-prompt (locked) tasks run on the base model")
     spec, items, digest = binding.items(dataset, where)
     if entry["kind"] != spec.kind or entry.get("domain") != spec.domain:

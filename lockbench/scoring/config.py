@@ -65,10 +65,6 @@ class ScoringConfig:
             judge = {"name": judge}
         config = cls(tuple(dict.fromkeys(texts)), tuple(dict.fromkeys(patterns)), threshold, judge)
         config.detector()  # fail now, with one line, on a bad regex
-        if judge:  # an unknown judge or a missing API key fails now too (building loads nothing)
-            from lockbench.judges.base import build_judge
-
-            build_judge(judge)
         return config
 
     def to_json(self) -> str:
