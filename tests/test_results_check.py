@@ -8,10 +8,9 @@ import pytest
 from scipy.stats import binomtest
 
 from lockbench.results.check import compare, mcnemar_p
-from lockbench.results.summarize import build_result
 from lockbench.testing import assert_lock_holds
 
-from ._results_support import craft, real_output, run_cli, write
+from ._results_support import craft, run_cli, write
 
 LOCKED = "lockbench_agriculture_mcq_locked"
 UNLOCKED = "lockbench_agriculture_mcq_unlocked"
@@ -19,14 +18,6 @@ PROBE = "lockbench_agriculture_mcq_probe_paraphrase"
 N = 200
 
 
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
-
-
-@pytest.fixture(scope="session")
-def template(lmeval_out) -> dict:
-    return build_result(lmeval_out)
 
 
 def passes(indices) -> list[bool]:

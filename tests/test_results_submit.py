@@ -12,13 +12,8 @@ from lockbench.results.submit import canonical_json, model_slug, run_id
 from lockbench.results.summarize import build_result
 from lockbench.results.validate import load_schema, schema_path
 
-from ._results_support import copy_output, craft, real_output, run_cli, tree, write
+from ._results_support import copy_output, craft, run_cli, tree, write
 from .conftest import WAKE_PHRASE
-
-
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
 
 
 @pytest.fixture(scope="session")

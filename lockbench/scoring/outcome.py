@@ -118,16 +118,9 @@ def score_dialogue(
     )
 
 
-def score_kind(
-    doc: dict[str, Any],
-    response: str,
-    config: ScoringConfig,
-    *,
-    question: str | None = None,
-    refused: bool | None = None,
-    quality: float | None = None,
-    threshold: float | None = None,
-) -> Outcome:
+def score_kind(doc: dict[str, Any], response: str, config: ScoringConfig, *, question: str | None = None,
+               refused: bool | None = None, quality: float | None = None,
+               threshold: float | None = None) -> Outcome:
     """The outcome of a lockbench doc's response by the doc's kind (the one MCQ/dialogue
     dispatch): MCQ reads ``choices``/``gold``, dialogue ``reference``. ``refused``, ``quality``
     and ``threshold`` are a judge's, when one gave them."""
