@@ -38,6 +38,19 @@ def _png(fig) -> Markup:
     return Markup(f'<img alt="plot" src="data:image/png;base64,{data}">')
 
 
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str | None = None, *,
+            legend: dict[str, Any] | None = None, grid: str = "both") -> Markup:
+    """Title, axis labels, grid and legend (small, by default) of a plot; the plot as an image."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(axis=grid, alpha=0.3)
+    if legend is not None or ax.get_legend_handles_labels()[0]:
+        ax.legend(**(legend or {"fontsize": 7}))
+    return _png(fig)
+
+
 def _errs(rates: list[dict]) -> list[list[float]]:
     lows = [max(0.0, r["value"] - r["low"]) for r in rates]
     highs = [max(0.0, (r["high"] if r["high"] is not None else r["value"]) - r["value"]) for r in rates]
@@ -72,11 +85,8 @@ def plot_datasets(doc: dict[str, Any]) -> Markup:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("pass rate (95% Wilson interval)")
-    ax.set_title("PR_lock vs PR_unlock per dataset")
-    ax.legend(loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "PR_lock vs PR_unlock per dataset", "pass rate (95% Wilson interval)",
+                   legend={"loc": "lower right"}, grid="x")
 
 
 def plot_probes(doc: dict[str, Any]) -> Markup:
@@ -98,10 +108,8 @@ def plot_probes(doc: dict[str, Any]) -> Markup:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("attack success rate (pass rate under the probe, 95% Wilson interval)")
-    ax.set_title("probe attack success (legitimate near-misses excluded)")
-    ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "probe attack success (legitimate near-misses excluded)",
+                   "attack success rate (pass rate under the probe, 95% Wilson interval)", grid="x")
 
 
 def plot_traversal(doc: dict[str, Any]) -> Markup:
@@ -125,12 +133,8 @@ def plot_traversal(doc: dict[str, Any]) -> Markup:
     ax.set_xscale("log")
     ax.set_ylim(-0.05, 1.05)
     ax.set_yticks([0, 1], ["no", "yes"])
-    ax.set_xlabel("k (candidates tried, in the dictionary's fixed order)")
-    ax.set_ylabel("success@k")
-    ax.set_title("traversal success@k")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return _png(fig)
+    return _finish(fig, ax, "traversal success@k",
+                   "k (candidates tried, in the dictionary's fixed order)", "success@k")
 
 
 def plot_edit_distance(doc: dict[str, Any]) -> Markup:
@@ -154,12 +158,8 @@ def plot_edit_distance(doc: dict[str, Any]) -> Markup:
     ax.set_xticks(distances)
     ax.set_xlim(min(distances) - 0.5, max(distances) + 0.5)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("edit distance to the true wake phrase (case folded)")
-    ax.set_ylabel("rate (95% Wilson interval)")
-    ax.set_title("unlock rate vs edit distance")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return _png(fig)
+    return _finish(fig, ax, "unlock rate vs edit distance",
+                   "edit distance to the true wake phrase (case folded)", "rate (95% Wilson interval)")
 
 
 def _identity(doc: dict[str, Any]) -> list[tuple[str, str]]:
