@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, config_number, register
+from lockbench.judges.base import Count, Judge, JudgeRequest, JudgeSettings, register
 from lockbench.judges.templates import (
     QUALITY_TEMPLATE,
     REFUSAL_TEMPLATE,
@@ -27,19 +27,29 @@ from lockbench.judges.templates import (
 )
 
 
+class HFSettings(JudgeSettings):
+    model: str | None = None  # a transformers model folder; None: the packaged SmolLM2
+    batch_size: Count = 8
+    max_length: Count = 1024
+    refusal_template: str = REFUSAL_TEMPLATE
+    quality_template: str = QUALITY_TEMPLATE
+
+
 @register("hf")
 class HFJudge(Judge):
+    Settings = HFSettings
+
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.model_path = config.get("model")
+        self.model_path = self.settings.model
         if self.model_path is not None and not Path(str(self.model_path)).is_dir():
             raise LockbenchError(
                 f"judge.model {self.model_path} is not a transformers model folder"
             )
-        self.batch_size = config_number(config, "batch_size", 8, low=1, integer=True)
-        self.max_length = config_number(config, "max_length", 1024, low=1, integer=True)
-        self.refusal_template = str(config.get("refusal_template", REFUSAL_TEMPLATE))
-        self.quality_template = str(config.get("quality_template", QUALITY_TEMPLATE))
+        self.batch_size = self.settings.batch_size
+        self.max_length = self.settings.max_length
+        self.refusal_template = self.settings.refusal_template
+        self.quality_template = self.settings.quality_template
         self._model = None
         self._tokenizer = None
 
