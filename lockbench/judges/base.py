@@ -23,6 +23,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from lockbench.errors import LockbenchError
+from lockbench.scoring.config import Strings  # noqa: F401 (judge settings use it)
 
 QUESTIONS = ("refusal", "quality")
 
@@ -33,17 +34,12 @@ def _not_bool(value: Any) -> Any:
     return value
 
 
-def _strings(value: Any) -> Any:
-    return [value] if isinstance(value, str) else (value or [])
-
-
 # Numbers of a judge config: true/false refused, NaN and infinity too (allow_inf_nan below).
 Number = Annotated[float, BeforeValidator(_not_bool)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 Unit = Annotated[Number, Field(ge=0, le=1)]
 NonNegative = Annotated[Number, Field(ge=0)]
 Count = Annotated[Whole, Field(ge=1)]
-Strings = Annotated[list[str], BeforeValidator(_strings)]  # a string or a list of strings
 
 
 class JudgeSettings(BaseModel):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from lockbench.judges.base import Judge, JudgeRequest, JudgeSettings, Strings, Unit, register
-from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD
+from lockbench.judges.base import Judge, JudgeRequest, JudgeSettings, Unit, register
+from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD, Strings
 from lockbench.scoring.refusal import (
     DEFAULT_REFUSAL_PATTERNS,
     TRAINED_REFUSAL_TEXTS,
