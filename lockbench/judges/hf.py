@@ -18,21 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Count, Judge, JudgeRequest, JudgeSettings, register
+from lockbench.judges.base import Count, Judge, JudgeRequest, register
 from lockbench.judges.templates import (
-    QUALITY_TEMPLATE,
-    REFUSAL_TEMPLATE,
+    PromptedSettings,
     parse_quality,
     render,
 )
 
 
-class HFSettings(JudgeSettings):
-    model: str | None = None  # a transformers model folder; None: the packaged SmolLM2
+class HFSettings(PromptedSettings):
+    # model: a transformers model folder; None: the packaged SmolLM2
     batch_size: Count = 8
     max_length: Count = 1024
-    refusal_template: str = REFUSAL_TEMPLATE
-    quality_template: str = QUALITY_TEMPLATE
 
 
 @register("hf")
@@ -46,10 +43,9 @@ class HFJudge(Judge):
             raise LockbenchError(
                 f"judge.model {self.model_path} is not a transformers model folder"
             )
-        self.batch_size = self.settings.batch_size
-        self.max_length = self.settings.max_length
-        self.refusal_template = self.settings.refusal_template
-        self.quality_template = self.settings.quality_template
+        settings = self.settings
+        self.batch_size, self.max_length = settings.batch_size, settings.max_length
+        self.refusal_template, self.quality_template = settings.refusal_template, settings.quality_template
         self._model = None
         self._tokenizer = None
 

@@ -35,14 +35,12 @@ from lockbench.judges.base import (
     Count,
     Judge,
     JudgeRequest,
-    JudgeSettings,
     NonNegative,
     Whole,
     register,
 )
 from lockbench.judges.templates import (
-    QUALITY_TEMPLATE,
-    REFUSAL_TEMPLATE,
+    PromptedSettings,
     parse_quality,
     parse_refusal,
     render,
@@ -99,9 +97,9 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-class OpenAISettings(JudgeSettings):
+class OpenAISettings(PromptedSettings):
     base_url: str = "http://127.0.0.1:8000/v1"
-    model: str | None = None  # required; checked below with the way to give it
+    # model: required; checked below with the way to give it
     api_key_env: str | None = None  # the name of the variable, never the key
     concurrency: Count = 4
     timeout: NonNegative = 60.0
@@ -110,8 +108,6 @@ class OpenAISettings(JudgeSettings):
     max_backoff: NonNegative = 30.0
     rate_limit: NonNegative = 0.0
     max_tokens: Count = 4
-    refusal_template: str = REFUSAL_TEMPLATE
-    quality_template: str = QUALITY_TEMPLATE
 
 
 @register("openai")
@@ -144,8 +140,7 @@ class OpenAIJudge(Judge):
         self.max_retries, self.max_tokens = settings.max_retries, settings.max_tokens
         self.backoff, self.max_backoff = settings.backoff, settings.max_backoff
         self.rate_limit = settings.rate_limit
-        self.refusal_template = settings.refusal_template
-        self.quality_template = settings.quality_template
+        self.refusal_template, self.quality_template = settings.refusal_template, settings.quality_template
         self._limiter = _RateLimiter(self.rate_limit)
         # 0.5 s, 1 s, 2 s ... plus up to a quarter of the base as jitter, capped by max_backoff
         self._backoff = tenacity.wait_exponential_jitter(
