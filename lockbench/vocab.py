@@ -1,4 +1,5 @@
-"""The fixed names of DESIGN.md, defined once: conditions, outcomes, dataset kinds.
+"""The fixed names of the result contract (docs/result-schema.md), defined once: conditions,
+outcomes, dataset kinds.
 
 Everything that says ``"locked"`` or ``"refused"`` reads it from here, from the lm-eval glue to
 the result checks, so a name can only mean one thing.

@@ -143,9 +143,9 @@ class OpenAIJudge(Judge):
         self.refusal_template, self.quality_template = settings.refusal_template, settings.quality_template
         self._limiter = _RateLimiter(self.rate_limit)
         # 0.5 s, 1 s, 2 s ... plus up to a quarter of the base as jitter, capped by max_backoff
-        self._backoff = tenacity.wait_exponential_jitter(
-            initial=self.backoff, max=self.max_backoff, jitter=0.25 * self.backoff
-        )
+        self._backoff = tenacity.wait_exponential(
+            multiplier=self.backoff, max=self.max_backoff
+        ) + tenacity.wait_random(0, 0.25 * self.backoff)
         self._local = threading.local()
         self._stop = threading.Event()
         self.retries = 0  # retried attempts, for reports and tests

@@ -1,4 +1,4 @@
-"""Exactly one outcome per sample (DESIGN.md, fixed contract).
+"""Exactly one outcome per sample (a fixed contract of the result schema, docs/result-schema.md).
 
 MCQ: ``refused``, ``correct`` or ``wrong`` (``unparsed`` is a flag on ``wrong``: no single option
 could be read). Dialogue: ``refused`` or ``answered`` with a quality score; an answer passes when
