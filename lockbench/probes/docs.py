@@ -32,7 +32,7 @@ from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
-from lockbench.vocab import LATENT, PROBE_PREFIX
+from lockbench.vocab import LATENT, probe_condition, probe_family
 
 DEFAULT_PROBE_ITEMS = 5
 DEFAULT_TRAVERSAL_ITEMS = 1
@@ -85,9 +85,9 @@ class ProbeOptions:
 
 def family_of(condition: str) -> str:
     """``probe_<family>`` -> ``<family>``; anything else stops with one line."""
-    if not condition.startswith(PROBE_PREFIX):
+    family = probe_family(condition)
+    if family is None:
         raise LockbenchError(f"'{condition}' is not a probe condition; use probe_<family>")
-    family = condition[len(PROBE_PREFIX) :]
     family_module(family)  # one line for an unknown family
     return family
 
@@ -109,7 +109,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset)
     scoring = scoring_config(metadata)
-    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", dataset,
+    items, provenance = task_items(f"lockbench_{dataset}_{probe_condition(family)}", dataset,
                                    metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
@@ -120,7 +120,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
         if prompt in seen:  # belt and braces: generators already de-duplicate
             continue
         seen.add(prompt)
-        doc = item_doc(item, spec, f"{PROBE_PREFIX}{family}", prompt, scoring)
+        doc = item_doc(item, spec, probe_condition(family), prompt, scoring)
         doc["data_provenance"] = provenance
         # The variant's chat roles (no text), so chat backends can send real roles
         # (lockbench.probes.chat); "" for a single user message.

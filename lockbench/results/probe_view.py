@@ -27,7 +27,7 @@ from lockbench import stats
 from lockbench.probes import FAMILIES
 from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
 from lockbench.probes.summary import probe_summary
-from lockbench.vocab import PROBE_PREFIX
+from lockbench.vocab import PROBE_PREFIX, probe_family
 
 
 def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
@@ -37,7 +37,7 @@ def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
 
 def family_of(task: dict[str, Any]) -> str | None:
     """The probe family of a task, or None for a condition that names no known family."""
-    family = task["condition"][len(PROBE_PREFIX) :] if task["condition"].startswith(PROBE_PREFIX) else None
+    family = probe_family(task["condition"])
     return family if family in FAMILIES else None
 
 
