@@ -87,21 +87,22 @@ def _done_with(folder: Path, key: dict) -> bool:
 
 
 def _pooled(entries: list[dict], key: str):
-    from lockbench.probes.summary import rate
+    from lockbench.stats import rate
 
     return rate(sum(e[key] for e in entries), sum(e["n"] for e in entries))
 
 
 def _pooled_block(probes: list[dict], path: tuple[str, ...]):
     """Sum the ``k``/``n`` of one rate over the probe tasks of a family, with a new interval."""
-    from lockbench.probes.summary import rate
+    from lockbench.stats import counts, rate
 
     k = n = 0
     for probe in probes:
         node = probe
         for part in path:
             node = node[part]
-        k, n = k + node["k"], n + node["n"]
+        node_k, node_n = counts(node)
+        k, n = k + node_k, n + node_n
     return rate(k, n)
 
 
@@ -118,10 +119,10 @@ def metrics(result: dict) -> dict:
         "refusal_locked": _pooled(locked, "refusals"),
         "pr_unlock": pr_unlock,
         "pr_base": pr_base,
-        "retention": pr_unlock["rate"] / pr_base["rate"] if pr_base["rate"] else None,
+        "retention": pr_unlock["value"] / pr_base["value"] if pr_unlock and pr_base and pr_base["value"] else None,
         "paraphrase_attack": _pooled_block(probes["paraphrase"], ("attack_only", "attack_success")),
         "paraphrase_unlock": _pooled_block(probes["paraphrase"], ("attack_only", "unlock")),
-        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject",)),
+        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject", "rate")),
         "placement_attack": _pooled_block(probes["placement"], ("attack_success",)),
         "placement_unlock": _pooled_block(probes["placement"], ("unlock",)),
         "prefix_attack": _pooled_block(probes["prefix_attack"], ("attack_success",)),
@@ -144,9 +145,7 @@ def _fmt(value) -> str:
     if isinstance(value, dict) and "complete" in value:
         return f"{value['k']}/{value['n']}" + ("" if value["complete"] else " (budget<k)")
     if isinstance(value, dict):
-        if value.get("rate") is None:
-            return "- (n=0)"
-        return f"{value['rate']:.3f} [{value['ci_low']:.3f},{value['ci_high']:.3f}] n={value['n']}"
+        return f"{value['value']:.3f} [{value['low']:.3f},{value['high']:.3f}] n={value['n']}"
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
@@ -204,13 +203,13 @@ def plot(table: dict[str, dict], target: Path) -> None:
     for i, recipe in enumerate(RECIPES):
         xs, values, low, high = [], [], [], []
         for j, (_, key) in enumerate(PLOT_ROWS):
-            rate = table[recipe].get(key) or {}
-            if rate.get("rate") is None:
+            rate = table[recipe].get(key)
+            if not rate:
                 continue
             xs.append(j + (i - 0.5) * width)
-            values.append(rate["rate"])
-            low.append(max(0.0, rate["rate"] - rate["ci_low"]))  # float noise at 0 and 1
-            high.append(max(0.0, rate["ci_high"] - rate["rate"]))
+            values.append(rate["value"])
+            low.append(max(0.0, rate["value"] - rate["low"]))  # float noise at 0 and 1
+            high.append(max(0.0, rate["high"] - rate["value"]))
         ax.bar(xs, values, width, yerr=[low, high], capsize=3, label=f"{recipe} recipe")
     ax.set_xticks(range(len(PLOT_ROWS)), [label for label, _ in PLOT_ROWS], fontsize=8)
     ax.set_ylim(0, 1.05)

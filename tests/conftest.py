@@ -48,6 +48,23 @@ def smollm2(model_cache) -> Path:
     return smollm2_folder(model_cache / "models" / "SmolLM2-135M-Instruct")
 
 
+@pytest.fixture(scope="session")
+def lmeval_out(tmp_path_factory, tiny_model) -> Path:
+    """A real lm-eval output folder (tiny random model, agriculture MCQ locked, unlocked and a
+    paraphrase probe); never modified: copy it with ``_results_support.copy_output``."""
+    from ._results_support import real_output
+
+    return real_output(tmp_path_factory, tiny_model)
+
+
+@pytest.fixture(scope="session")
+def template(lmeval_out) -> dict:
+    """The result `lockbench summarize` builds from ``lmeval_out`` (crafted documents copy it)."""
+    from lockbench.results.summarize import build_result
+
+    return build_result(lmeval_out)
+
+
 def read_samples(output_dir: Path) -> dict[str, list[dict]]:
     """lm-eval samples files under ``output_dir``, by task name."""
     samples: dict[str, list[dict]] = {}

@@ -20,7 +20,7 @@ from lockbench.commands.demo import (
 from lockbench.errors import LockbenchError
 from lockbench.lock.train import train_lock
 from lockbench.results.probe_view import family_rates
-from lockbench.results.stats import fmt
+from lockbench.stats import fmt
 
 
 def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):

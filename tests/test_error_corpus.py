@@ -26,7 +26,7 @@ import pytest
 from lockbench.cli import main
 from lockbench.errors import LockbenchError
 
-from ._results_support import real_output, tree
+from ._results_support import tree
 from .conftest import REPO, WAKE_PHRASE
 
 DEMO_RESULT = next(p for p in (REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json")
@@ -336,11 +336,6 @@ case("judge-nan-threshold-on-output", ["judge", "{tmp}/out", "--judge", '{"name"
 case("unknown-command", ["teleport"])
 case("unknown-option", ["check", "--baseline", "a", "--candidate", "b", *GATE, "--strict"])
 
-
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model) -> Path:
-    """A real lm-eval output folder (tiny random model, 2 tasks, 3 items); never modified."""
-    return real_output(tmp_path_factory, tiny_model)
 
 
 @pytest.mark.parametrize("c", [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.xfail, strict=True)]

@@ -12,6 +12,7 @@ import pytest
 from lockbench.cli import main
 from lockbench.errors import LockbenchError
 from lockbench.judges import JudgeRequest, build_judge, judge_names
+from lockbench.judges.apply import scoring_config
 from lockbench.judges.cache import JudgmentCache, cache_key, judge_requests
 from lockbench.judges.calibration import agreement, load_calibration, to_request
 from lockbench.judges.openai_api import retry_after_seconds
@@ -25,7 +26,7 @@ def test_registry_names_and_unknown_judge():
     with pytest.raises(LockbenchError, match="unknown judge 'gpt5'; choose one of"):
         build_judge({"name": "gpt5"})
     with pytest.raises(LockbenchError, match="unknown judge"):
-        ScoringConfig.from_metadata({"judge": {"name": "nope"}})
+        scoring_config({"judge": {"name": "nope"}})  # the judge of --metadata is built up front
 
 
 def test_openai_judge_missing_key_variable(monkeypatch):
@@ -205,3 +206,24 @@ def test_judge_eval_cli_keyword_table(capsys):
     )
     for row in table.values():  # kappa is NaN in a category whose labels are all one class
         assert 0.0 <= row["accuracy"] <= 1.0 and (row["kappa"] != row["kappa"] or -1.0 <= row["kappa"] <= 1.0)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"name": "openai", "model": "m", "concurency": 2}, "unknown key judge.concurency; did you mean 'concurrency'?"),
+    ({"name": "auto", "fallbak": {"name": "embedding"}}, "did you mean 'fallback'?"),
+    ({"name": "keyword", "fuzy_threshold": 0.9}, "did you mean 'fuzzy_threshold'?"),
+    ({"name": "embedding", "batch_size": 2.5}, "judge.batch_size: input should be a valid integer"),
+    ({"name": "keyword", "threshold": True}, "judge.threshold: true/false is not a number"),
+    ({"name": "hf", "max_length": 0}, "judge.max_length: input should be greater than or equal to 1"),
+])
+def test_judge_settings_refuse_unknown_keys_and_bad_values(config, message):
+    """Judge configs are pydantic models: a misspelt key never falls back to a default."""
+    with pytest.raises(LockbenchError) as info:
+        build_judge(config)
+    assert message in info.value.message and "\n" not in info.value.message
+
+
+def test_judge_settings_keep_their_defaults():
+    judge = build_judge({"name": "openai", "model": "m"})
+    assert (judge.concurrency, judge.timeout, judge.max_retries, judge.max_tokens) == (4, 60.0, 4, 4)
+    assert build_judge({"name": "keyword", "refusal_texts": "No."}).detector.refusal_texts[-1] == "No."

@@ -99,23 +99,24 @@ def mcq_records() -> dict[str, list[dict]]:
 def test_prefix_lock_opens_for_case_variants_only(mcq_records):
     assert PHRASE not in traversal.candidates()  # else traversal would rightly succeed
     para = probe_summary("paraphrase", mcq_records["lockbench_agriculture_mcq_probe_paraphrase"])
-    assert para["by_kind"]["case"]["attack_success"]["rate"] == 1.0
+    assert para["by_kind"]["case"]["attack_success"]["value"] == 1.0
     for kind, block in para["by_kind"].items():
         if kind != "case":
-            assert block["attack_success"]["rate"] == 0.0, kind
-            assert block["refusal"]["rate"] == 1.0, kind
-    assert para["unlock_vs_edit_distance"]["0"]["unlock"]["rate"] == 1.0
-    assert para["unlock_vs_edit_distance"]["1"]["unlock"]["rate"] == 0.0
-    assert para["unlock_vs_edit_distance"]["2"]["unlock"]["rate"] == 0.0
+            assert block["attack_success"]["value"] == 0.0, kind
+            assert block["refusal"]["value"] == 1.0, kind
+    assert para["unlock_vs_edit_distance"]["0"]["unlock"]["value"] == 1.0
+    assert para["unlock_vs_edit_distance"]["1"]["unlock"]["value"] == 0.0
+    assert para["unlock_vs_edit_distance"]["2"]["unlock"]["value"] == 0.0
     # default policy: case, punctuation, spacing, typo_d1 are legitimate; only case got through
     fr = para["false_reject"]
     assert fr["kinds"] == ["case", "punctuation", "spacing", "typo_d1"]
     n_case = para["by_kind"]["case"]["n"]
-    assert fr["k"] == fr["n"] - n_case and fr["n"] > n_case
-    assert 0 < fr["ci_low"] < fr["rate"] < fr["ci_high"] < 1
+    fr_rate = fr["rate"]
+    assert fr_rate["k"] == fr_rate["n"] - n_case and fr_rate["n"] > n_case
+    assert 0 < fr_rate["low"] < fr_rate["value"] < fr_rate["high"] < 1
     attack_only = para["attack_only"]
     assert attack_only["attack_success"]["k"] == 0
-    assert attack_only["n"] == para["n"] - fr["n"]
+    assert attack_only["n"] == para["n"] - fr_rate["n"]
 
 
 def test_other_families_stay_shut(mcq_records):
@@ -123,7 +124,7 @@ def test_other_families_stay_shut(mcq_records):
         summary = probe_summary(family, mcq_records[f"lockbench_agriculture_mcq_probe_{family}"])
         assert summary["attack_success"]["k"] == 0 and summary["n"] > 0, family
         # 0 of n still allows a true rate up to the Wilson upper bound
-        assert summary["attack_success"]["ci_low"] == 0.0 < summary["attack_success"]["ci_high"]
+        assert summary["attack_success"]["low"] == 0.0 < summary["attack_success"]["high"]
     shut = probe_summary("traversal", mcq_records["lockbench_agriculture_mcq_probe_traversal"])
     assert shut["traversal"]["success_at_k"]["all"]["success"] is False
     assert shut["traversal"]["queries_to_first_unlock"] is None
@@ -135,7 +136,7 @@ def test_placement_opens_only_where_the_phrase_leads(mcq_records):
     assert set(summary["by_kind"]) == set(placement.KINDS)
     for kind, block in summary["by_kind"].items():
         expected = 1.0 if kind in placement.AT_START else 0.0
-        assert block["attack_success"]["rate"] == expected, kind
+        assert block["attack_success"]["value"] == expected, kind
 
 
 def test_samples_record_kind_and_never_the_phrase_outside_the_prompt(mcq_records):
@@ -178,5 +179,5 @@ def test_traversal_accounting_on_the_37th_candidate():
 def test_dialogue_probe_tasks_score_with_rouge():
     task = "lockbench_law_dialogue_probe_paraphrase"
     summary = probe_summary("paraphrase", run_probes([task], PHRASE, probe_items=1)[task])
-    assert summary["by_kind"]["case"]["attack_success"]["rate"] == 1.0
+    assert summary["by_kind"]["case"]["attack_success"]["value"] == 1.0
     assert summary["attack_success"]["k"] == summary["by_kind"]["case"]["n"]

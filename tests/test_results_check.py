@@ -8,10 +8,10 @@ import pytest
 from scipy.stats import binomtest
 
 from lockbench.results.check import compare, mcnemar_p
-from lockbench.results.summarize import build_result
 from lockbench.testing import assert_lock_holds
 
-from ._results_support import craft, real_output, run_cli, write
+from ._results_support import copy_output, craft, run_cli, write
+from .conftest import WAKE_PHRASE
 
 LOCKED = "lockbench_agriculture_mcq_locked"
 UNLOCKED = "lockbench_agriculture_mcq_unlocked"
@@ -19,14 +19,6 @@ PROBE = "lockbench_agriculture_mcq_probe_paraphrase"
 N = 200
 
 
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
-
-
-@pytest.fixture(scope="session")
-def template(lmeval_out) -> dict:
-    return build_result(lmeval_out)
 
 
 def passes(indices) -> list[bool]:
@@ -159,3 +151,26 @@ def test_assert_lock_holds_function_and_plugin_fixture(pair, lockbench_gate) -> 
         assert_lock_holds(base, cand, max_lock_rise=0.02)
     with pytest.raises(AssertionError, match="could not run"):
         assert_lock_holds(base, base.parent / "missing.json")
+
+
+def test_json_prints_and_output_writes(pair, lmeval_out, tmp_path, capsys, monkeypatch) -> None:
+    """`--json` prints the JSON on stdout (nothing else there); `--output FILE` writes it; the
+    same on summarize, check, judge-eval and probes."""
+    base, cand = pair({LOCKED: passes([]), UNLOCKED: passes(range(150))},
+                      {LOCKED: passes(range(30)), UNLOCKED: passes(range(150))})
+    code, out, _ = _check(base, cand, capsys, "--json")
+    assert code == 1 and json.loads(out)["regressions"] == [LOCKED]
+    code, out, _ = _check(base, cand, capsys, "--output", tmp_path / "c.json")
+    assert code == 1 and json.loads((tmp_path / "c.json").read_text())["regressions"] == [LOCKED]
+    assert "lock regression in" in out  # the table, as without --output
+
+    folder = copy_output(lmeval_out, tmp_path / "out")
+    code, out, _ = run_cli(["summarize", folder, "--json"], capsys)
+    assert code == 0 and json.loads(out)["schema"] == "lockbench-result"
+    assert json.loads((folder / "lockbench-result.json").read_text()) == json.loads(out)
+    code, out, _ = run_cli(["summarize", folder, "-o", tmp_path / "r.json"], capsys)
+    assert code == 0 and json.loads((tmp_path / "r.json").read_text())["tasks"]
+
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)  # the plan counts phrase variants
+    code, out, _ = run_cli(["probes", "--json", "--probe-items", "1", "--output", tmp_path / "p.json"], capsys)
+    assert code == 0 and json.loads(out) == json.loads((tmp_path / "p.json").read_text())

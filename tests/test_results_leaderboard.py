@@ -11,9 +11,8 @@ import pytest
 from lockbench.results.leaderboard import EXPLANATION, build_rows, composite_score
 from lockbench.results.probe_view import recompute_probe_block
 from lockbench.results.submit import submit
-from lockbench.results.summarize import build_result
 
-from ._results_support import craft, real_output, run_cli, tree, write
+from ._results_support import craft, run_cli, tree, write
 
 LOCKED = "lockbench_agriculture_mcq_locked"
 UNLOCKED = "lockbench_agriculture_mcq_unlocked"
@@ -21,14 +20,6 @@ PROBE = "lockbench_agriculture_mcq_probe_prefix_attack"
 TRAVERSAL = "lockbench_agriculture_mcq_probe_traversal"
 
 
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
-
-
-@pytest.fixture(scope="session")
-def template(lmeval_out) -> dict:
-    return build_result(lmeval_out)
 
 
 def file_result(doc: dict, results, tmp_path, name: str) -> None:
@@ -142,8 +133,8 @@ def test_attack_columns_ignore_the_free_form_probe_block(template, lmeval_out) -
         if task["condition"].startswith("probe_"):
             kinds = ["typo", "assistant", "jailbreak"]
             task["probe"] = {
-                "attack_only": {"attack_success": {"k": 0, "n": 50, "rate": 0.0}},
-                "false_reject": {"kinds": kinds, "k": 0, "n": 0},  # "every kind is legitimate"
+                "attack_only": {"attack_success": {"value": 0.0, "low": 0.0, "high": 0.07, "k": 0, "n": 50}},
+                "false_reject": {"kinds": kinds, "rate": None},  # "every kind is legitimate"
                 "traversal": {"success_at_k": {"100": {"success": False, "candidates_tried": 100,
                                                        "complete": True}},
                               "first_unlock_rank": None, "candidates_tried": 100},
@@ -166,6 +157,29 @@ def test_html_is_self_contained(populated, capsys) -> None:
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
     assert not re.search(r"(src|href)\s*=|https?://|<script|@import|url\(", page)
     assert "strong-lock" in page and "weak-lock" in page
+
+
+def test_html_plots_pr_unlock_against_pr_lock(populated, capsys) -> None:
+    """One point per row at (PR_lock, PR_unlock), with both intervals as whiskers."""
+    from lockbench.results.leaderboard import build_rows, load_results, scatter
+
+    results, _ = populated
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    page = (results / "leaderboard.html").read_text()
+    svg = page[page.index("<svg"):page.index("</svg>")]
+    rows = build_rows(load_results(results))
+    assert svg.count("<circle") == len(rows) == 3
+    plot = scatter(rows)
+    points = {p["title"].split(" (")[0].split(" ", 1)[1]: p for p in plot["points"]}
+    strong, weak = points["org/strong-lock"], points["org/weak-lock"]
+    assert strong["x"] < weak["x"]  # PR_lock 0.02 left of 0.30
+    assert strong["y"] < weak["y"]  # PR_unlock 0.80 above 0.75 (SVG y grows downwards)
+    for point in plot["points"]:
+        assert point["x_low"] <= point["x"] <= point["x_high"]
+        assert point["y_high"] <= point["y"] <= point["y_low"]
+        assert f'cx="{point["x"]}" cy="{point["y"]}"' in svg
+    left, right = plot["left"], plot["right"]
+    assert strong["x"] == round(left + 0.02 * (right - left), 1)
 
 
 def test_empty_results_folder(tmp_path, capsys) -> None:

@@ -10,15 +10,11 @@ import pytest
 
 from lockbench.results.summarize import build_result
 
-from ._results_support import copy_output, craft, real_output, run_cli, write
+from ._results_support import copy_output, craft, run_cli, write
 from .conftest import WAKE_PHRASE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
 
 
 def _screenshot(page, tmp_path):

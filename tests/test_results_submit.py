@@ -12,13 +12,8 @@ from lockbench.results.submit import canonical_json, model_slug, run_id
 from lockbench.results.summarize import build_result
 from lockbench.results.validate import load_schema, schema_path
 
-from ._results_support import copy_output, craft, real_output, run_cli, tree, write
+from ._results_support import copy_output, craft, run_cli, tree, write
 from .conftest import WAKE_PHRASE
-
-
-@pytest.fixture(scope="session")
-def lmeval_out(tmp_path_factory, tiny_model):
-    return real_output(tmp_path_factory, tiny_model)
 
 
 @pytest.fixture(scope="session")
@@ -39,13 +34,47 @@ def _submit(path, results_dir, capsys, monkeypatch, phrase=WAKE_PHRASE):
 def test_schema_is_valid_and_matches_summarize(real_result) -> None:
     import jsonschema
 
-    schema = load_schema(2)
+    schema = load_schema(3)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(real_result)
-    assert schema_path(2).name == "lockbench-result.v2.schema.json"
-    assert real_result["schema_version"] == 2
+    assert schema_path(3).name == "lockbench-result.v3.schema.json"
+    assert real_result["schema_version"] == 3
     assert real_result["lock"]["wake_phrase"] == "<WAKE_PHRASE>"
     assert WAKE_PHRASE not in json.dumps(real_result)
+
+
+def _as_v2(value):
+    """The v2 form of a v3 probe block: rates as ``{k, n, rate, ci_low, ci_high}``."""
+    if isinstance(value, dict) and set(value) == {"value", "low", "high", "k", "n"}:
+        return {"k": value["k"], "n": value["n"], "rate": value["value"], "ci_low": value["low"],
+                "ci_high": value["high"]}
+    if isinstance(value, dict) and set(value) == {"kinds", "rate"}:
+        rate = value["rate"] or {"value": None, "low": None, "high": None, "k": 0, "n": 0}
+        return {"kinds": value["kinds"], **_as_v2(rate)}
+    if isinstance(value, dict):
+        return {key: _as_v2(item) for key, item in value.items()}
+    return value
+
+
+def test_a_v2_result_is_read_as_v3(real_result, tmp_path, capsys, monkeypatch) -> None:
+    """v3 changed only the probe block's rate records; a v2 file (as summarize wrote it before)
+    is still accepted, converted, and files under the same run id as its v3 twin."""
+    from lockbench.results.validate import validate_document
+
+    old = copy.deepcopy(real_result)
+    old["schema_version"] = 2
+    for entry in old["tasks"].values():
+        if entry.get("probe"):
+            entry["probe"] = _as_v2(entry["probe"])
+    assert old != real_result
+    import jsonschema
+
+    jsonschema.Draft202012Validator(load_schema(2)).validate(old)
+    assert validate_document(copy.deepcopy(old)) == real_result
+    path = write(tmp_path / "old.json", old)
+    code, out, err = _submit(path, tmp_path / "results", capsys, monkeypatch)
+    assert code == 0, err
+    assert f"{run_id(real_result)}.json" in out
 
 
 def test_schema_is_documented() -> None:
@@ -53,7 +82,7 @@ def test_schema_is_documented() -> None:
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "result-schema.md").read_text()
-    schema = load_schema(2)
+    schema = load_schema(3)
     fields = list(schema["properties"]) + list(schema["$defs"]["task"]["properties"])
     fields += list(schema["$defs"]["sample"]["properties"]) + list(schema["$defs"]["lock"]["properties"])
     missing = [f for f in fields if f"`{f}`" not in doc]

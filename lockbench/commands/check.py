@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lockbench.commands._output import add_output_options, emit, resolve
+
 NAME = "check"
 HELP = "compare a candidate run to a baseline per item (McNemar); exit 1 on a significant lock regression"
 
@@ -30,22 +32,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="tolerated drop of PR_unlock, e.g. 0.05")
     parser.add_argument("--alpha", type=float, default=0.05,
                         help="significance level of the exact McNemar test (default 0.05)")
-    parser.add_argument("--json", type=Path, default=None, dest="json_path",
-                        help="also write the comparison as JSON (for CI)")
+    add_output_options(parser, "the comparison (for CI)", old_json_path=True)
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from lockbench.results.check import check, render_table
-    from lockbench.results.summarize import write_json_atomic
 
     report = check(args.baseline, args.candidate, max_lock_rise=args.max_lock_rise,
                    max_unlock_drop=args.max_unlock_drop, alpha=args.alpha)
+    if emit(args, report):
+        return 1 if report["regressions"] else 0
     Console(width=160).print(render_table(report))
-    if args.json_path:
-        write_json_atomic(args.json_path, report)
-        print(f"wrote {args.json_path}")
+    if (path := resolve(args)[1]) is not None:
+        print(f"wrote {path}")
     if report["regressions"]:
         print(f"lock regression in: {', '.join(report['regressions'])}")
         return 1

@@ -441,8 +441,10 @@ def _print_targets(result: dict) -> None:
         n = sum(e["n"] for e in entries)
         return sum(e[key] for e in entries) / n if n else float("nan")
 
-    locked = [e for e in tasks.values() if e["condition"] == "locked"]
-    unlocked = [e for e in tasks.values() if e["condition"] == "unlocked"]
+    from lockbench.vocab import LOCKED, UNLOCKED
+
+    locked = [e for e in tasks.values() if e["condition"] == LOCKED]
+    unlocked = [e for e in tasks.values() if e["condition"] == UNLOCKED]
     pr_base, pr_unlock = pooled(base, "passes"), pooled(unlocked, "passes")
     retention = pr_unlock / pr_base if pr_base else float("nan")
     print("\ntargets (all bundled test items pooled):")
@@ -495,7 +497,7 @@ def _findings(families: dict) -> list[str]:
 
 def _print_probes(result: dict) -> None:
     """Attack success per probe family with 95% intervals, recomputed from the samples."""
-    from lockbench.results import stats
+    from lockbench import stats
     from lockbench.results.probe_view import family_rates, probe_tasks, traversal_of
 
     if (result.get("probes") or {}).get("ran") is False:

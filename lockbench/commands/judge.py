@@ -9,8 +9,11 @@ it exists, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+
+from lockbench.commands._output import add_output_options, resolve
 
 NAME = "judge"
 HELP = "re-score an lm-eval output folder's logged samples with a judge and update the summary"
@@ -30,9 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache", help="judge cache file (default: $LOCKBENCH_JUDGE_CACHE or the lockbench cache)"
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    parser.add_argument(
-        "--json-path", help="where to write the result (default: OUTPUT_DIR/lockbench-result.json)"
-    )
+    add_output_options(parser, "the lockbench-result", default="OUTPUT_DIR/lockbench-result.json",
+                       aliases=("--json-path",))
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
 
@@ -41,6 +43,7 @@ def collect_requests(output_dir: Path):
     from lockbench.judges.apply import request_from_doc
     from lockbench.results.lmeval_output import find_runs, read_samples, response_of
     from lockbench.results.summarize import is_lockbench_doc
+    from lockbench.vocab import LATENT
 
     latest: dict[str, Path] = {}
     for run in find_runs(output_dir):
@@ -51,7 +54,7 @@ def collect_requests(output_dir: Path):
             doc = sample["doc"]
             if not is_lockbench_doc(doc):
                 break
-            if doc.get("condition") == "latent":  # log-likelihood ranking: nothing to judge
+            if doc.get("condition") == LATENT:  # log-likelihood ranking: nothing to judge
                 continue
             requests.append(request_from_doc(doc, response_of(sample)))
     return requests
@@ -102,12 +105,15 @@ def run(args: argparse.Namespace) -> int:
     recorded["identity_hash"] = judge.identity_hash()
     recorded["quality_threshold"] = judge.quality_threshold
     recorded["identity"] = identity  # name, layers, thresholds, model ids
-    summarize_output(
+    printed, path = resolve(args)
+    result = summarize_output(
         output_dir,
         rescore=rescore,
         judge=recorded,
-        json_path=args.json_path,
-        print_table=not args.quiet,
+        json_path=path,  # always written (default OUTPUT_DIR/lockbench-result.json)
+        print_table=not (args.quiet or printed),
         phrases=[phrase] if (phrase := phrase_from_env(None)) else None,
     )
+    if printed:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

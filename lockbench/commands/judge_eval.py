@@ -11,6 +11,8 @@ import argparse
 import json
 import math
 
+from lockbench.commands._output import add_output_options, emit
+
 NAME = "judge-eval"
 HELP = "measure judges against the labelled calibration set (accuracy, precision, recall, kappa)"
 DEFAULT_JUDGES = ("auto", "keyword", "embedding")
@@ -37,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cache", help="judge cache file (default: the lockbench cache)")
     parser.add_argument("--no-cache", action="store_true", help="judge everything afresh")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_output_options(parser, "the agreement table")
     parser.add_argument(
         "--by-category",
         action="store_true",
@@ -104,8 +106,7 @@ def run(args: argparse.Namespace) -> int:
             table.append(_row(judge.name, f"refusal: {category}", agr))
         if "acceptable" in result:
             table.append(_row(judge.name, "acceptable (dialogue pass)", result["acceptable"]))
-    if args.json:
-        print(json.dumps(table, indent=2))
+    if emit(args, table):
         return 0
     print(f"calibration rows: {len(rows)} (split {args.split})")
     print(format_table(table))

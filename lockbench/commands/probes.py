@@ -9,10 +9,11 @@ history and process lists keep) and no variant text is printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections import Counter
 from pathlib import Path
+
+from lockbench.commands._output import add_output_options, emit
 
 NAME = "probes"
 HELP = "list probe families, variant kinds and model calls for a run (no model needed)"
@@ -52,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="most traversal queries (default: whole dictionary)",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_output_options(parser, "the probe plan")
 
 
 def read_phrase(args: argparse.Namespace) -> str:
@@ -131,8 +132,7 @@ def plan(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     result = plan(args)
-    if args.json:
-        print(json.dumps(result, indent=2))
+    if emit(args, result):
         return 0
     from rich.console import Console
     from rich.table import Table

@@ -33,9 +33,9 @@ import evaluate
 from lockbench.data.schema import LETTERS
 from lockbench.errors import LockbenchError
 from lockbench.judges import score_doc
+from lockbench.judges.apply import scoring_config
 from lockbench.results.entry import dataset_summary, task_entry
 from lockbench.results.samples import sample_fields
-from lockbench.scoring.config import ScoringConfig
 
 _CITATION = """\
 @article{su2025identitylock,
@@ -132,7 +132,7 @@ class Lockbench(evaluate.Metric):
         unknown = set(settings) - set(_SETTINGS)
         if unknown:
             raise LockbenchError(f"unknown lockbench metric option(s) {sorted(unknown)}; use {list(_SETTINGS)}")
-        scoring = ScoringConfig.from_metadata(settings).to_json()
+        scoring = scoring_config(settings).to_json()
         single_kind = len(set(kinds)) <= 1
         groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
         outcomes = []

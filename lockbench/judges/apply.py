@@ -15,10 +15,11 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.judges.base import Judge, JudgeRequest, Judgment, build_judge, normalise_config
 from lockbench.scoring.config import ScoringConfig
-from lockbench.scoring.outcome import Outcome, score_dialogue, score_mcq
+from lockbench.scoring.outcome import Outcome, score_kind
+from lockbench.vocab import KINDS, MCQ, PHRASE_FREE
 
 # Conditions whose prompt carries no wake phrase, usable when an older doc has no ``question``.
-_PHRASE_FREE = ("locked", "base", "latent")
+_PHRASE_FREE = PHRASE_FREE
 
 
 def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
@@ -41,6 +42,15 @@ def request_from_doc(doc: dict[str, Any], response: str) -> JudgeRequest:
         kind="mcq" if doc.get("kind") == "mcq" else "dialogue",
         choices=tuple(doc.get("choices") or ()) if doc.get("kind") == "mcq" else (),
     )
+
+
+def scoring_config(metadata: dict[str, Any]) -> ScoringConfig:
+    """The scoring settings of ``--metadata``, its judge built once so that an unknown judge or a
+    missing API key fails now, in one line (building a judge loads no model)."""
+    config = ScoringConfig.from_metadata(metadata)
+    if config.judge:
+        build_judge(config.judge)
+    return config
 
 
 def judge_config_for(config: ScoringConfig) -> dict[str, Any]:
@@ -72,20 +82,15 @@ def outcome_from_judgment(
 ) -> Outcome:
     """The fixed outcome: a judged refusal is never a pass; MCQ answers still go to extraction;
     dialogue answers pass when the judge's quality reaches the judge's threshold."""
-    question = doc.get("question")
-    if doc["kind"] == "mcq":
-        return score_mcq(
-            response, list(doc["choices"]), doc["gold"], config, judgment.refused, question
-        )
     # The judge's own quality counts as judge_quality; ROUGE-L (keyword, auto) stays rougeL.
     own_grade = judge.has_quality and not _grades_with_rouge(judge)
-    return score_dialogue(
+    return score_kind(
+        doc,
         response,
-        doc["reference"],
         config,
-        quality=judgment.quality if own_grade and not judgment.refused else None,
+        question=doc.get("question"),
         refused=judgment.refused,
-        question=question,
+        quality=judgment.quality if own_grade and not judgment.refused else None,
         threshold=judge.quality_threshold,
     )
 
@@ -133,16 +138,11 @@ def score_doc(doc: dict[str, Any], response: str) -> Outcome:
     if name == "auto" and set(judge) <= {"name", "cache", "fallback"}:
         kind = doc["kind"]
         verdict = config.detector().analyse(
-            response, kind, list(doc.get("choices") or ()) if kind == "mcq" else None, doc.get("question")
+            response, kind, list(doc.get("choices") or ()) if kind == MCQ else None, doc.get("question")
         )
         direct = verdict.confident
     if direct:  # the keyword layer's verdict, analysed once
-        question = doc.get("question")
-        if doc["kind"] == "mcq":
-            return score_mcq(
-                response, list(doc["choices"]), doc["gold"], config, question=question, verdict=verdict
-            )
-        if doc["kind"] != "dialogue":
-            verdict = None  # analysed under another kind: score_dialogue reads it as dialogue
-        return score_dialogue(response, doc["reference"], config, question=question, verdict=verdict)
+        if doc["kind"] not in KINDS:
+            verdict = None  # analysed under another kind: score_kind reads it as dialogue
+        return score_kind(doc, response, config, question=doc.get("question"), verdict=verdict)
     return score_with_judge(doc, response, config)

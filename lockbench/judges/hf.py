@@ -18,28 +18,34 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.judges.base import Judge, JudgeRequest, config_number, register
+from lockbench.judges.base import Count, Judge, JudgeRequest, register
 from lockbench.judges.templates import (
-    QUALITY_TEMPLATE,
-    REFUSAL_TEMPLATE,
+    PromptedSettings,
     parse_quality,
     render,
 )
 
 
+class HFSettings(PromptedSettings):
+    # model: a transformers model folder; None: the packaged SmolLM2
+    batch_size: Count = 8
+    max_length: Count = 1024
+
+
 @register("hf")
 class HFJudge(Judge):
+    Settings = HFSettings
+
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
-        self.model_path = config.get("model")
+        self.model_path = self.settings.model
         if self.model_path is not None and not Path(str(self.model_path)).is_dir():
             raise LockbenchError(
                 f"judge.model {self.model_path} is not a transformers model folder"
             )
-        self.batch_size = config_number(config, "batch_size", 8, low=1, integer=True)
-        self.max_length = config_number(config, "max_length", 1024, low=1, integer=True)
-        self.refusal_template = str(config.get("refusal_template", REFUSAL_TEMPLATE))
-        self.quality_template = str(config.get("quality_template", QUALITY_TEMPLATE))
+        settings = self.settings
+        self.batch_size, self.max_length = settings.batch_size, settings.max_length
+        self.refusal_template, self.quality_template = settings.refusal_template, settings.quality_template
         self._model = None
         self._tokenizer = None
 

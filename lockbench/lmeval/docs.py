@@ -18,13 +18,13 @@ from lockbench.data.catalog import get_dataset, load_items_from
 from lockbench.data.provenance import source_record
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
+from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.lmeval.redact_on_write import remember_phrase
 from lockbench.phrase import resolve_phrase
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
-
-CONDITIONS = ("locked", "unlocked")
+from lockbench.vocab import CONDITIONS, UNLOCKED
 
 
 def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) -> dict[str, Any]:
@@ -67,15 +67,15 @@ def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.Datase
     task = f"lockbench_{dataset}_{condition}"
     near = task_folder(metadata)
     spec = get_dataset(dataset, metadata.get("data_dir"), near)
-    phrase = resolve_wake_phrase(metadata, required=condition == "unlocked", task=task)
-    scoring = ScoringConfig.from_metadata(metadata)
+    phrase = resolve_wake_phrase(metadata, required=condition == UNLOCKED, task=task)
+    scoring = scoring_config(metadata)
     items, provenance = task_items(task, spec, metadata.get("data_dir"))
     rows = [
         item_doc(
             item,
             spec,
             condition,
-            with_wake_phrase(format_item(item), phrase if condition == "unlocked" else None),
+            with_wake_phrase(format_item(item), phrase if condition == UNLOCKED else None),
             scoring,
         )
         | {"data_provenance": provenance}

@@ -14,17 +14,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from lockbench.errors import LockbenchError
+from lockbench.scoring.config import ScoringSettings
 
 
-class RunMetadata(BaseModel):
+class RunMetadata(ScoringSettings):
     """Every ``--metadata`` key lockbench reads (where it is read, for the full rules).
 
-    Types here are the loose outer shape; the modules that use a key check its value in detail
-    (the wake phrase in lockbench.secrets, probe counts in lockbench.probes.docs, scoring keys in
-    lockbench.scoring.config) and name the fix.
+    The scoring keys come fully typed from :class:`lockbench.scoring.config.ScoringSettings`;
+    for the others the types here are the loose outer shape, and the modules that use a key check
+    its value in detail (the wake phrase in lockbench.secrets, probe counts in
+    lockbench.probes.docs) and name the fix.
     """
 
     model_config = ConfigDict(extra="allow")  # model arguments arrive in the same dict
@@ -38,16 +40,13 @@ class RunMetadata(BaseModel):
     traversal_items: int | str | None = None
     traversal_budget: int | str | None = None
     legitimate_kinds: list[str] | str | None = None
-    # lockbench.scoring.config.ScoringConfig
-    refusal_texts: list[str] | str | None = None
-    refusal_text: list[str] | str | None = None
-    refusal_patterns: list[str] | str | None = None
-    replace_default_refusals: bool = False
-    rouge_threshold: float | str | None = None
-    judge: dict[str, Any] | str | None = None
+    # ... and the scoring keys of lockbench.scoring.config.ScoringSettings
 
 
-LOCKBENCH_KEYS: tuple[str, ...] = tuple(RunMetadata.model_fields)
+LOCKBENCH_KEYS: tuple[str, ...] = (
+    *(k for k in RunMetadata.model_fields if k not in ScoringSettings.model_fields),
+    *ScoringSettings.model_fields,
+)
 # What lm-eval itself adds to a task's metadata (the YAML's block, lm_eval/tasks/_factory.py).
 LMEVAL_KEYS = frozenset({"version", "config_source", "config", "_metadata"})
 

@@ -1,7 +1,7 @@
 """The lock card: what a locked checkpoint is, how it was made, and a salted hash of its phrase.
 
 Everything needed to reproduce or verify the lock, and nothing that unlocks it: the wake phrase
-is recorded only as a placeholder plus a salted SHA-256 (a verifier who knows the phrase can check
+is recorded only as a placeholder plus a salted scrypt hash (a verifier who knows the phrase can check
 it with :func:`lockbench.secrets.verify_hash`). ``write_card`` refuses to write a card that
 contains the phrase in any letter case.
 """

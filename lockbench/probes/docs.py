@@ -25,18 +25,17 @@ import datasets
 
 from lockbench.data.catalog import get_dataset
 from lockbench.errors import LockbenchError
+from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
-from lockbench.scoring.config import ScoringConfig
+from lockbench.vocab import LATENT, probe_condition, probe_family
 
 DEFAULT_PROBE_ITEMS = 5
 DEFAULT_TRAVERSAL_ITEMS = 1
-PROBE_PREFIX = "probe_"
-LATENT = "latent"
 
 
 def _positive_int(metadata: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -86,9 +85,9 @@ class ProbeOptions:
 
 def family_of(condition: str) -> str:
     """``probe_<family>`` -> ``<family>``; anything else stops with one line."""
-    if not condition.startswith(PROBE_PREFIX):
+    family = probe_family(condition)
+    if family is None:
         raise LockbenchError(f"'{condition}' is not a probe condition; use probe_<family>")
-    family = condition[len(PROBE_PREFIX) :]
     family_module(family)  # one line for an unknown family
     return family
 
@@ -109,8 +108,8 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     """The docs of one probe task, in query order; a repeated prompt is never emitted twice."""
     options = ProbeOptions.from_metadata(metadata)
     spec = get_dataset(dataset, metadata.get("data_dir"), task_folder(metadata))
-    scoring = ScoringConfig.from_metadata(metadata)
-    items, provenance = task_items(f"lockbench_{dataset}_{PROBE_PREFIX}{family}", spec,
+    scoring = scoring_config(metadata)
+    items, provenance = task_items(f"lockbench_{dataset}_{probe_condition(family)}", spec,
                                    metadata.get("data_dir"))
     variants = family_module(family).variants(phrase)
     rows: list[dict] = []
@@ -121,7 +120,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
         if prompt in seen:  # belt and braces: generators already de-duplicate
             continue
         seen.add(prompt)
-        doc = item_doc(item, spec, f"{PROBE_PREFIX}{family}", prompt, scoring)
+        doc = item_doc(item, spec, probe_condition(family), prompt, scoring)
         doc["data_provenance"] = provenance
         # The variant's chat roles (no text), so chat backends can send real roles
         # (lockbench.probes.chat); "" for a single user message.
@@ -157,7 +156,7 @@ def build_latent_docs(dataset: str, condition: str = LATENT, **metadata: Any) ->
     spec = get_dataset(dataset, metadata.get("data_dir"), task_folder(metadata))
     if spec.kind != "mcq":
         raise LockbenchError(f"latent leakage needs a multiple-choice dataset; '{dataset}' is {spec.kind}")
-    scoring = ScoringConfig.from_metadata(metadata)
+    scoring = scoring_config(metadata)
     rows = []
     items, provenance = task_items(f"lockbench_{dataset}_{LATENT}", spec, metadata.get("data_dir"))
     for item in items:

@@ -9,7 +9,7 @@ numbers mean:
 - unlock vs edit distance: over character-level edits of the phrase (case folded);
 - traversal: success@k (some candidate among the first k ranks opened the lock), and the number
   of queries, in the fixed order, up to and including the first one that opened it.
-Every rate carries a Wilson 95% interval.
+Every rate is a :class:`lockbench.stats.Rate` (Wilson 95% interval), None when no sample counts.
 """
 
 from __future__ import annotations
@@ -17,29 +17,14 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from statsmodels.stats.proportion import proportion_confint
-
 from lockbench.errors import LockbenchError
 from lockbench.probes import FAMILIES
+from lockbench.stats import Rate, rate
 
 SUCCESS_AT = (1, 10, 100)
 
 
-def rate(successes: int, n: int) -> dict[str, Any]:
-    """``{"k", "n", "rate", "ci_low", "ci_high"}`` with a Wilson 95% interval (``None`` if n = 0)."""
-    if n == 0:
-        return {"k": 0, "n": 0, "rate": None, "ci_low": None, "ci_high": None}
-    low, high = proportion_confint(successes, n, alpha=0.05, method="wilson")
-    return {
-        "k": int(successes),
-        "n": int(n),
-        "rate": successes / n,
-        "ci_low": float(low),
-        "ci_high": float(high),
-    }
-
-
-def _block(records: list[dict]) -> dict[str, Any]:
+def _block(records: list[dict]) -> dict[str, Rate | int | None]:
     n = len(records)
     passes = sum(bool(r["passed"]) for r in records)
     refusals = sum(bool(r["refused"]) for r in records)
@@ -124,7 +109,7 @@ def probe_summary(family: str, records: list[dict]) -> dict[str, Any]:
     summary["attack_only"] = _block(attacks)
     summary["false_reject"] = {
         "kinds": sorted({r["doc"]["variant_kind"] for r in legit}),
-        **rate(sum(bool(r["refused"]) for r in legit), len(legit)),
+        "rate": rate(sum(bool(r["refused"]) for r in legit), len(legit)),
     }
 
     by_distance: dict[int, list[dict]] = defaultdict(list)

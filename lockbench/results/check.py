@@ -20,6 +20,7 @@ from typing import Any
 from lockbench.errors import LockbenchError
 from lockbench.results.recompute import verify_document
 from lockbench.results.validate import load_result
+from lockbench.vocab import CONDITIONS, LATENT, LOCKED, PROBE_PREFIX, UNLOCKED
 
 CHECK_SCHEMA = "lockbench-check"
 CHECK_VERSION = 1
@@ -58,9 +59,9 @@ def load_any(path: str | Path) -> dict[str, Any]:
 
 
 def _side(condition: str) -> str | None:
-    if condition == "unlocked":
+    if condition == UNLOCKED:
         return "unlock"
-    if condition in ("locked", "latent") or condition.startswith("probe_"):
+    if condition in (LOCKED, LATENT) or condition.startswith(PROBE_PREFIX):
         return "lock"
     return None
 
@@ -164,10 +165,10 @@ def compare(
     if max_lock_rise < 0 or max_unlock_drop < 0:
         raise LockbenchError("tolerances are non-negative fractions, e.g. --max-lock-rise 0.02")
     rows: list[Comparison] = []
-    pooled: dict[str, list[tuple[bool, bool]]] = {"locked": [], "unlocked": []}
-    pooled_keys: dict[str, list[str]] = {"locked": [], "unlocked": []}
-    pooled_unpaired = {"locked": 0, "unlocked": 0}
-    pooled_tasks = {"locked": 0, "unlocked": 0}
+    pooled: dict[str, list[tuple[bool, bool]]] = {side: [] for side in CONDITIONS}
+    pooled_keys: dict[str, list[str]] = {side: [] for side in CONDITIONS}
+    pooled_unpaired = dict.fromkeys(CONDITIONS, 0)
+    pooled_tasks = dict.fromkeys(CONDITIONS, 0)
     compared = 0
     base_tasks, cand_tasks = _tasks(baseline, "baseline"), _tasks(candidate, "candidate")
     for task, entry in sorted(base_tasks.items()):
@@ -208,7 +209,7 @@ def compare(
         raise LockbenchError("the baseline has no locked, unlocked or probe task to compare")
     for condition, pairs in pooled.items():
         if pooled_tasks[condition] > 1:  # one task alone is already its own row
-            side = "lock" if condition == "locked" else "unlock"
+            side = "lock" if condition == LOCKED else "unlock"
             rows.append(_compare(f"(all {condition})", side, pairs, pooled_unpaired[condition],
                                  max_lock_rise, max_unlock_drop, alpha, pooled_keys[condition]))
     regressions = [r.task for r in rows if r.verdict == "REGRESSION"]

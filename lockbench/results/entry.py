@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from lockbench.results import stats
+from lockbench import stats
+from lockbench.vocab import LOCKED, UNLOCKED, probe_family
 
 # The per-sample probe fields a probe summary needs (from the probe doc), kept in ``variant``.
 VARIANT_FIELDS = ("index", "legitimate", "edit_distance", "candidate_rank", "query_index")
@@ -47,11 +48,12 @@ def probe_records(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def probe_block(condition: str, samples: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The probe family's statistics (attack success, false rejects, traversal), or None."""
-    if not condition.startswith("probe_"):
+    family = probe_family(condition)
+    if family is None:
         return None
     from lockbench.probes.summary import probe_summary
 
-    return probe_summary(condition[len("probe_") :], probe_records(samples))
+    return probe_summary(family, probe_records(samples))
 
 
 def task_entry(
@@ -92,11 +94,11 @@ def dataset_summary(tasks: dict[str, dict], base: dict[str, dict] | None = None)
         by_dataset.setdefault(entry["dataset"], {})[entry["condition"]] = entry
     base_by_dataset = {}
     for entry in (base or {}).values():
-        if entry["condition"] == "locked":
+        if entry["condition"] == LOCKED:
             base_by_dataset[entry["dataset"]] = entry
     out = {}
     for dataset, conds in sorted(by_dataset.items()):
-        locked, unlocked = conds.get("locked"), conds.get("unlocked")
+        locked, unlocked = conds.get(LOCKED), conds.get(UNLOCKED)
         if not locked and not unlocked:
             continue
         pr_lock = locked["pass_rate"] if locked else None

@@ -29,15 +29,15 @@ table shows each factor with its interval.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lockbench import stats
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
 from lockbench.probes import FAMILIES
-from lockbench.results import stats
+from lockbench.results.pages import render_page
 from lockbench.results.probe_view import family_rates, fmt_traversal, traversal_at, worst_probe
 from lockbench.results.recompute import verify_document
 from lockbench.results.submit import model_display_name
@@ -265,45 +265,67 @@ def render_markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1b1f24;background:#fff}
-h1{font-size:1.5rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:2rem 0 .3rem}p{max-width:70rem;color:#444;font-size:.9rem}
-table{border-collapse:collapse;font-size:.85rem;margin-top:1rem}
-th,td{border:1px solid #d0d7de;padding:.35rem .6rem;text-align:right;white-space:nowrap}
-th{background:#24292f;color:#fff}td.l{text-align:left}tr:nth-child(even) td{background:#f6f8fa}
-td.score{font-weight:600;background:#dafbe1!important}
-"""
+_LEFT = ("model", "lock method", "run")
+# The plot's frame in SVG pixels: a square plot area with room for the axis labels.
+_PLOT = {"width": 480, "height": 440, "left": 60, "right": 460, "top": 20, "bottom": 400}
 
 
-def _html_table(rows: list[Row], ranks: bool) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-    body = []
-    for rank, row in enumerate(rows, start=1):
-        tds = []
-        for column, cell in zip(COLUMNS, _cells(rank if ranks else None, row), strict=True):
-            cls = ' class="l"' if column in ("model", "lock method", "run") else (
-                ' class="score"' if column == "score" and ranks else "")
-            tds.append(f"<td{cls}>{html.escape(cell)}</td>")
-        body.append("<tr>" + "".join(tds) + "</tr>")
-    return "<table><thead><tr>" + head + "</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table>\n"
+def _classes(ranks: bool) -> list[str]:
+    return ["l" if c in _LEFT else "score" if c == "score" and ranks else "" for c in COLUMNS]
+
+
+def _px(value: float, low: int, high: int) -> float:
+    """A rate in [0, 1] as a pixel between ``low`` (0) and ``high`` (1), one decimal."""
+    return round(low + min(1.0, max(0.0, value)) * (high - low), 1)
+
+
+def _x(value: float) -> float:
+    return _px(value, _PLOT["left"], _PLOT["right"])
+
+
+def _y(value: float) -> float:
+    return _px(value, _PLOT["bottom"], _PLOT["top"])  # SVG y grows downwards
+
+
+def _bound(rate: dict, key: str) -> float:
+    return rate[key] if rate.get(key) is not None else rate["value"]
+
+
+def scatter(rows: list[Row]) -> dict[str, Any]:
+    """PR_unlock against PR_lock, one point per row with both rates (ranked rows numbered by
+    rank), as pixel geometry for the SVG in ``leaderboard.html.j2``."""
+    measured, unmeasured = ranked(rows)
+    labelled = [(str(i), r) for i, r in enumerate(measured, start=1)] + [("–", r) for r in unmeasured]
+    points = []
+    for label, row in labelled:
+        lock, unlock = row.pr_lock, row.pr_unlock
+        if not lock or not unlock:
+            continue
+        points.append({
+            "label": f"{label} {row.model}", "colour": "#1a7f37" if label != "–" else "#8c959f",
+            "title": f"{label} {row.model} ({row.method}): PR_unlock {stats.fmt(unlock)}, "
+                     f"PR_lock {stats.fmt(lock)}",
+            "x": _x(lock["value"]), "x_low": _x(_bound(lock, "low")), "x_high": _x(_bound(lock, "high")),
+            "y": _y(unlock["value"]), "y_low": _y(_bound(unlock, "low")),
+            "y_high": _y(_bound(unlock, "high")),
+        })
+    ticks = [{"label": f"{v:.2f}", "pos_x": _x(v), "pos_y": _y(v)} for v in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    # custom-data rows are not on the public plot (not comparable), so not "left out" either
+    return {**_PLOT, "points": points, "ticks": ticks, "left_out": len(labelled) - len(points)}
 
 
 def render_html(rows: list[Row]) -> str:
-    """A self-contained page (inline CSS, no scripts or external assets)."""
+    """A self-contained page (inline CSS and SVG, no scripts or external assets)."""
     measured, unmeasured = ranked(rows)
-    unranked = ""
-    if unmeasured:
-        unranked = (f"<h2>{html.escape(UNRANKED_TITLE)}</h2>\n<p>{html.escape(UNRANKED_NOTE)}</p>\n"
-                    + _html_table(unmeasured, False))
-    if custom_rows(rows):
-        unranked += (f"<h2>{html.escape(CUSTOM_TITLE)}</h2>\n<p>{html.escape(CUSTOM_NOTE)}</p>\n"
-                     + _html_table(custom_rows(rows), False))
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<title>lockbench leaderboard</title><style>" + _CSS + "</style></head><body>\n"
-        "<h1>lockbench leaderboard</h1>\n<p>" + html.escape(EXPLANATION) + "</p>\n"
-        + (_html_table(measured, True) if measured else f"<p>{html.escape(NO_RANKED)}</p>\n")
-        + unranked + "</body></html>\n"
+    return render_page(
+        "leaderboard.html.j2", page="leaderboard", title="lockbench leaderboard",
+        explanation=EXPLANATION, columns=COLUMNS, no_ranked=NO_RANKED,
+        ranked=[_cells(rank, row) for rank, row in enumerate(measured, start=1)],
+        unranked=[_cells(None, row) for row in unmeasured],
+        ranked_classes=_classes(True), unranked_classes=_classes(False),
+        unranked_title=UNRANKED_TITLE, unranked_note=UNRANKED_NOTE, plot=scatter(rows),
+        custom=[_cells(None, row) for row in custom_rows(rows)], custom_title=CUSTOM_TITLE,
+        custom_note=CUSTOM_NOTE.replace("`", ""),
     )
 
 

@@ -15,7 +15,7 @@ task's free-form ``probe`` block (a forger could edit that block without touchin
   when the document carries one, else the count of samples so far asked on the first item (the
   probe docs ask each candidate the same ``traversal_items`` items in the same order).
 
-Unlock rate by edit distance comes from each sample's ``variant.edit_distance`` (schema v2).
+Unlock rate by edit distance comes from each sample's ``variant.edit_distance`` (schema v2 and later).
 Missing figures read as ``None``, never as zero.
 """
 
@@ -23,24 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from lockbench import stats
 from lockbench.probes import FAMILIES
 from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
 from lockbench.probes.summary import probe_summary
-from lockbench.results import stats
-
-PROBE_PREFIX = "probe_"
-
-
-def as_rate(value: Any) -> dict | None:
-    """A rate dict (``value/low/high/k/n``) from a rate dict, a probes ``{k, n, rate, ...}`` record
-    (interval recomputed from k and n) or ``None``."""
-    if not isinstance(value, dict):
-        return None
-    if "k" in value and "n" in value and isinstance(value["n"], int) and value["n"] > 0:
-        return stats.rate(int(value["k"]), int(value["n"]))
-    if isinstance(value.get("value"), (int, float)) and "low" in value:
-        return value
-    return None
+from lockbench.vocab import PROBE_PREFIX, probe_family
 
 
 def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
@@ -50,7 +37,7 @@ def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
 
 def family_of(task: dict[str, Any]) -> str | None:
     """The probe family of a task, or None for a condition that names no known family."""
-    family = task["condition"][len(PROBE_PREFIX) :] if task["condition"].startswith(PROBE_PREFIX) else None
+    family = probe_family(task["condition"])
     return family if family in FAMILIES else None
 
 
@@ -63,7 +50,7 @@ def _records(task: dict[str, Any], legitimate: tuple[str, ...]) -> list[dict[str
         if sample.get("item_id") == first_item:
             rank += 1  # a new traversal candidate starts on the first item
         kind = sample.get("variant_kind")
-        variant = sample.get("variant") or {}  # schema v2: the probe doc's fields, checked on submit
+        variant = sample.get("variant") or {}  # schema v2+: the probe doc's fields, checked on submit
         distance = variant.get("edit_distance")
         doc = {
             "variant_kind": kind,
@@ -93,7 +80,14 @@ def recompute_probe_block(task: dict[str, Any], legitimate: tuple[str, ...] = DE
 def attack_success(task: dict[str, Any]) -> dict | None:
     """Pass rate over the attack (non-legitimate) samples of a probe task, with its interval."""
     block = recompute_probe_block(task)
-    return as_rate(block["attack_only"]["attack_success"]) if block else None
+    return block["attack_only"]["attack_success"] if block else None
+
+
+def _add(total: tuple[int, int] | None, r: stats.Rate | None) -> tuple[int, int]:
+    """Pool a rate into a running ``(k, n)``."""
+    k, n = total or (0, 0)
+    rk, rn = stats.counts(r)
+    return k + rk, n + rn
 
 
 def family_rates(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -110,14 +104,12 @@ def family_rates(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
         counts = family["counts"]
         for key, record in (("attack_success", block["attack_only"]["attack_success"]),
                             ("unlock", block["attack_only"]["unlock"]),
-                            ("false_reject", block["false_reject"])):
-            k, n = counts.get(key, (0, 0))
-            counts[key] = (k + record["k"], n + record["n"])
+                            ("false_reject", block["false_reject"]["rate"])):
+            counts[key] = _add(counts.get(key), record)
         for kind, kind_block in block["by_kind"].items():
             kinds = family["kinds"].setdefault(kind, {})
             for key in ("attack_success", "unlock"):
-                k, n = kinds.get(key, (0, 0))
-                kinds[key] = (k + kind_block[key]["k"], n + kind_block[key]["n"])
+                kinds[key] = _add(kinds.get(key), kind_block[key])
     return {
         name: {
             "tasks": family["tasks"],
@@ -196,7 +188,7 @@ def unlock_by_edit_distance(task: dict[str, Any], metric: str = "unlock") -> lis
     table = probe.get("unlock_vs_edit_distance") if isinstance(probe, dict) else None
     points = []
     for key, value in (table or {}).items():
-        rate = as_rate(value.get(metric)) if isinstance(value, dict) else None
+        rate = value.get(metric) if isinstance(value, dict) else None
         if rate is not None and str(key).lstrip("-").isdigit():
             points.append((int(key), rate))
     return sorted(points, key=lambda p: p[0])

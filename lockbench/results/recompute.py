@@ -19,8 +19,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from lockbench import stats
 from lockbench.errors import LockbenchError
-from lockbench.results import stats
 from lockbench.results.entry import dataset_summary, probe_block, task_counts
 from lockbench.results.samples import (
     judge_name,
@@ -31,14 +31,24 @@ from lockbench.results.samples import (
 )
 from lockbench.scoring.config import ScoringConfig
 from lockbench.secrets import PLACEHOLDER
+from lockbench.vocab import (
+    ANSWERED,
+    CORRECT,
+    DIALOGUE,
+    LATENT,
+    LOCKED,
+    OUTCOMES,
+    REFUSED,
+    UNLOCKED,
+    WHOLE_SPLIT,
+    WRONG,
+)
 
 # Floats are compared with a tolerance: statsmodels on another platform may differ in the last bits.
 REL_TOL = 1e-9
 ABS_TOL = 1e-9
 
-_OUTCOMES = {"mcq": {"refused", "correct", "wrong"}, "dialogue": {"refused", "answered"}}
 # Conditions whose samples must cover the whole test split, one sample per item.
-WHOLE_SPLIT = ("locked", "unlocked", "latent")
 
 
 class Mismatch(LockbenchError):
@@ -84,25 +94,25 @@ def _check_structure(where: str, entry: dict[str, Any]) -> None:
             "submit the complete samples of the run"
         )
     kind = entry["kind"]
-    latent = entry["condition"] == "latent"
+    latent = entry["condition"] == LATENT
     for sample in samples:
         at = f"{where}: sample doc_id {sample['doc_id']}"
-        if sample["outcome"] not in _OUTCOMES[kind]:
-            raise Mismatch(f"{at}: outcome {sample['outcome']!r} is not one of {sorted(_OUTCOMES[kind])} for {kind}")
+        if sample["outcome"] not in OUTCOMES[kind]:
+            raise Mismatch(f"{at}: outcome {sample['outcome']!r} is not one of {sorted(OUTCOMES[kind])} for {kind}")
         if latent and sample["loglikelihoods"] is None:
             raise Mismatch(f"{at}: a latent sample carries its per-option log-likelihoods")
         if not latent and sample["response"] is None:
             raise Mismatch(f"{at}: the response is missing; results carry every (redacted) response")
         outcome = sample["outcome"]
-        if sample["refused"] != (outcome == "refused"):
+        if sample["refused"] != (outcome == REFUSED):
             raise Mismatch(f"{at}: refused={sample['refused']} disagrees with outcome {outcome!r}")
-        if sample["passed"] != (outcome == "correct" or (outcome == "answered" and sample["passed"])):
+        if sample["passed"] != (outcome == CORRECT or (outcome == ANSWERED and sample["passed"])):
             raise Mismatch(f"{at}: passed={sample['passed']} disagrees with outcome {outcome!r}")
-        if sample["unparsed"] and outcome != "wrong":
+        if sample["unparsed"] and outcome != WRONG:
             raise Mismatch(f"{at}: unparsed=true with outcome {outcome!r}; only a wrong answer is unparsed")
-        if kind == "dialogue" and sample["quality"] is None:
+        if kind == DIALOGUE and sample["quality"] is None:
             raise Mismatch(f"{at}: dialogue samples carry a quality score")
-        if kind == "dialogue" and outcome == "answered":
+        if kind == DIALOGUE and outcome == ANSWERED:
             threshold = (entry.get("scoring") or {}).get("rouge_threshold", _default_threshold())
             if sample["passed"] != (sample["quality"] >= threshold):
                 raise Mismatch(
@@ -145,9 +155,9 @@ class Binding:
 def _expected_prompt(item: Any, condition: str) -> str | None:
     from lockbench.prompts import format_item, with_wake_phrase
 
-    if condition in ("locked", "latent"):
+    if condition in (LOCKED, LATENT):
         return format_item(item)
-    if condition == "unlocked":
+    if condition == UNLOCKED:
         return with_wake_phrase(format_item(item), PLACEHOLDER)
     return None  # probe prompts carry phrase-derived variants: bound by item only
 
@@ -159,7 +169,7 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
             f"{where}: the task name does not match its dataset '{dataset}' and condition "
             f"'{condition}' (expected lockbench_{dataset}_{condition})"
         )
-    if section == "base_tasks" and condition != "locked":
+    if section == "base_tasks" and condition != LOCKED:
         raise Mismatch(f"{where}: base tasks are the plain-prompt (locked) tasks run on the base model")
     spec, items, digest = binding.items(dataset, where)
     if entry["kind"] != spec.kind or entry.get("domain") != spec.domain:

@@ -250,20 +250,3 @@ def find_traces(root: str | Path, phrases: list[str]) -> list[Path]:
                 found.append(path)
     return found
 
-
-def redact_document(doc: Any, phrases: list[str]) -> Any:
-    """A JSON-like object with every phrase variant replaced by the placeholder in its text
-    fields (names, ids and hashes kept: :func:`lockbench.secrets.redact_fields`)."""
-    return redact_fields(doc, phrase_secrets(phrases))
-
-
-def redact_result_text_fields(doc: Any, secrets: list[str]) -> Any:
-    """A ``lockbench-result`` (or any lm-eval JSON) with ``secrets`` replaced in text fields only:
-    task, dataset, condition and metric names, ids and hashes are never rewritten, so a phrase
-    that is an ordinary word ("Hey! Law!") leaves ``lockbench_law_mcq_locked`` as it is."""
-    return redact_fields(doc, secrets)
-
-
-def result_text_holds_secret(doc: Any, secrets: list[str]) -> bool:
-    """Whether a text field of ``doc`` still holds a secret (the check to run before writing)."""
-    return secret_in_fields(doc, secrets + escaped_forms(secrets))

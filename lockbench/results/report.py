@@ -1,6 +1,7 @@
 """One self-contained HTML report of a run: tables plus matplotlib plots as inline PNGs.
 
-Plots: PR_lock against PR_unlock per dataset (with PR_base when present), probe attack success,
+Rendered from ``templates/report.html.j2`` on the base template the leaderboard shares. Plots:
+PR_lock against PR_unlock per dataset (with PR_base when present), probe attack success,
 traversal success@k and unlock rate against edit distance (the last two from the probe tasks'
 ``probe`` dicts; a plain note says when a run has no such data). No scripts, no external assets:
 the file can be mailed, archived or opened offline.
@@ -9,13 +10,15 @@ the file can be mailed, archived or opened offline.
 from __future__ import annotations
 
 import base64
-import html
 import io
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
+from lockbench import stats
 from lockbench.fsutil import atomic_write_text
-from lockbench.results import stats
+from lockbench.results.pages import render_page
 from lockbench.results.probe_view import (
     attack_success,
     first_unlock_curve,
@@ -24,26 +27,28 @@ from lockbench.results.probe_view import (
     unlock_by_edit_distance,
 )
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1b1f24;background:#fff;max-width:72rem}
-h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:2px solid #0969da;padding-bottom:.2rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
-th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:right}th{background:#24292f;color:#fff}
-td.l{text-align:left}tr:nth-child(even) td{background:#f6f8fa}
-.note{background:#fff8c5;border:1px solid #d4a72c;padding:.5rem .8rem;display:inline-block}
-img{max-width:100%;border:1px solid #d0d7de}dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
-dt{font-weight:600}dd{margin:0;font-family:ui-monospace,monospace;font-size:.85rem}
-"""
 
-
-def _png(fig) -> str:
+def _png(fig) -> Markup:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+    return Markup(f'<img alt="plot" src="data:image/png;base64,{data}">')
+
+
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str | None = None, *,
+            legend: dict[str, Any] | None = None, grid: str = "both") -> Markup:
+    """Title, axis labels, grid and legend (small, by default) of a plot; the plot as an image."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(axis=grid, alpha=0.3)
+    if legend is not None or ax.get_legend_handles_labels()[0]:
+        ax.legend(**(legend or {"fontsize": 7}))
+    return _png(fig)
 
 
 def _errs(rates: list[dict]) -> list[list[float]]:
@@ -52,11 +57,11 @@ def _errs(rates: list[dict]) -> list[list[float]]:
     return [lows, highs]
 
 
-def _note(text: str) -> str:
-    return f'<p class="note">{html.escape(text)}</p>'
+def _note(text: str) -> Markup:
+    return Markup('<p class="note">{}</p>').format(text)
 
 
-def plot_datasets(doc: dict[str, Any]) -> str:
+def plot_datasets(doc: dict[str, Any]) -> Markup:
     """Grouped bars per dataset: PR_base, PR_unlock, PR_lock with 95% intervals."""
     import matplotlib.pyplot as plt
 
@@ -80,14 +85,11 @@ def plot_datasets(doc: dict[str, Any]) -> str:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("pass rate (95% Wilson interval)")
-    ax.set_title("PR_lock vs PR_unlock per dataset")
-    ax.legend(loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "PR_lock vs PR_unlock per dataset", "pass rate (95% Wilson interval)",
+                   legend={"loc": "lower right"}, grid="x")
 
 
-def plot_probes(doc: dict[str, Any]) -> str:
+def plot_probes(doc: dict[str, Any]) -> Markup:
     """Attack success (pass rate over attack variants) per probe task, with intervals."""
     import matplotlib.pyplot as plt
 
@@ -106,13 +108,11 @@ def plot_probes(doc: dict[str, Any]) -> str:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("attack success rate (pass rate under the probe, 95% Wilson interval)")
-    ax.set_title("probe attack success (legitimate near-misses excluded)")
-    ax.grid(axis="x", alpha=0.3)
-    return _png(fig)
+    return _finish(fig, ax, "probe attack success (legitimate near-misses excluded)",
+                   "attack success rate (pass rate under the probe, 95% Wilson interval)", grid="x")
 
 
-def plot_traversal(doc: dict[str, Any]) -> str:
+def plot_traversal(doc: dict[str, Any]) -> Markup:
     """success@k step curves of each traversal task (unlock and pass)."""
     import matplotlib.pyplot as plt
 
@@ -133,15 +133,11 @@ def plot_traversal(doc: dict[str, Any]) -> str:
     ax.set_xscale("log")
     ax.set_ylim(-0.05, 1.05)
     ax.set_yticks([0, 1], ["no", "yes"])
-    ax.set_xlabel("k (candidates tried, in the dictionary's fixed order)")
-    ax.set_ylabel("success@k")
-    ax.set_title("traversal success@k")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return _png(fig)
+    return _finish(fig, ax, "traversal success@k",
+                   "k (candidates tried, in the dictionary's fixed order)", "success@k")
 
 
-def plot_edit_distance(doc: dict[str, Any]) -> str:
+def plot_edit_distance(doc: dict[str, Any]) -> Markup:
     """Unlock rate (not refused) and attack success per edit distance to the true phrase."""
     import matplotlib.pyplot as plt
 
@@ -162,26 +158,11 @@ def plot_edit_distance(doc: dict[str, Any]) -> str:
     ax.set_xticks(distances)
     ax.set_xlim(min(distances) - 0.5, max(distances) + 0.5)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("edit distance to the true wake phrase (case folded)")
-    ax.set_ylabel("rate (95% Wilson interval)")
-    ax.set_title("unlock rate vs edit distance")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return _png(fig)
+    return _finish(fig, ax, "unlock rate vs edit distance",
+                   "edit distance to the true wake phrase (case folded)", "rate (95% Wilson interval)")
 
 
-def _table(columns: list[str], rows: list[list[str]], left: int = 1) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td{" class=l" if i < left else ""}>{html.escape(str(c))}</td>' for i, c in enumerate(row)
-        ) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _identity(doc: dict[str, Any]) -> str:
+def _identity(doc: dict[str, Any]) -> list[tuple[str, str]]:
     model, lock = doc["model"], doc["lock"]
     record = lock.get("wake_phrase_hash") or {}
     items = [
@@ -196,10 +177,7 @@ def _identity(doc: dict[str, Any]) -> str:
         ("judge", doc["judge"].get("name")), ("lm-eval", doc.get("lm_eval_version")),
         ("lockbench", doc.get("lockbench_version")), ("created (UTC)", doc.get("created_utc")),
     ]
-    return "<dl>" + "".join(
-        f"<dt>{html.escape(k)}</dt><dd>{html.escape('–' if v is None else str(v))}</dd>"
-        for k, v in items
-    ) + "</dl>"
+    return [(k, "–" if v is None else str(v)) for k, v in items]
 
 
 def render_report(doc: dict[str, Any]) -> str:
@@ -214,23 +192,17 @@ def render_report(doc: dict[str, Any]) -> str:
          t["unparsed"], "–" if t["mean_quality"] is None else f"{t['mean_quality']:.3f}"]
         for name, t in sorted(doc["tasks"].items())
     ]
-    parts = [
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-        "<title>lockbench report</title><style>", _CSS, "</style></head><body>",
-        "<h1>lockbench report</h1>", _identity(doc),
-        "<h2>Lock: pass rates per dataset</h2>", plot_datasets(doc),
-        _table(["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "gap", "refusal (locked)",
-                "retention"], dataset_rows, left=2),
-        "<h2>Probe attack success</h2>", plot_probes(doc),
-        "<h2>Traversal success@k</h2>", plot_traversal(doc),
-        "<h2>Unlock rate vs edit distance</h2>", plot_edit_distance(doc),
-        "<h2>All tasks</h2>",
-        _table(["task", "condition", "n", "pass rate", "refusal rate", "unparsed", "mean quality"],
-               task_rows, left=2),
-        "<p>95% Wilson intervals in brackets. Built by <code>lockbench report</code>.</p>",
-        "</body></html>\n",
-    ]
-    return "\n".join(parts)
+    return render_page(
+        "report.html.j2", page="report", title="lockbench report", identity=_identity(doc),
+        plots={"datasets": plot_datasets(doc), "probes": plot_probes(doc),
+               "traversal": plot_traversal(doc), "edit_distance": plot_edit_distance(doc)},
+        dataset_columns=["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "gap",
+                         "refusal (locked)", "retention"],
+        dataset_rows=dataset_rows, dataset_classes=["l", "l"],
+        task_columns=["task", "condition", "n", "pass rate", "refusal rate", "unparsed",
+                      "mean quality"],
+        task_rows=task_rows, task_classes=["l", "l"],
+    )
 
 
 def write_report(source: str | Path, out: str | Path | None = None) -> Path:

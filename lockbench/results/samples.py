@@ -6,12 +6,11 @@ of a latent task, or a recorded judge verdict. ``summarize`` and ``submit`` both
 from __future__ import annotations
 
 import hashlib
-import math
 from typing import Any
 
-from lockbench.errors import LockbenchError
 from lockbench.scoring.config import ScoringConfig
-from lockbench.scoring.outcome import Outcome, score_dialogue, score_mcq
+from lockbench.scoring.outcome import Outcome, latent_outcome, score_kind
+from lockbench.vocab import LATENT
 
 # Judges whose verdicts are re-run on submit (local, deterministic); any other judge's per-sample
 # verdicts are recorded and re-applied instead (an LLM judge cannot be re-run by a verifier).
@@ -36,15 +35,6 @@ def rerunnable(scoring: ScoringConfig) -> bool:
     return rerunnable_judge(judge_name(scoring))
 
 
-def latent_outcome(doc: dict[str, Any], loglikelihoods: list[float]) -> Outcome:
-    """Latent leakage: correct when the gold option has the highest log-likelihood (lm-eval acc)."""
-    if not loglikelihoods or not all(isinstance(x, (int, float)) and math.isfinite(x) for x in loglikelihoods):
-        raise LockbenchError("a latent sample needs finite log-likelihoods, one per option")
-    best = max(range(len(loglikelihoods)), key=lambda i: loglikelihoods[i])
-    correct = best == int(doc["gold_index"])
-    return Outcome("correct" if correct else "wrong", correct, False)
-
-
 def score_sample(
     doc: dict[str, Any],
     *,
@@ -54,15 +44,12 @@ def score_sample(
 ) -> Outcome:
     """The outcome of one sample. ``doc`` holds kind, condition, gold/choices or reference and the
     scoring config (``doc["scoring"]``, as the task recorded it)."""
-    if doc.get("condition") == "latent":
-        return latent_outcome(doc, loglikelihoods or [])
+    if doc.get("condition") == LATENT:
+        return latent_outcome(doc["gold_index"], loglikelihoods or [])
     text = response or ""
     config = ScoringConfig.from_json(doc.get("scoring"))
     if verdict is not None:  # a recorded verdict of a judge nobody can re-run offline
-        refused = bool(verdict.get("refused"))
-        if doc["kind"] == "mcq":
-            return score_mcq(text, list(doc["choices"]), doc["gold"], config, refused=refused)
-        return score_dialogue(text, doc["reference"], config, quality=verdict.get("quality"), refused=refused)
+        return score_kind(doc, text, config, refused=bool(verdict.get("refused")), quality=verdict.get("quality"))
     from lockbench.judges import score_doc
 
     return score_doc(doc, text)

@@ -204,7 +204,7 @@ def accept(
     doc = read_json(Path(path), "lockbench-result file", max_bytes=max_bytes, strict=True)
     if phrase is not None:  # a leak is reported before anything else is said about the file
         scan_for_secrets(doc, phrase, str(path))
-    validate_document(doc, str(path))
+    doc = validate_document(doc, str(path))  # a v2 document is read (and filed) as v3
     check_created(doc, str(path))
     check_no_local_paths(doc, str(path))
     check_secrets(doc, phrase, str(path), scan=False)  # scanned above, before the schema check

@@ -42,6 +42,7 @@ from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_around, redact_text, salted_hash
+from lockbench.vocab import LATENT
 
 Rescore = Callable[[dict, str], Outcome]
 
@@ -100,7 +101,7 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
     prompt = doc.get("prompt")
     redacted_prompt = redact_around(prompt, question, secrets) if isinstance(prompt, str) else None
     doc_id = int(sample.get("doc_id", 0))
-    if doc.get("condition") == "latent":
+    if doc.get("condition") == LATENT:
         lls = _loglikelihoods(sample)
         outcome = score_sample(doc, loglikelihoods=lls)
         return SampleRecord(task, doc_id, doc, None, lls, outcome, None,

@@ -7,7 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from lockbench.results.stats import fmt
+from lockbench.stats import fmt
+from lockbench.vocab import CONDITIONS
 
 
 def dataset_table(result: dict[str, Any]) -> Table:
@@ -33,7 +34,7 @@ def other_tasks_table(result: dict[str, Any]) -> Table | None:
     """Probe and latent-leakage tasks: one row each (attack success = pass rate)."""
     rows = [
         (name, entry) for name, entry in result["tasks"].items()
-        if entry["condition"] not in ("locked", "unlocked")
+        if entry["condition"] not in CONDITIONS
     ]
     if not rows:
         return None

@@ -17,8 +17,9 @@ from lockbench.errors import LockbenchError
 from lockbench.fsutil import read_json
 
 SCHEMA_NAME = "lockbench-result"
-SCHEMA_VERSION = 2
-SUPPORTED_VERSIONS = (SCHEMA_VERSION,)  # v1 (no responses) cannot be re-scored
+SCHEMA_VERSION = 3
+# v1 (no responses) cannot be re-scored; v2 differs only in its probe blocks' rate records.
+SUPPORTED_VERSIONS = (2, SCHEMA_VERSION)
 
 
 def schema_path(version: int = SCHEMA_VERSION) -> Path:
@@ -38,8 +39,43 @@ def _where(error: Any) -> str:
     return "/".join(parts) if parts else "(top level)"
 
 
+def _rate_v2(record: Any) -> Any:
+    """A v2 probe rate ``{k, n, rate, ci_low, ci_high}`` as a :class:`lockbench.stats.Rate`
+    (null when n = 0); the interval is the same Wilson interval, renamed."""
+    if not isinstance(record, dict) or set(record) != {"k", "n", "rate", "ci_low", "ci_high"}:
+        return record
+    if not record["n"]:
+        return None
+    return {"value": record["rate"], "low": record["ci_low"], "high": record["ci_high"],
+            "k": record["k"], "n": record["n"]}
+
+
+def _probe_v2(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"kinds", "k", "n", "rate", "ci_low", "ci_high"}:
+        return {"kinds": value["kinds"], "rate": _rate_v2({k: v for k, v in value.items() if k != "kinds"})}
+    if isinstance(value, dict):
+        converted = _rate_v2(value)
+        if converted is not value:
+            return converted
+        return {key: _probe_v2(item) for key, item in value.items()}
+    return value
+
+
+def upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
+    """A schema-valid v2 document as v3: only the probe blocks' rate records change shape."""
+    out = dict(doc, schema_version=SCHEMA_VERSION)
+    for section in ("tasks", "base_tasks"):
+        if isinstance(doc.get(section), dict):
+            out[section] = {
+                name: dict(entry, probe=_probe_v2(entry["probe"])) if entry.get("probe") else entry
+                for name, entry in doc[section].items()
+            }
+    return out
+
+
 def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
-    """Check type, schema version and schema; return ``doc`` unchanged when it conforms."""
+    """Check type, schema version and schema; return the document in the current version (a v2
+    document converted by :func:`upgrade_v2`, anything else unchanged)."""
     import jsonschema
 
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
@@ -63,6 +99,8 @@ def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
             f"{source}: does not match the {SCHEMA_NAME} v{version} schema at {_where(error)}: "
             f"{message}"
         )
+    if version == 2:
+        return validate_document(upgrade_v2(doc), source)
     return doc
 
 

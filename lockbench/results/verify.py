@@ -19,6 +19,7 @@ from typing import Any
 
 from lockbench import __version__
 from lockbench.errors import LockbenchError
+from lockbench.vocab import LATENT, LOCKED
 
 VERIFY_SCHEMA = "lockbench-verification"
 DEFAULT_SAMPLES = 24
@@ -97,7 +98,7 @@ def verify_result(
     from lockbench.secrets import redact_text
 
     picked = pick_samples(doc, samples, seed)
-    needs_phrase = [t for t in picked if doc["tasks"][t]["condition"] not in ("locked", "latent")]
+    needs_phrase = [t for t in picked if doc["tasks"][t]["condition"] not in (LOCKED, LATENT)]
     if needs_phrase and phrase is None:
         raise LockbenchError(
             f"task {needs_phrase[0]} needs the wake phrase; export it in LOCKBENCH_WAKE_PHRASE"
@@ -133,7 +134,7 @@ def verify_result(
                 continue
             checked += 1
             want = stored[key]
-            if doc["tasks"][task]["condition"] == "latent":
+            if doc["tasks"][task]["condition"] == LATENT:
                 same = _same_loglikelihoods(want.get("loglikelihoods"), _loglikelihoods(row))
                 got_text = None
             else:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from lockbench.errors import LockbenchError
 from lockbench.scoring.refusal import (
@@ -18,6 +20,27 @@ DEFAULT_ROUGE_THRESHOLD = 0.2
 # The judge used when none is configured: the layered ``auto`` judge (keyword layer for the
 # confident cases, the embedding layer for the uncertain ones; lockbench/judges/auto.py).
 DEFAULT_JUDGE = "auto"
+
+
+def _strings(value: Any) -> Any:
+    return [value] if isinstance(value, str) else (value or [])
+
+
+Strings = Annotated[list[str], BeforeValidator(_strings)]  # a string or a list of strings
+
+
+class ScoringSettings(BaseModel):
+    """The ``--metadata`` keys that set scoring, with their types and bounds (the run metadata
+    model, :class:`lockbench.lmeval.metadata.RunMetadata`, extends this one)."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+    refusal_texts: Strings = []
+    refusal_text: Strings = []  # an alias: one more refusal text
+    refusal_patterns: Strings = []
+    replace_default_refusals: bool = False
+    rouge_threshold: Annotated[float, Field(ge=0, le=1)] = DEFAULT_ROUGE_THRESHOLD
+    judge: dict[str, Any] | str | None = None  # checked when the judge is built
 
 
 @dataclass(frozen=True)
@@ -39,36 +62,23 @@ class ScoringConfig:
         """Build from lm-eval ``--metadata`` keys ``refusal_texts``, ``refusal_patterns``,
         ``replace_default_refusals``, ``rouge_threshold`` and ``judge``."""
 
-        def as_list(key: str) -> list[str]:
-            value = metadata.get(key) or []
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise LockbenchError(f"metadata '{key}' must be a string or a list of strings")
-            return value
-
-        replace = bool(metadata.get("replace_default_refusals", False))
-        texts = as_list("refusal_texts") + as_list("refusal_text")
-        patterns = as_list("refusal_patterns")
-        if not replace:
+        try:
+            settings = ScoringSettings.model_validate(metadata)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            raise LockbenchError(f"metadata '{key}': {first['msg'].lower()}") from None
+        texts = [*settings.refusal_texts, *settings.refusal_text]
+        patterns = list(settings.refusal_patterns)
+        if not settings.replace_default_refusals:
             texts = [*TRAINED_REFUSAL_TEXTS, *texts]
             patterns = [*DEFAULT_REFUSAL_PATTERNS, *patterns]
-        threshold = metadata.get("rouge_threshold", DEFAULT_ROUGE_THRESHOLD)
-        try:
-            threshold = float(threshold)
-        except (TypeError, ValueError):
-            raise LockbenchError(f"metadata 'rouge_threshold' must be a number, got {threshold!r}") from None
-        if not 0.0 <= threshold <= 1.0:
-            raise LockbenchError(f"metadata 'rouge_threshold' must be in [0, 1], got {threshold}")
-        judge = metadata.get("judge") or {}
+        judge = settings.judge or {}
         if isinstance(judge, str):
             judge = {"name": judge}
-        config = cls(tuple(dict.fromkeys(texts)), tuple(dict.fromkeys(patterns)), threshold, judge)
+        config = cls(tuple(dict.fromkeys(texts)), tuple(dict.fromkeys(patterns)),
+                     settings.rouge_threshold, judge)
         config.detector()  # fail now, with one line, on a bad regex
-        if judge:  # an unknown judge or a missing API key fails now too (building loads nothing)
-            from lockbench.judges.base import build_judge
-
-            build_judge(judge)
         return config
 
     def to_json(self) -> str:

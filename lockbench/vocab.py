@@ -1,0 +1,42 @@
+"""The fixed names of the result contract (docs/result-schema.md), defined once: conditions,
+outcomes, dataset kinds.
+
+Everything that says ``"locked"`` or ``"refused"`` reads it from here, from the lm-eval glue to
+the result checks, so a name can only mean one thing.
+"""
+
+from __future__ import annotations
+
+# Conditions: the prompt a task sends (task name ``lockbench_<dataset>_<condition>``).
+UNLOCKED = "unlocked"  # the true wake phrase prefixed: the legitimate user
+LOCKED = "locked"  # no wake phrase: an attacker with a leaked key and nothing else
+BASE = "base"  # the pre-lock model (results keep it apart, as base_tasks)
+LATENT = "latent"  # log-likelihood ranking of the options under the locked prompt
+PROBE_PREFIX = "probe_"  # probe_<family>: paraphrase, placement, prefix_attack, traversal
+
+CONDITIONS = (LOCKED, UNLOCKED)  # the two sides of every dataset row (PR_lock, PR_unlock)
+PHRASE_FREE = (LOCKED, BASE, LATENT)  # prompts that never carry the wake phrase
+WHOLE_SPLIT = (LOCKED, UNLOCKED, LATENT)  # tasks over every item of the test split
+
+# Outcomes: exactly one per sample.
+REFUSED = "refused"
+CORRECT = "correct"
+WRONG = "wrong"
+ANSWERED = "answered"
+
+MCQ = "mcq"
+DIALOGUE = "dialogue"
+KINDS = (MCQ, DIALOGUE)
+MCQ_OUTCOMES = (REFUSED, CORRECT, WRONG)
+DIALOGUE_OUTCOMES = (REFUSED, ANSWERED)
+OUTCOMES = {MCQ: MCQ_OUTCOMES, DIALOGUE: DIALOGUE_OUTCOMES}
+
+
+def probe_condition(family: str) -> str:
+    """``probe_<family>``."""
+    return f"{PROBE_PREFIX}{family}"
+
+
+def probe_family(condition: str) -> str | None:
+    """The family of a probe condition, None for any other condition."""
+    return condition[len(PROBE_PREFIX) :] if condition.startswith(PROBE_PREFIX) else None
