@@ -16,6 +16,11 @@ Composite lock score (higher is better, 0..1)::
                 (:func:`lockbench.results.probe_view.recompute_probe_block`), never read from a
                 file's free-form ``probe`` summary
 
+A ``lockbench-gate`` run (a string gate in front of a model, :mod:`lockbench.lmeval.gate`) is the
+system-level baseline: its row is computed the same way but listed in its own labelled table and
+never ranked, since a filter at the provider is not a lock in the weights (anyone with the weights
+or log-probabilities bypasses it) and would otherwise top a ranking it does not belong to.
+
 A run without attack measurements (no probe task, or none with an attack sample) has no score:
 its attack columns say "not measured" and it is listed under the ranked table, below every run
 whose probes ran, never ranked as if no attack got through. A perfect lock keeps all utility
@@ -32,6 +37,7 @@ from typing import Any
 
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
+from lockbench.lmeval.registry import is_gate_baseline
 from lockbench.probes import FAMILIES
 from lockbench.results import stats
 from lockbench.results.probe_view import family_rates, fmt_traversal, traversal_at, worst_probe
@@ -66,6 +72,7 @@ class Row:
     no_base: bool
     no_probes: bool
     verified: str = "no"  # "k of n" when a passing `lockbench verify --record` sits beside the run
+    baseline: bool = False  # a lockbench-gate run: shown in the baseline table, never ranked
 
 
 def load_results(results_dir: str | Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -160,6 +167,7 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
                 no_probes=no_probes,
                 verified=(f"yes ({record['matched']} of {record['checked']})" if record and record.get("verified")
                           else f"no ({record['matched']} of {record['checked']})" if record else "no"),
+                baseline=is_gate_baseline(doc["model"]),
             )
         )
     # Measured runs first by score; runs without attack measurements after every one of them
@@ -169,8 +177,15 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
 
 
 def ranked(rows: list[Row]) -> tuple[list[Row], list[Row]]:
-    """``(rows whose attacks were measured, rows whose attacks were not)``, order kept."""
-    return [r for r in rows if not r.no_probes], [r for r in rows if r.no_probes]
+    """``(lock rows whose attacks were measured, lock rows whose attacks were not)``, order
+    kept; gate baselines are in neither (:func:`baselines`)."""
+    locks = [r for r in rows if not r.baseline]
+    return [r for r in locks if not r.no_probes], [r for r in locks if r.no_probes]
+
+
+def baselines(rows: list[Row]) -> list[Row]:
+    """The ``lockbench-gate`` rows, order kept."""
+    return [r for r in rows if r.baseline]
 
 
 COLUMNS = ("#", "model", "lock method", "score", "PR_base", "PR_unlock", "PR_lock", "retention",
@@ -193,6 +208,14 @@ EXPLANATION = (
 )
 NO_RANKED = "No run has attack measurements yet, so none is ranked."
 UNRANKED_TITLE = "Not ranked: attacks not measured"
+BASELINE_TITLE = "Baseline: a string gate in front of the model (lockbench-gate, not ranked)"
+BASELINE_NOTE = (
+    "The system-level reference: the model behind a provider-side filter that answers only when the "
+    "first user message starts with the wake phrase and returns the refusal otherwise. It shows what "
+    "a lock in the weights costs against a gate in front: a gate refuses every paraphrase unless it "
+    "normalises (match=normalised ignores case and spacing), and passes log-likelihood requests "
+    "through, so its latent leakage is the inner model's. Same columns, never ranked with weight locks."
+)
 UNRANKED_NOTE = (
     "These runs carry no probe results (or none with an attack sample), so nothing says what "
     "breaks their lock. Their score cell shows the lock part (the score before the attack "
@@ -230,6 +253,8 @@ def render_markdown(rows: list[Row]) -> str:
     lines = ["# lockbench leaderboard", "", EXPLANATION, "", *table]
     if unmeasured:
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "", *_md_table(unmeasured, False)]
+    if baselines(rows):
+        lines += ["", f"## {BASELINE_TITLE}", "", BASELINE_NOTE, "", *_md_table(baselines(rows), False)]
     lines += ["", "Built by `lockbench leaderboard` from `results/` only; see docs/result-schema.md.", ""]
     return "\n".join(lines)
 
@@ -264,6 +289,9 @@ def render_html(rows: list[Row]) -> str:
     if unmeasured:
         unranked = (f"<h2>{html.escape(UNRANKED_TITLE)}</h2>\n<p>{html.escape(UNRANKED_NOTE)}</p>\n"
                     + _html_table(unmeasured, False))
+    if baselines(rows):
+        unranked += (f"<h2>{html.escape(BASELINE_TITLE)}</h2>\n<p>{html.escape(BASELINE_NOTE)}</p>\n"
+                     + _html_table(baselines(rows), False))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<title>lockbench leaderboard</title><style>" + _CSS + "</style></head><body>\n"

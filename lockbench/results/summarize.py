@@ -22,6 +22,7 @@ from typing import Any
 
 from lockbench import __version__
 from lockbench.errors import LockbenchError, SecretError
+from lockbench.lmeval.registry import GATE_METHOD, is_gate_baseline
 from lockbench.results.entry import VARIANT_FIELDS, dataset_summary, task_entry
 from lockbench.results.lmeval_output import (
     Run,
@@ -41,6 +42,7 @@ from lockbench.results.samples import (
 from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
+from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_around, redact_text, salted_hash
 
 Rescore = Callable[[dict, str], Outcome]
@@ -346,6 +348,10 @@ def build_result(
     given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
     recorded = [p for r in runs for p in wake_phrases_in(r.results)]
     card = dict(lock_card or {})
+    model = model_identity(runs)
+    if is_gate_baseline(model):  # lockbench-gate: the system-level baseline, recorded as such
+        card.setdefault("method", GATE_METHOD)
+        card.setdefault("refusal_text", model.get("args", {}).get("refusal") or DEFAULT_REFUSAL_TEXT)
     lock = {
         "wake_phrase": PLACEHOLDER,
         "wake_phrase_hash": card.get("wake_phrase_hash")
@@ -364,7 +370,7 @@ def build_result(
         "lm_eval_version": next(
             (r.results.get("lm_eval_version") for r in reversed(runs) if r.results), None
         ),
-        "model": model_identity(runs),
+        "model": model,
         "base_model": base_model,
         "lock": lock,
         "judge": judge or _judge_of(tasks),

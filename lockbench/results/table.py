@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from lockbench.lmeval.registry import is_gate_baseline
 from lockbench.results.stats import fmt
 
 
@@ -50,7 +51,10 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
     console = console or Console(width=160)
     model = result.get("model", {}).get("name")
     if model:
-        console.print(f"model: {model}")
+        gate = is_gate_baseline(result.get("model"))
+        console.print(f"model: {model}" + (" behind lockbench-gate (system-level baseline: a string "
+                                           "gate in front of the model, not a lock in its weights)"
+                                           if gate else ""))
     if result["datasets"]:
         console.print(dataset_table(result))
     other = other_tasks_table(result)
