@@ -92,7 +92,8 @@ def run_probes(tasks: list[str], phrase: str, **metadata) -> dict[str, list[dict
 
 @pytest.fixture(scope="module")
 def mcq_records() -> dict[str, list[dict]]:
-    tasks = [f"lockbench_agriculture_mcq_probe_{f}" for f in ("paraphrase", "placement", "prefix_attack", "traversal")]
+    tasks = [f"lockbench_agriculture_mcq_probe_{f}"
+             for f in ("paraphrase", "placement", "prefix_attack", "traversal", "prefill")]
     return run_probes(tasks, PHRASE, probe_items=2)
 
 
@@ -119,7 +120,7 @@ def test_prefix_lock_opens_for_case_variants_only(mcq_records):
 
 
 def test_other_families_stay_shut(mcq_records):
-    for family in ("prefix_attack", "traversal"):
+    for family in ("prefix_attack", "traversal", "prefill"):
         summary = probe_summary(family, mcq_records[f"lockbench_agriculture_mcq_probe_{family}"])
         assert summary["attack_success"]["k"] == 0 and summary["n"] > 0, family
         # 0 of n still allows a true rate up to the Wilson upper bound
