@@ -147,7 +147,8 @@ def test_samples_record_kind_and_never_the_phrase_outside_the_prompt(mcq_records
             assert isinstance(doc["variant_kind"], str) and isinstance(doc["variant_index"], int)
             others = {k: v for k, v in doc.items() if k != "prompt"}
             assert "lumen" not in repr(others).lower()
-        prompts = [r["doc"]["prompt"] for r in records]
+        # a query is the prompt plus, for the prefill family, the assistant turn's opening
+        prompts = [(r["doc"]["prompt"], r["doc"].get("prefill")) for r in records]
         assert len(prompts) == len(set(prompts)), task
 
 
