@@ -119,7 +119,6 @@ class GateLM(LM):
         )
         # rendered chat prompt -> its first user message (what the gate checks under a template)
         self._first_user: dict[str, str] = {}
-        self.gate_counts = {"passed": 0, "refused": 0}
 
     # --- the gate ---------------------------------------------------------------------------
     def prompt_start(self, context: Any) -> str:
@@ -144,8 +143,6 @@ class GateLM(LM):
                 passing.append(i)
             else:
                 out[i] = self.refusal
-        self.gate_counts["passed"] += len(passing)
-        self.gate_counts["refused"] += len(requests) - len(passing)
         if passing:
             answers = self.inner.generate_until([requests[i] for i in passing], disable_tqdm=disable_tqdm)
             for i, answer in zip(passing, answers, strict=True):
