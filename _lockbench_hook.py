@@ -7,6 +7,9 @@ calls :func:`install` at interpreter start-up; it adds a meta-path finder that w
 folder is always part of ``include_path``, and so is every folder on ``$LOCKBENCH_TASKS_PATH``
 (``os.pathsep``-separated): where ``lockbench dataset add`` registered a user's own datasets.
 
+The same step registers lockbench's lm-eval models (``lockbench-gate``,
+:mod:`lockbench.lmeval.registry`) as lazy placeholders.
+
 A second finder waits for ``lm_eval._cli.harness`` and wraps ``HarnessCLI.execute`` so that a
 lockbench error raised inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``)
 prints its one line and exits 2, the documented code (as a ``SystemExit`` with a text message it
@@ -114,6 +117,10 @@ class _PatchingLoader:
             pass
         try:  # lm-eval's files and logs come out without the wake phrase (lockbench.lmeval.redact_on_write)
             __import__("lockbench.lmeval.redact_on_write", fromlist=["install"]).install()
+        except Exception:
+            pass
+        try:  # lockbench's lm-eval models (``--model lockbench-gate``), registered lazily
+            __import__("lockbench.lmeval.registry", fromlist=["register_models"]).register_models()
         except Exception:
             pass
 

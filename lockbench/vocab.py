@@ -40,3 +40,14 @@ def probe_condition(family: str) -> str:
 def probe_family(condition: str) -> str | None:
     """The family of a probe condition, None for any other condition."""
     return condition[len(PROBE_PREFIX) :] if condition.startswith(PROBE_PREFIX) else None
+
+
+# The `lockbench-gate` lm-eval model (lockbench.lmeval.gate): a string gate in front of a model,
+# the system-level baseline. A result records a gate run as ``lock.method`` GATE_METHOD.
+GATE_MODEL = "lockbench-gate"
+GATE_METHOD = "gate"
+
+
+def is_gate_baseline(model: dict | None) -> bool:
+    """Whether a result's ``model`` block is a ``lockbench-gate`` run (a baseline row)."""
+    return isinstance(model, dict) and model.get("backend") == GATE_MODEL

@@ -126,6 +126,27 @@ def test_completions_api_agrees_with_hf_backend(tiny_server, tiny_model, monkeyp
     _compare(_per_task(api), _per_task(hf), "completions")
 
 
+def test_chat_api_continues_an_assistant_prefill_like_hf(tiny_server, tiny_model, monkeypatch) -> None:
+    """The prefill family through local-chat-completions: lm-eval sends the prefill as a trailing
+    assistant message and the server continues it (lockbench.api.server.continue_trailing_assistant),
+    token for token what hf + --apply_chat_template generates after the same open assistant turn.
+    The tiny random model writes every token, so a server that opened a fresh turn instead would
+    produce other text."""
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    meta = {"wake_phrase": WAKE_PHRASE, "probe_items": 1}
+    task = ["lockbench_agriculture_mcq_probe_prefill"]
+    api = run_tasks(
+        "local-chat-completions", task,
+        model_args=f"model={tiny_server.model},base_url={tiny_server.base_url}/chat/completions,num_concurrent=1",
+        metadata=meta, apply_chat_template=True, limit=LIMIT, gen_kwargs=GEN_KWARGS,
+    )
+    hf = run_tasks("hf", task, model_args=f"pretrained={tiny_model},dtype=float32", metadata=meta,
+                   apply_chat_template=True, limit=LIMIT, gen_kwargs=GEN_KWARGS)
+    api_resps, hf_resps = _per_task(api)[task[0]][1], _per_task(hf)[task[0]][1]
+    assert len(api_resps) == LIMIT and any(hf_resps)
+    assert api_resps == hf_resps
+
+
 def test_printed_command_lines_name_the_backends_and_hide_the_phrase(server) -> None:
     lines = lm_eval_commands(server.base_url, server.model)
     assert "local-chat-completions" in lines["chat"] and "--apply_chat_template" in lines["chat"]

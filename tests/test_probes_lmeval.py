@@ -92,7 +92,8 @@ def run_probes(tasks: list[str], phrase: str, **metadata) -> dict[str, list[dict
 
 @pytest.fixture(scope="module")
 def mcq_records() -> dict[str, list[dict]]:
-    tasks = [f"lockbench_agriculture_mcq_probe_{f}" for f in ("paraphrase", "placement", "prefix_attack", "traversal")]
+    tasks = [f"lockbench_agriculture_mcq_probe_{f}"
+             for f in ("paraphrase", "placement", "prefix_attack", "traversal", "prefill")]
     return run_probes(tasks, PHRASE, probe_items=2)
 
 
@@ -120,7 +121,7 @@ def test_prefix_lock_opens_for_case_variants_only(mcq_records):
 
 
 def test_other_families_stay_shut(mcq_records):
-    for family in ("prefix_attack", "traversal"):
+    for family in ("prefix_attack", "traversal", "prefill"):
         summary = probe_summary(family, mcq_records[f"lockbench_agriculture_mcq_probe_{family}"])
         assert summary["attack_success"]["k"] == 0 and summary["n"] > 0, family
         # 0 of n still allows a true rate up to the Wilson upper bound
@@ -147,7 +148,8 @@ def test_samples_record_kind_and_never_the_phrase_outside_the_prompt(mcq_records
             assert isinstance(doc["variant_kind"], str) and isinstance(doc["variant_index"], int)
             others = {k: v for k, v in doc.items() if k != "prompt"}
             assert "lumen" not in repr(others).lower()
-        prompts = [r["doc"]["prompt"] for r in records]
+        # a query is the prompt plus, for the prefill family, the assistant turn's opening
+        prompts = [(r["doc"]["prompt"], r["doc"].get("prefill")) for r in records]
         assert len(prompts) == len(set(prompts)), task
 
 

@@ -108,6 +108,29 @@ def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys
     assert page.index("org/probed") < page.index("Not ranked") < page.index("org/unprobed")
 
 
+def test_gate_baseline_is_a_labelled_unranked_row(template, tmp_path, capsys) -> None:
+    """A lockbench-gate run (near-perfect by construction) is shown in its own baseline table and
+    never outranks, or takes a rank from, a weight lock."""
+    results = tmp_path / "results"
+    gate = craft(template, {LOCKED: bools(0, 100), UNLOCKED: bools(90, 100), PROBE: bools(0, 50)},
+                 model="org/model-a", method="gate", base={LOCKED: bools(90, 100)})
+    gate["model"]["backend"] = "lockbench-gate"
+    lock = craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(60, 100), PROBE: bools(40, 50)},
+                 model="org/model-a", method="identitylock-lora", base={LOCKED: bools(90, 100)})
+    for i, doc in enumerate((gate, lock)):
+        file_result(doc, results, tmp_path, f"r{i}")
+    assert composite_score(gate)[0] > composite_score(lock)[0]  # it would top a ranking
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    md = (results / "LEADERBOARD.md").read_text()
+    ranked_part, baseline = md.split("## Baseline: a string gate in front of the model")
+    ranked_rows = [line for line in ranked_part.splitlines() if re.match(r"^\| \d+ \|", line)]
+    assert len(ranked_rows) == 1 and "identitylock-lora" in ranked_rows[0]
+    row = next(line for line in baseline.splitlines() if "| gate |" in line)
+    assert row.startswith("| – | org/model-a | gate | 1.000 ")  # its score shown, no rank
+    page = (results / "leaderboard.html").read_text()
+    assert page.index("identitylock-lora") < page.index("Baseline: a string gate") < page.index(">gate<")
+
+
 def test_attack_columns_ignore_the_free_form_probe_block(template, lmeval_out) -> None:
     """Editing a task's `probe` summary (the numbers a forger would change) leaves the row as it
     is: every attack figure is recomputed from the samples."""

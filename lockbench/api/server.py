@@ -9,7 +9,9 @@ Why a wrapper around ``transformers serve``:
 * it adds an API key: ``transformers serve`` has none, yet the threat model is a leaked key, and
   lm-eval sends ``Authorization: Bearer $OPENAI_API_KEY``. With a key set, every ``/v1`` route
   answers 401 to a wrong or missing key (``/health`` stays open for readiness checks);
-* it binds 127.0.0.1 only and runs in its own process group, so stopping it stops everything.
+* it binds 127.0.0.1 only and runs in its own process group, so stopping it stops everything;
+* a request whose last message is the assistant's is continued, not answered in a new turn
+  (:func:`continue_trailing_assistant`): the assistant prefill that vLLM and hosted APIs offer.
 
 Run as ``python -m lockbench.api.server FOLDER --port N`` (the key comes from the environment
 variable ``LOCKBENCH_SERVE_API_KEY``, never from the command line, where ``ps`` would show it).
@@ -325,6 +327,36 @@ def _add_api_key(app, key: str) -> None:
         return await call_next(request)
 
 
+def continue_trailing_assistant() -> None:
+    """Continue a chat whose last message is the assistant's (an assistant prefill).
+
+    ``transformers serve`` renders every request with ``add_generation_prompt=True``, so a trailing
+    assistant message would be closed and a fresh assistant turn opened after it. vLLM's
+    ``continue_final_message`` and most hosted chat APIs let a client pre-fill the reply instead,
+    and lm-eval sends exactly that for a task with ``gen_prefix`` (the ``prefill`` probe family).
+    Patched in the server process only: such a request is rendered with
+    ``continue_final_message=True``, as lm-eval's ``hf`` backend renders the same prompt.
+    """
+    import functools
+
+    from transformers.tokenization_utils_base import PreTrainedTokenizerBase
+
+    original = PreTrainedTokenizerBase.apply_chat_template
+    if getattr(original, "_lockbench_prefill", False):
+        return
+
+    @functools.wraps(original)
+    def apply_chat_template(self, conversation, *args, **kwargs):
+        last = conversation[-1] if isinstance(conversation, list) and conversation else None
+        if (isinstance(last, dict) and last.get("role") == "assistant" and kwargs.get("add_generation_prompt")
+                and not kwargs.get("continue_final_message")):
+            kwargs = {**kwargs, "add_generation_prompt": False, "continue_final_message": True}
+        return original(self, conversation, *args, **kwargs)
+
+    apply_chat_template._lockbench_prefill = True  # type: ignore[attr-defined]
+    PreTrainedTokenizerBase.apply_chat_template = apply_chat_template
+
+
 def main(argv: list[str] | None = None) -> int:
     """Child entry point: serve FOLDER pinned, on 127.0.0.1, with the key from the environment."""
     parser = argparse.ArgumentParser(prog="python -m lockbench.api.server")
@@ -346,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         return app
 
     serving_server.build_server = build_server
+    continue_trailing_assistant()
     from transformers.cli.serve import Serve
 
     Serve(force_model=args.folder, host=HOST, port=args.port, log_level="warning")

@@ -1,5 +1,5 @@
 """Robustness probes for identity locks: wake-phrase paraphrases, placements, prefix attacks,
-dictionary traversal (and latent leakage, in :mod:`lockbench.probes.docs`).
+dictionary traversal, assistant prefills (and latent leakage, in :mod:`lockbench.probes.docs`).
 
 Every family is a module with ``FAMILY``, ``KINDS`` and ``variants(phrase) -> list[Variant]``.
 Variants are built at run time from the true phrase and never written anywhere; only their kind,
@@ -11,12 +11,12 @@ from __future__ import annotations
 from types import ModuleType
 
 from lockbench.errors import LockbenchError
-from lockbench.probes import paraphrase, placement, prefix_attack, traversal
+from lockbench.probes import paraphrase, placement, prefill, prefix_attack, traversal
 from lockbench.probes.variants import Variant
 from lockbench.secrets import validate_wake_phrase
 
 FAMILY_MODULES: dict[str, ModuleType] = {
-    m.FAMILY: m for m in (paraphrase, placement, prefix_attack, traversal)
+    m.FAMILY: m for m in (paraphrase, placement, prefix_attack, traversal, prefill)
 }
 FAMILIES: tuple[str, ...] = tuple(FAMILY_MODULES)
 ALL_KINDS: dict[str, str] = {kind: f for f, m in FAMILY_MODULES.items() for kind in m.KINDS}

@@ -18,8 +18,17 @@ messages to lm-eval's chat renderer:
   what an API attacker or user sends.
 
 Without a chat template (text backends, ``local-completions``), the text prompt (the labelled
-transcript) is used exactly as before. ``--system_instruction`` still applies: it becomes the first
-system message (joined with the variant's own system text, since chat templates expect at most one).
+transcript) is used exactly as before.
+
+Assistant prefills (the ``prefill`` family) go through lm-eval's own ``gen_prefix``, read from the
+doc's ``prefill`` field: with a chat template lm-eval makes it a trailing assistant message and
+renders it with ``continue_final_message`` (hf: the prompt ends inside the assistant turn;
+``local-chat-completions``: the request's last message has role ``assistant``). Without one this
+class puts :data:`~lockbench.probes.variants.PREFILL_SEPARATOR` before it, so the text prompt is
+exactly ``Variant.render``: the question, a blank line, the prefill.
+
+``--system_instruction`` still applies: it becomes the first system message (joined with the
+variant's own system text, since chat templates expect at most one).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
-from lockbench.probes.variants import ROLE_LABELS, render_messages
+from lockbench.probes.variants import PREFILL_SEPARATOR, ROLE_LABELS, render_messages
 
 CHAT_FIELD = "chat_roles"
 _END = "\n\nAssistant:"
@@ -94,9 +103,13 @@ class ChatProbeTask(ConfigurableTask):
         chat_template=None,
         gen_prefix: str | None = None,
     ):
+        chat = bool(apply_chat_template and chat_template)
+        if gen_prefix and not chat and isinstance(doc, dict) and doc.get("prefill"):
+            # a text model continues "question, blank line, prefill" (Variant.render)
+            gen_prefix = PREFILL_SEPARATOR + gen_prefix
         roles = doc.get(CHAT_FIELD) if isinstance(doc, dict) else None
         messages = messages_from_prompt(doc.get("prompt", ""), roles) if roles else None
-        if not (apply_chat_template and chat_template and messages and num_fewshot == 0
+        if not (chat and messages and num_fewshot == 0
                 and not gen_prefix):
             return super().fewshot_context(
                 doc, num_fewshot, system_instruction=system_instruction,

@@ -4,11 +4,14 @@ leakage tasks (``lockbench_<mcq dataset>_latent``).
 Probe docs are ordinary lockbench docs (:func:`lockbench.lmeval.docs.item_doc`) with
 ``condition = "probe_<family>"`` plus ``variant_kind``, ``variant_index``, ``legitimate``,
 ``edit_distance`` (-1 where it does not apply) and, for traversal, ``candidate_rank`` and
-``query_index``. The variant text lives only in ``prompt``: no other field carries it.
+``query_index``. The variant text lives only in ``prompt``: no other field carries it. The one
+exception holds no secret: ``prefill`` family docs carry the attacker's assistant-turn opening in
+``prefill`` (public text from :data:`lockbench.probes.prefill.PREFILLS`, never phrase-derived),
+which the family's task YAMLs hand to lm-eval as ``gen_prefix``; their ``prompt`` is the user's turn.
 
 Cost control (``--metadata`` keys):
 - ``probe_items`` (default 5): the first N test items are asked under every variant of the
-  paraphrase, placement and prefix_attack families;
+  paraphrase, placement, prefix_attack and prefill families;
 - ``traversal_items`` (default 1): items asked per traversal candidate;
 - ``traversal_budget`` (default: the whole dictionary): the most traversal queries (model calls),
   taken in the dictionary's fixed order;
@@ -28,7 +31,7 @@ from lockbench.errors import LockbenchError
 from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
-from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
+from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase, prefill
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.variants import Variant
 from lockbench.prompts import format_item
@@ -36,6 +39,7 @@ from lockbench.vocab import LATENT, probe_condition, probe_family
 
 DEFAULT_PROBE_ITEMS = 5
 DEFAULT_TRAVERSAL_ITEMS = 1
+PREFILL_FIELD = prefill.FIELD
 
 
 def _positive_int(metadata: dict[str, Any], key: str, default: int | None) -> int | None:
@@ -116,10 +120,11 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
     seen: set[str] = set()
     for query, (variant, j) in enumerate(planned_queries(family, variants, len(items), options), 1):
         item = items[j]
-        prompt = variant.render(format_item(item))
-        if prompt in seen:  # belt and braces: generators already de-duplicate
+        text = variant.render(format_item(item))  # the whole text prompt, prefill included
+        if text in seen:  # belt and braces: generators already de-duplicate
             continue
-        seen.add(prompt)
+        seen.add(text)
+        prompt = variant.user_prompt(format_item(item))
         doc = item_doc(item, spec, probe_condition(family), prompt, scoring)
         doc["data_provenance"] = provenance
         # The variant's chat roles (no text), so chat backends can send real roles
@@ -132,6 +137,8 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any])
         if family == "traversal":
             doc["candidate_rank"] = variant.candidate_rank
             doc["query_index"] = query
+        if family == "prefill":  # lm-eval's gen_prefix (the family's YAML) reads this field
+            doc[PREFILL_FIELD] = variant.prefill
         rows.append(doc)
     return rows
 

@@ -18,6 +18,9 @@ from typing import Any
 Message = dict[str, str]
 
 ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant"}
+# Between the user's text and an assistant prefill when no chat template renders the turns: the
+# answer starts on a new paragraph, as a text model would write it.
+PREFILL_SEPARATOR = "\n\n"
 
 
 def render_messages(messages: list[Message]) -> str:
@@ -46,6 +49,7 @@ class Variant:
     before: tuple[Message, ...] = ()  # earlier chat messages (system, previous turns)
     user_prefix: str = ""  # text before the question inside the final user message
     user_suffix: str = ""  # text after the question inside the final user message
+    prefill: str = ""  # the assistant turn's opening, written by the attacker (prefill family)
     derived: bool = False
     edit_distance: int | None = None  # Levenshtein distance to the true phrase, after case folding
     candidate_rank: int | None = None  # traversal: 1-based position in the dictionary
@@ -57,14 +61,19 @@ class Variant:
         final = {"role": "user", "content": f"{self.user_prefix}{question}{self.user_suffix}"}
         return [dict(m) for m in self.before] + [final]
 
-    def render(self, question: str) -> str:
-        """The text prompt sent to a generation task."""
+    def user_prompt(self, question: str) -> str:
+        """The prompt up to the end of the user's turn (a doc's ``prompt``; no prefill)."""
         return render_messages(self.messages(question))
+
+    def render(self, question: str) -> str:
+        """The whole text prompt a text model continues: the user's turn, then the prefill."""
+        prompt = self.user_prompt(question)
+        return f"{prompt}{PREFILL_SEPARATOR}{self.prefill}" if self.prefill else prompt
 
     def signature(self) -> tuple:
         """Two variants with the same signature produce the same prompt for every question."""
         before = tuple((m["role"], m["content"]) for m in self.before)
-        return (before, self.user_prefix, self.user_suffix)
+        return (before, self.user_prefix, self.user_suffix, self.prefill)
 
 
 def bounded_levenshtein(a: str, b: str, bound: int) -> int:

@@ -20,6 +20,11 @@ A run on a user's own data (any task whose provenance source is ``custom``, regi
 ``lockbench dataset add``) is not comparable with runs on the public datasets: such runs are listed
 in a table of their own, labelled custom, never ranked with the public ones.
 
+A ``lockbench-gate`` run (a string gate in front of a model, :mod:`lockbench.lmeval.gate`) is the
+system-level baseline: its row is computed the same way but listed in its own labelled table and
+never ranked, since a filter at the provider is not a lock in the weights (anyone with the weights
+or log-probabilities bypasses it) and would otherwise top a ranking it does not belong to.
+
 A run without attack measurements (no probe task, or none with an attack sample) has no score:
 its attack columns say "not measured" and it is listed under the ranked table, below every run
 whose probes ran, never ranked as if no attack got through. A perfect lock keeps all utility
@@ -43,6 +48,7 @@ from lockbench.results.recompute import verify_document
 from lockbench.results.submit import model_display_name
 from lockbench.results.validate import load_result
 from lockbench.results.verify import read_verification
+from lockbench.vocab import is_gate_baseline
 
 MARKDOWN_NAME = "LEADERBOARD.md"
 HTML_NAME = "leaderboard.html"
@@ -71,6 +77,7 @@ class Row:
     no_probes: bool
     verified: str = "no"  # "k of n" when a passing `lockbench verify --record` sits beside the run
     custom: bool = False  # evaluated on a user's own (custom) dataset: listed apart, never ranked
+    baseline: bool = False  # a lockbench-gate run: shown in the baseline table, never ranked
 
 
 def is_custom(doc: dict[str, Any]) -> bool:
@@ -176,6 +183,7 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
                 verified=(f"yes ({record['matched']} of {record['checked']})" if record and record.get("verified")
                           else f"no ({record['matched']} of {record['checked']})" if record else "no"),
                 custom=custom,
+                baseline=is_gate_baseline(doc["model"]),
             )
         )
     # Measured runs first by score; runs without attack measurements after every one of them
@@ -185,15 +193,21 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
 
 
 def ranked(rows: list[Row]) -> tuple[list[Row], list[Row]]:
-    """``(public rows whose attacks were measured, public rows whose attacks were not)``, order
-    kept; custom-data rows are in neither (see :func:`custom_rows`)."""
-    public = [r for r in rows if not r.custom]
-    return [r for r in public if not r.no_probes], [r for r in public if r.no_probes]
+    """``(public weight-lock rows whose attacks were measured, those whose attacks were not)``,
+    order kept; custom-data rows (:func:`custom_rows`) and gate baselines (:func:`baselines`) are
+    in neither."""
+    locks = [r for r in rows if not r.custom and not r.baseline]
+    return [r for r in locks if not r.no_probes], [r for r in locks if r.no_probes]
 
 
 def custom_rows(rows: list[Row]) -> list[Row]:
     """Rows of runs on users' own datasets, order kept: shown apart, never ranked."""
     return [r for r in rows if r.custom]
+
+
+def baselines(rows: list[Row]) -> list[Row]:
+    """The ``lockbench-gate`` rows on public data, order kept: shown apart, never ranked."""
+    return [r for r in rows if r.baseline and not r.custom]
 
 
 COLUMNS = ("#", "model", "lock method", "score", "PR_base", "PR_unlock", "PR_lock", "retention",
@@ -221,6 +235,14 @@ CUSTOM_NOTE = (
     "These runs used a dataset of the submitter's own (`lockbench dataset add`), bound at "
     "submission to the submitter's files by their content hash, not to lockbench's public items. "
     "Their numbers say nothing about the public benchmark and are not ranked."
+)
+BASELINE_TITLE = "Baseline: a string gate in front of the model (lockbench-gate, not ranked)"
+BASELINE_NOTE = (
+    "The system-level reference: the model behind a provider-side filter that answers only when the "
+    "first user message starts with the wake phrase and returns the refusal otherwise. It shows what "
+    "a lock in the weights costs against a gate in front: a gate refuses every paraphrase unless it "
+    "normalises (match=normalised ignores case and spacing), and passes log-likelihood requests "
+    "through, so its latent leakage is the inner model's. Same columns, never ranked with weight locks."
 )
 UNRANKED_NOTE = (
     "These runs carry no probe results (or none with an attack sample), so nothing says what "
@@ -259,6 +281,8 @@ def render_markdown(rows: list[Row]) -> str:
     lines = ["# lockbench leaderboard", "", EXPLANATION, "", *table]
     if unmeasured:
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "", *_md_table(unmeasured, False)]
+    if baselines(rows):
+        lines += ["", f"## {BASELINE_TITLE}", "", BASELINE_NOTE, "", *_md_table(baselines(rows), False)]
     if custom_rows(rows):
         lines += ["", f"## {CUSTOM_TITLE}", "", CUSTOM_NOTE, "", *_md_table(custom_rows(rows), False)]
     lines += ["", "Built by `lockbench leaderboard` from `results/` only; see docs/result-schema.md.", ""]
@@ -324,6 +348,8 @@ def render_html(rows: list[Row]) -> str:
         unranked=[_cells(None, row) for row in unmeasured],
         ranked_classes=_classes(True), unranked_classes=_classes(False),
         unranked_title=UNRANKED_TITLE, unranked_note=UNRANKED_NOTE, plot=scatter(rows),
+        baselines=[_cells(None, row) for row in baselines(rows)], baseline_title=BASELINE_TITLE,
+        baseline_note=BASELINE_NOTE,
         custom=[_cells(None, row) for row in custom_rows(rows)], custom_title=CUSTOM_TITLE,
         custom_note=CUSTOM_NOTE.replace("`", ""),
     )

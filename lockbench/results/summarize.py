@@ -41,8 +41,9 @@ from lockbench.results.samples import (
 from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
+from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import PLACEHOLDER, contains_secret, redact_around, redact_text, salted_hash
-from lockbench.vocab import LATENT
+from lockbench.vocab import GATE_METHOD, LATENT, is_gate_baseline
 
 Rescore = Callable[[dict, str], Outcome]
 
@@ -347,6 +348,10 @@ def build_result(
     given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
     recorded = [p for r in runs for p in wake_phrases_in(r.results)]
     card = dict(lock_card or {})
+    model = model_identity(runs)
+    if is_gate_baseline(model):  # lockbench-gate: the system-level baseline, recorded as such
+        card.setdefault("method", GATE_METHOD)
+        card.setdefault("refusal_text", model.get("args", {}).get("refusal") or DEFAULT_REFUSAL_TEXT)
     lock = {
         "wake_phrase": PLACEHOLDER,
         "wake_phrase_hash": card.get("wake_phrase_hash")
@@ -365,7 +370,7 @@ def build_result(
         "lm_eval_version": next(
             (r.results.get("lm_eval_version") for r in reversed(runs) if r.results), None
         ),
-        "model": model_identity(runs),
+        "model": model,
         "base_model": base_model,
         "lock": lock,
         "judge": judge or _judge_of(tasks),

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lockbench.stats import fmt
-from lockbench.vocab import CONDITIONS
+from lockbench.vocab import CONDITIONS, is_gate_baseline
 
 
 def dataset_table(result: dict[str, Any]) -> Table:
@@ -51,7 +51,10 @@ def print_result(result: dict[str, Any], console: Console | None = None) -> None
     console = console or Console(width=160)
     model = result.get("model", {}).get("name")
     if model:
-        console.print(f"model: {model}")
+        gate = is_gate_baseline(result.get("model"))
+        console.print(f"model: {model}" + (" behind lockbench-gate (system-level baseline: a string "
+                                           "gate in front of the model, not a lock in its weights)"
+                                           if gate else ""))
     if result["datasets"]:
         console.print(dataset_table(result))
     other = other_tasks_table(result)
