@@ -3,8 +3,8 @@
 - ``merge``: a LoRA lock evaluated as adapter on its base versus merged into the weights (greedy
   outcomes should agree item for item);
 - ``bf16``: the merged model in bfloat16;
-- ``int8``: dynamic int8 quantisation of every Linear layer on the CPU
-  (``torch.ao.quantization.quantize_dynamic``);
+- ``int8``: dynamic int8 quantisation of the decoder's Linear layers on the CPU
+  (``torch.ao.quantization.quantize_dynamic``; the LM head, tied to the embeddings, stays float);
 - ``benign``: the key holder's own fine-tuning: N steps on wake-prefixed answered train examples
   of another domain, through ``lock train``'s loop.
 Each reports PR_lock and PR_unlock before (the locked model as given, float32) and after, with
@@ -69,8 +69,12 @@ def int8_model(locked: LockedModel, batch_size: int):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     model = AutoModelForCausalLM.from_pretrained(locked.full, dtype=torch.float32).eval()
-    # Every nn.Linear (attention, MLP and the LM head) gets int8 weights; embeddings stay float.
-    quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    # Every nn.Linear of the decoder (attention, MLP) gets int8 weights. The LM head stays float:
+    # it is usually tied to the input embeddings, and lm-eval re-ties them on load.
+    head = model.get_output_embeddings()
+    spec = {name: torch.ao.quantization.default_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and module is not head}
+    quantized = torch.ao.quantization.quantize_dynamic(model, spec, dtype=torch.qint8)
     tokenizer = AutoTokenizer.from_pretrained(locked.full)
     return HFLM(pretrained=quantized, tokenizer=tokenizer, batch_size=batch_size, device="cpu")
 
@@ -133,7 +137,7 @@ def run_durability(
                 else int8_model(locked, settings.batch_size)
             tasks = evaluate(out, lm, identity, CONDITIONS, phrase, settings, progress=progress)
             settings_of = {"quantization": "torch.ao.quantization.quantize_dynamic", "dtype": "qint8",
-                           "modules": "torch.nn.Linear", "engine": torch.backends.quantized.engine, "device": "cpu"}
+                           "modules": "torch.nn.Linear of the decoder (LM head float)", "engine": torch.backends.quantized.engine, "device": "cpu"}
         else:  # benign: the owner's own fine-tuning with the phrase, on another domain
             recipe = recipe or AttackConfig()
             config = recipe.train_config()
