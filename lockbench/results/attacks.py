@@ -124,3 +124,16 @@ def verify_attacks(doc: dict[str, Any], binding: Any = None) -> None:
             expected = durability_check(body["tasks"], reference, body["settings"])
             for key in ("pr_lock", "refusal_lock", "pr_unlock", "refusal_unlock", "agreement"):
                 _stated_vs(f"{where}: {key}", body[key], expected[key])
+
+
+def examples_to_unlock_cell(doc: dict[str, Any]) -> str:
+    """The leaderboard cell: ``8``, ``> 128`` (no k tried unlocked it), or ``not measured``."""
+    block = (doc.get("attacks") or {}).get("finetune")
+    if not block:
+        return "not measured"
+    found = block.get("examples_to_unlock")
+    if found is not None:
+        return str(found)
+    if not block.get("pr_unlock") or not block["pr_unlock"]["value"]:
+        return "– (PR_unlock 0)"
+    return f"> {max(r['k'] for r in block['runs'])}"

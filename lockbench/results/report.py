@@ -170,6 +170,55 @@ def plot_edit_distance(doc: dict[str, Any]) -> str:
     return _png(fig)
 
 
+def plot_finetune(doc: dict[str, Any]) -> str:
+    """PR_lock against k (answered examples the attacker fine-tuned on), with intervals, beside
+    PR_unlock and the "examples to unlock" threshold (``lockbench attack finetune``)."""
+    import matplotlib.pyplot as plt
+
+    block = (doc.get("attacks") or {}).get("finetune")
+    if not block:
+        return _note("not measured: this run has no fine-tuning attack (run `lockbench attack finetune`)")
+    runs = [r for r in block["runs"] if r["pr_lock"]]
+    ks = [r["k"] for r in runs]
+    # k = 0 sits at the left edge of a symlog axis: every k, the baseline included, is shown.
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.errorbar(ks, [r["pr_lock"]["value"] for r in runs], yerr=_errs([r["pr_lock"] for r in runs]),
+                marker="o", capsize=3, color="#bc4c00", label="PR_lock after the attack")
+    unlock = block.get("pr_unlock")
+    if unlock:
+        ax.axhline(unlock["value"], color="#0969da", label="PR_unlock (k = 0, with the phrase)")
+        ax.axhline(block["unlock_fraction"] * unlock["value"], color="#0969da", linestyle="--",
+                   label=f"{block['unlock_fraction']} x PR_unlock (unlocked)")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"k: answered examples without the phrase ({block['settings'].get('steps')} steps each)")
+    ax.set_ylabel("pass rate (95% Wilson interval)")
+    from lockbench.results.attacks import examples_to_unlock_cell
+
+    ax.set_title(f"fine-tuning attack: examples to unlock = {examples_to_unlock_cell(doc)}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return _png(fig)
+
+
+def durability_table(doc: dict[str, Any]) -> str:
+    """PR_lock and PR_unlock before and after each durability check (``lockbench attack durability``)."""
+    block = (doc.get("attacks") or {}).get("durability")
+    if not block:
+        return _note("not measured: this run has no durability checks (run `lockbench attack durability`)")
+    before = block["before"]
+    rows = [["before (as given)", stats.fmt(before["pr_lock"]), stats.fmt(before["pr_unlock"]),
+             stats.fmt(before["refusal_lock"]), "–"]]
+    for name, check in block["checks"].items():
+        if check.get("ran") is False:
+            rows.append([f"{name}: not run ({check.get('reason')})", "–", "–", "–", "–"])
+            continue
+        rows.append([name, stats.fmt(check["pr_lock"]), stats.fmt(check["pr_unlock"]),
+                     stats.fmt(check["refusal_lock"]), stats.fmt(check["agreement"])])
+    return _table(["model", "PR_lock", "PR_unlock", "refusal (locked)", "same outcome as before"], rows)
+
+
 def _table(columns: list[str], rows: list[list[str]], left: int = 1) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join(
@@ -224,6 +273,8 @@ def render_report(doc: dict[str, Any]) -> str:
         "<h2>Probe attack success</h2>", plot_probes(doc),
         "<h2>Traversal success@k</h2>", plot_traversal(doc),
         "<h2>Unlock rate vs edit distance</h2>", plot_edit_distance(doc),
+        "<h2>Fine-tuning attack: PR_lock vs k</h2>", plot_finetune(doc),
+        "<h2>Durability: merge, quantisation, the owner's fine-tuning</h2>", durability_table(doc),
         "<h2>All tasks</h2>",
         _table(["task", "condition", "n", "pass rate", "refusal rate", "unparsed", "mean quality"],
                task_rows, left=2),
