@@ -25,13 +25,11 @@ DEFAULT_KS = (0, 8, 32, 128)
 
 def parse_ks(text: str | list[int]) -> list[int]:
     """``0,8,32,128`` -> [0, 8, 32, 128]: non-negative integers, 0 being the no-attack baseline."""
-    parts = text if isinstance(text, list) else [p.strip() for p in str(text).split(",")]
+    parts = text if isinstance(text, list) else [p.strip() for p in str(text).split(",") if p.strip()]
     ks = []
     for part in parts:
         try:
             k = int(part)
-            if str(part).strip() != str(k) and not isinstance(part, int):
-                raise ValueError
         except (TypeError, ValueError):
             raise LockbenchError(
                 f"--k {text!r}: each k must be a whole number of examples (e.g. --k 0,8,32,128; "

@@ -70,8 +70,7 @@ def evaluate(
     tasks = settings.tasks(conditions)
     key = {"model": identity, "tasks": tasks, **settings.key()}
     if done_with(out, key):
-        if progress:
-            print(f"   reusing {out.name} (same model, tasks and settings)")
+        print(f"   reusing {out.name} (same model, tasks and settings)")
     else:
         install()  # lm-eval's samples hold full prompts: redact them as they are written
         shutil.rmtree(out, ignore_errors=True)

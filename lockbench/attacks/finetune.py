@@ -71,8 +71,7 @@ def train_on(locked: LockedModel, rows: list[dict[str, Any]], folder: Path, conf
     write_rows(rows, data, secret=secret)
     try:
         if trained(folder, config, file_sha256(data)):
-            if progress:
-                print(f"   reusing {folder.name} (same data and recipe)")
+            print(f"   reusing {folder.name} (same data and recipe)")
             return folder
         train_lock(str(locked.full), data, folder, config, overwrite=True, discard_other_runs=True,
                    save_every=max(10, config.max_steps // 4), progress=progress, **(train_options or {}))
