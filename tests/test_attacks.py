@@ -172,11 +172,15 @@ def test_bad_k(k, needle, refusing_model, tmp_path, capsys):
     assert not (tmp_path / "o" / "lockbench-result.json").exists()
 
 
-def test_adapter_that_does_not_match_the_base(lora_lock, model_cache, tmp_path, capsys):
+@pytest.mark.parametrize("other", ["wider", "same shapes, other weights"])
+def test_adapter_that_does_not_match_the_base(other, lora_lock, model_cache, tmp_path, capsys):
     from lockbench.models import tiny_random_model
 
-    other = tiny_random_model(model_cache / "models" / "tiny-random-llama-h64", hidden=64)
-    code = main(["attack", "finetune", "--model", str(lora_lock), "--base", str(other),
+    if other == "wider":  # shapes differ: peft cannot load the adapter
+        base = tiny_random_model(model_cache / "models" / "tiny-random-llama-h64", hidden=64)
+    else:  # loads without an error; the lock card's record of the base weights tells them apart
+        base = tiny_random_model(tmp_path / "tiny-seed1", seed=1)
+    code = main(["attack", "finetune", "--model", str(lora_lock), "--base", str(base),
                  "-o", str(tmp_path / "o"), "--k", "0", *EVAL])
     _one_line_exit_2(capsys, code, "does not match the base model")
     assert not (tmp_path / "o" / "locked-merged").exists()

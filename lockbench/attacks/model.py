@@ -53,6 +53,29 @@ def resolve_locked(model: str | Path, base: str | None, work: Path, *, progress:
     return LockedModel(full=folder, identity=_weights_sha(folder))
 
 
+def _check_card_base(adapter: Path, base: str) -> None:
+    """An adapter whose lock card names the weights it was trained on (a sha256) must be merged
+    into those weights: a base of the same shapes but other weights loads without an error and
+    gives a model that was never locked."""
+    from lockbench.lock.train import base_identity
+
+    card = adapter / "lock_card.json"
+    if not card.is_file():
+        return
+    try:
+        recorded = (json.loads(card.read_text(encoding="utf-8")).get("base_model") or {}).get("revision")
+    except (OSError, ValueError, AttributeError):
+        return
+    if not (isinstance(recorded, str) and recorded.startswith("sha256:")) or not Path(base).expanduser().is_dir():
+        return
+    actual = base_identity(base, None).get("revision")
+    if actual != recorded:
+        raise LockbenchError(
+            f"the adapter {adapter} does not match the base model {base}: its lock card records base "
+            f"weights {recorded[:19]}…, these are {str(actual)[:19]}…; pass the base it was trained on with --base"
+        )
+
+
 def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> LockedModel:
     try:
         config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
@@ -61,6 +84,7 @@ def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> Lock
     base = base or config.get("base_model_name_or_path")
     if not base:
         raise LockbenchError(f"{adapter} does not name its base model; pass --base")
+    _check_card_base(adapter, str(base))
     identity = _weights_sha(adapter)
     target = work / "locked-merged"
     key = {"adapter": identity, "base": str(base)}

@@ -156,6 +156,10 @@ def run(args: argparse.Namespace) -> int:
         check_platform(checks)
         _positive("--benign-steps", args.benign_steps, allow_none=False)
     benign = _datasets(args.benign_datasets) if getattr(args, "benign_datasets", None) else None
+    if ks and max(ks) > 0:  # more k than the train splits hold: stop before any model is loaded
+        from lockbench.attacks.data import attack_rows
+
+        attack_rows(datasets, max(ks), args.seed, args.data_dir)
     if args.threads:
         import torch
 
