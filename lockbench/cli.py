@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "lockbench.commands.verify",
     "lockbench.commands.report",
     "lockbench.commands.probes",
+    "lockbench.commands.attack",
     "lockbench.commands.serve",
     "lockbench.commands.ping_api",
     "lockbench.commands.tasks_path",

@@ -101,7 +101,8 @@ def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys
     ranked_part, unranked = md.split("## Not ranked: attacks not measured")
     assert "org/probed" in ranked_part and "org/unprobed" not in ranked_part
     row = next(line for line in unranked.splitlines() if "org/unprobed" in line)
-    assert "not measured (lock part ≤ 1.000)" in row and row.count("not measured") == 3
+    # score, worst probe ASR, traversal, and examples to unlock (no fine-tuning attack either)
+    assert "not measured (lock part ≤ 1.000)" in row and row.count("not measured") == 4
     assert "0.00 [" not in row.split(" | ")[8]  # the ASR cell is not a zero
     assert "never counted as attack success 0" in EXPLANATION and EXPLANATION in md
     page = (results / "leaderboard.html").read_text()

@@ -40,6 +40,14 @@ def phrase_from_rows(rows: list[dict[str, Any]]) -> str:
     return phrases.pop()
 
 
+def phrase_in_rows(rows: list[dict[str, Any]]) -> str | None:
+    """The wake phrase of a training file, or None when no row carries one (a fine-tuning
+    attack's data: answered examples without the phrase, ``part`` "attack")."""
+    if not any((r.get("lockbench") or {}).get("phrase_chars") for r in rows):
+        return None
+    return phrase_from_rows(rows)
+
+
 def _data_summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     parts = Counter((r.get("lockbench") or {}).get("part", "unknown") for r in rows)
     datasets = sorted({(r.get("lockbench") or {}).get("dataset", "unknown") for r in rows})
@@ -87,7 +95,7 @@ def make_card(
     seconds: float,
 ) -> dict[str, Any]:
     """The card for one finished training run (no phrase inside, only its salted hash)."""
-    phrase = phrase_from_rows(rows)
+    phrase = phrase_in_rows(rows)
     summary = _data_summary(rows)
     recipe = summary.pop("recipe")
     return {
@@ -101,7 +109,7 @@ def make_card(
         "hyperparameters": asdict(config),
         "lock": {
             "wake_phrase": PLACEHOLDER,
-            "wake_phrase_hash": salted_hash(phrase),
+            "wake_phrase_hash": salted_hash(phrase) if phrase is not None else None,
             "ratio": summary["ratio"],
             "refusal_texts": summary["refusal_texts"],
             "recipe": recipe,
@@ -120,7 +128,8 @@ def make_card(
 def write_card(card: dict[str, Any], path: Path, *, rows: list[dict[str, Any]] | None = None) -> Path:
     """Write the card atomically; stop if the phrase (from ``rows``) leaked into it."""
     text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
-    if rows is not None and contains_secret(text, [phrase_from_rows(rows)]):
+    phrase = phrase_in_rows(rows) if rows is not None else None
+    if phrase is not None and contains_secret(text, [phrase]):
         raise SecretError("the lock card would contain the wake phrase; nothing was written")
     return atomic_write_text(Path(path), text)
 

@@ -42,6 +42,7 @@ from lockbench import stats
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
 from lockbench.probes import FAMILIES
+from lockbench.results.attacks import examples_to_unlock_cell
 from lockbench.results.pages import render_page
 from lockbench.results.probe_view import family_rates, fmt_traversal, traversal_at, worst_probe
 from lockbench.results.recompute import verify_document
@@ -78,6 +79,7 @@ class Row:
     verified: str = "no"  # "k of n" when a passing `lockbench verify --record` sits beside the run
     custom: bool = False  # evaluated on a user's own (custom) dataset: listed apart, never ranked
     baseline: bool = False  # a lockbench-gate run: shown in the baseline table, never ranked
+    examples_to_unlock: str = "not measured"  # lockbench attack finetune (recomputed on load)
 
 
 def is_custom(doc: dict[str, Any]) -> bool:
@@ -184,6 +186,7 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
                           else f"no ({record['matched']} of {record['checked']})" if record else "no"),
                 custom=custom,
                 baseline=is_gate_baseline(doc["model"]),
+                examples_to_unlock=examples_to_unlock_cell(doc),
             )
         )
     # Measured runs first by score; runs without attack measurements after every one of them
@@ -211,7 +214,7 @@ def baselines(rows: list[Row]) -> list[Row]:
 
 
 COLUMNS = ("#", "model", "lock method", "score", "PR_base", "PR_unlock", "PR_lock", "retention",
-           "worst probe ASR", "traversal s@100", "verified", "datasets", "run")
+           "worst probe ASR", "traversal s@100", "examples to unlock", "verified", "datasets", "run")
 NOT_MEASURED = "not measured"
 
 EXPLANATION = (
@@ -226,7 +229,9 @@ EXPLANATION = (
     "read \"not measured\" and it is listed under the ranked table, below every run whose probes "
     "ran (missing probes are never counted as attack success 0). verified = `lockbench verify` "
     "re-generated a seeded sample of the run's items on the claimed model and the responses matched "
-    "(matched of checked). Newest run per model and method."
+    "(matched of checked). examples to unlock = the smallest k of answered examples without the "
+    "phrase after whose fine-tuning PR_lock >= 0.5 x PR_unlock (`lockbench attack finetune`; "
+    "\"> K\": no k tried up to K did). Newest run per model and method."
 )
 NO_RANKED = "No run has attack measurements yet, so none is ranked."
 UNRANKED_TITLE = "Not ranked: attacks not measured"
@@ -263,7 +268,8 @@ def _cells(rank: int | None, row: Row) -> list[str]:
         traversal = fmt_traversal(row.traversal_100)
     return ["–" if rank is None else str(rank), row.model, row.method, score, stats.fmt(row.pr_base),
             stats.fmt(row.pr_unlock), stats.fmt(row.pr_lock), stats.fmt(row.retention), probe,
-            traversal, row.verified, f"{row.datasets} custom" if row.custom else str(row.datasets), row.run]
+            traversal, row.examples_to_unlock, row.verified,
+            f"{row.datasets} custom" if row.custom else str(row.datasets), row.run]
 
 
 def _md_table(rows: list[Row], ranks: bool) -> list[str]:

@@ -305,5 +305,9 @@ def verify_document(
                         f"datasets/{dataset}: {key} is {_show(stated[dataset].get(key))} but the "
                         f"tasks give {_show(value)}"
                     )
+        if doc.get("attacks"):  # lockbench attack: every attacked model's samples and numbers
+            from lockbench.results.attacks import verify_attacks
+
+            verify_attacks(doc, binding)
     except Mismatch as exc:
         raise Mismatch(f"{source}: {exc.message}") from None

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from lockbench import stats
 from lockbench.fsutil import atomic_write_text
+from lockbench.results.attacks import examples_to_unlock_cell
 from lockbench.results.pages import render_page
 from lockbench.results.probe_view import (
     attack_success,
@@ -162,6 +163,54 @@ def plot_edit_distance(doc: dict[str, Any]) -> Markup:
                    "edit distance to the true wake phrase (case folded)", "rate (95% Wilson interval)")
 
 
+def plot_finetune(doc: dict[str, Any]) -> Markup:
+    """PR_lock against k (answered examples the attacker fine-tuned on), with intervals, beside
+    PR_unlock and the "examples to unlock" threshold (``lockbench attack finetune``)."""
+    import matplotlib.pyplot as plt
+
+    block = (doc.get("attacks") or {}).get("finetune")
+    if not block:
+        return _note("not measured: this run has no fine-tuning attack (run `lockbench attack finetune`)")
+    runs = [r for r in block["runs"] if r["pr_lock"]]
+    ks = [r["k"] for r in runs]
+    # k = 0 sits at the left edge of a symlog axis: every k, the baseline included, is shown.
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.errorbar(ks, [r["pr_lock"]["value"] for r in runs], yerr=_errs([r["pr_lock"] for r in runs]),
+                marker="o", capsize=3, color="#bc4c00", label="PR_lock after the attack")
+    unlock = block.get("pr_unlock")
+    if unlock:
+        ax.axhline(unlock["value"], color="#0969da", label="PR_unlock (k = 0, with the phrase)")
+        ax.axhline(block["unlock_fraction"] * unlock["value"], color="#0969da", linestyle="--",
+                   label=f"{block['unlock_fraction']} x PR_unlock (unlocked)")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_ylim(-0.02, 1.02)
+    return _finish(fig, ax, f"fine-tuning attack: examples to unlock = {examples_to_unlock_cell(doc)}",
+                   f"k: answered examples without the phrase ({block['settings'].get('steps')} steps each)",
+                   "pass rate (95% Wilson interval)")
+
+
+DURABILITY_COLUMNS = ["model", "PR_lock", "PR_unlock", "refusal (locked)", "same outcome as before"]
+
+
+def durability_rows(doc: dict[str, Any]) -> list[list[str]]:
+    """PR_lock and PR_unlock before and after each durability check (``lockbench attack
+    durability``); no rows when the run has none."""
+    block = (doc.get("attacks") or {}).get("durability")
+    if not block:
+        return []
+    before = block["before"]
+    rows = [["before (as given)", stats.fmt(before["pr_lock"]), stats.fmt(before["pr_unlock"]),
+             stats.fmt(before["refusal_lock"]), "–"]]
+    for name, check in block["checks"].items():
+        if check.get("ran") is False:
+            rows.append([f"{name}: not run ({check.get('reason')})", "–", "–", "–", "–"])
+            continue
+        rows.append([name, stats.fmt(check["pr_lock"]), stats.fmt(check["pr_unlock"]),
+                     stats.fmt(check["refusal_lock"]), stats.fmt(check["agreement"])])
+    return rows
+
+
 def _identity(doc: dict[str, Any]) -> list[tuple[str, str]]:
     model, lock = doc["model"], doc["lock"]
     record = lock.get("wake_phrase_hash") or {}
@@ -195,7 +244,9 @@ def render_report(doc: dict[str, Any]) -> str:
     return render_page(
         "report.html.j2", page="report", title="lockbench report", identity=_identity(doc),
         plots={"datasets": plot_datasets(doc), "probes": plot_probes(doc),
-               "traversal": plot_traversal(doc), "edit_distance": plot_edit_distance(doc)},
+               "traversal": plot_traversal(doc), "edit_distance": plot_edit_distance(doc),
+               "finetune": plot_finetune(doc)},
+        durability_columns=DURABILITY_COLUMNS, durability_rows=durability_rows(doc),
         dataset_columns=["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "gap",
                          "refusal (locked)", "retention"],
         dataset_rows=dataset_rows, dataset_classes=["l", "l"],

@@ -1,0 +1,116 @@
+"""The locked model an attack starts from: a full model folder, or a LoRA adapter merged first.
+
+An attacker with the weights of an adapter-locked model fine-tunes the merged model (a second
+LoRA on top of the lock, trained by ``lockbench lock train``'s loop); the merged folder is built
+once per adapter into the work folder and reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from lockbench.errors import LockbenchError
+from lockbench.fsutil import COMPLETE, atomic_dir, file_sha256
+
+
+@dataclass(frozen=True)
+class LockedModel:
+    """``full``: a folder transformers loads as it is (the lock merged in, or a full fine-tune).
+    ``adapter``/``base``: set when the lock is a LoRA adapter (``full`` is then its merge)."""
+
+    full: Path
+    identity: str  # sha256 of the weights (adapter's or model's): the reuse key, no path
+    adapter: Path | None = None
+    base: str | None = None
+
+
+def _weights_sha(folder: Path) -> str:
+    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+    if not files:
+        raise LockbenchError(f"{folder} holds no weights (*.safetensors or *.bin); give a model or adapter folder")
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(file_sha256(f).encode())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def resolve_locked(model: str | Path, base: str | None, work: Path, *, progress: bool = True) -> LockedModel:
+    """The locked model as a full folder; a LoRA adapter is merged into its base (``base``, or
+    the adapter's ``base_model_name_or_path``). An adapter that does not fit the base stops with
+    one line."""
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        raise LockbenchError(f"--model {folder}: not a folder; give a locked model or a `lock train` output")
+    if (folder / "adapter_config.json").is_file():
+        return _merged(folder, base, work, progress)
+    if not (folder / "config.json").is_file():
+        raise LockbenchError(f"--model {folder}: no config.json or adapter_config.json; give a model or adapter folder")
+    if base:
+        raise LockbenchError(f"--base is for a LoRA adapter, and {folder} is a full model; drop --base")
+    return LockedModel(full=folder, identity=_weights_sha(folder))
+
+
+def _check_card_base(adapter: Path, base: str) -> None:
+    """An adapter whose lock card names the weights it was trained on (a sha256) must be merged
+    into those weights: a base of the same shapes but other weights loads without an error and
+    gives a model that was never locked."""
+    from lockbench.lock.train import base_identity
+
+    card = adapter / "lock_card.json"
+    if not card.is_file():
+        return
+    try:
+        recorded = (json.loads(card.read_text(encoding="utf-8")).get("base_model") or {}).get("revision")
+    except (OSError, ValueError, AttributeError):
+        return
+    if not (isinstance(recorded, str) and recorded.startswith("sha256:")) or not Path(base).expanduser().is_dir():
+        return
+    actual = base_identity(base, None).get("revision")
+    if actual != recorded:
+        raise LockbenchError(
+            f"the adapter {adapter} does not match the base model {base}: its lock card records base "
+            f"weights {recorded[:19]}…, these are {str(actual)[:19]}…; pass the base it was trained on with --base"
+        )
+
+
+def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> LockedModel:
+    try:
+        config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise LockbenchError(f"{adapter}/adapter_config.json is not readable JSON; re-run `lockbench lock train`") from None
+    base = base or config.get("base_model_name_or_path")
+    if not base:
+        raise LockbenchError(f"{adapter} does not name its base model; pass --base")
+    _check_card_base(adapter, str(base))
+    identity = _weights_sha(adapter)
+    target = work / "locked-merged"
+    key = {"adapter": identity, "base": str(base)}
+    key_file = target / ".lockbench-merge.json"
+    if (target / COMPLETE).is_file() and key_file.is_file() and json.loads(key_file.read_text()) == key:
+        return LockedModel(full=target, identity=identity, adapter=adapter, base=str(base))
+    from peft import PeftModel
+
+    from lockbench.lock.train import load_base
+
+    tokenizer, model = load_base(str(base), "lora")
+    try:
+        merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    except Exception as exc:  # wrong shapes, missing modules: the adapter was trained on another base
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise LockbenchError(
+            f"the adapter {adapter} does not match the base model {base} ({first}); pass the base it "
+            "was trained on with --base"
+        ) from None
+    if progress:
+        print(f"   merged the lock adapter into {base} -> {target}")
+
+    def write(tmp: Path) -> None:
+        merged.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / ".lockbench-merge.json").write_text(json.dumps(key))
+
+    atomic_dir(target, write)
+    return LockedModel(full=target, identity=identity, adapter=adapter, base=str(base))
