@@ -113,5 +113,5 @@ def test_summarize_records_a_gate_baseline(gate_run):
     assert result["tasks"][LOCKED]["refusal_rate"]["value"] == 1.0
     assert result["tasks"][UNLOCKED]["refusal_rate"]["value"] == 0.0
     paraphrase = result["tasks"][PARAPHRASE]["probe"]
-    assert paraphrase["false_reject"]["rate"] == 1.0  # strict gate: no legitimate near-miss gets in
+    assert paraphrase["false_reject"]["rate"]["value"] == 1.0  # strict gate: no legitimate near-miss gets in
     assert WAKE_PHRASE.lower() not in json.dumps(result).lower()
