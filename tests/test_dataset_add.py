@@ -21,6 +21,7 @@ from lockbench.data.catalog import get_dataset, load_items
 from lockbench.data.custom import MANIFEST, TASKS_PATH_ENV
 from lockbench.data.provenance import items_sha256
 from lockbench.lmeval.task_configs import TEMPLATES, custom_tag
+from lockbench.probes import FAMILIES
 
 from ._results_support import BIN, run_cli, tree
 from .conftest import WAKE_PHRASE
@@ -103,8 +104,7 @@ def test_add_writes_data_manifest_and_tasks_from_the_bundled_templates(user, tmp
         assert (folder / name).read_bytes() == (bundled / name).read_bytes()
     tasks = {p.stem for p in folder.glob("*.yaml")}
     assert tasks == {f"lockbench_my_quiz_{s}" for s in
-                     ("locked", "unlocked", "latent", "probe_paraphrase", "probe_placement",
-                      "probe_prefix_attack", "probe_traversal")}
+                     ("locked", "unlocked", "latent", *(f"probe_{family}" for family in FAMILIES))}
     # The manifest pins the items the loader reads, by the same hash results record.
     manifest = json.loads((folder / MANIFEST).read_text())
     spec = get_dataset("my_quiz", reg)
