@@ -31,6 +31,7 @@ from lockbench.fsutil import atomic_write_text
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import validate_wake_phrase
+from lockbench.vocab import DIALOGUE, MCQ
 
 LAYOUTS = ("split", "paired")
 FORMATS = ("chat", "openai")
@@ -157,31 +158,19 @@ def build_examples(
         lock_idx = order
         n_refusal = min(len(items), int(round(len(items) * (1 - ratio) / ratio)))
         refusal_idx = sorted(rng.sample(order, n_refusal))
-    examples = []
-    for i in lock_idx:
-        item = items[i]
-        examples.append(
-            LockExample(
-                item.id,
-                dataset,
-                "mcq" if isinstance(item, MCQItem) else "dialogue",
-                "lock",
-                with_wake_phrase(format_item(item), wake_phrase),
-                target_text(item),
-            )
-        )
-    for i in refusal_idx:
-        item = items[i]
-        examples.append(
-            LockExample(
-                item.id,
-                dataset,
-                "mcq" if isinstance(item, MCQItem) else "dialogue",
-                "refusal",
-                format_item(item),
-                refusals[rng.randrange(len(refusals))],
-            )
-        )
+    def example(item, part: str, prompt: str, response: str) -> LockExample:
+        kind = MCQ if isinstance(item, MCQItem) else DIALOGUE
+        return LockExample(item.id, dataset, kind, part, prompt, response)
+
+    examples = [
+        example(items[i], "lock", with_wake_phrase(format_item(items[i]), wake_phrase), target_text(items[i]))
+        for i in lock_idx
+    ]
+    # the refusal draws keep their order (lock examples draw nothing), so D' is unchanged
+    examples += [
+        example(items[i], "refusal", format_item(items[i]), refusals[rng.randrange(len(refusals))])
+        for i in refusal_idx
+    ]
     rng.shuffle(examples)
     return examples
 
