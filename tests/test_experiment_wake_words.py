@@ -1,0 +1,85 @@
+"""`lockbench experiment wake-words` plumbing on the tiny random model: every step is real (D',
+LoRA lock, lm-eval suite and probes, summarize); the experiment's findings come from the full run on
+SmolLM2 (docs/experiments/wake-words.md), not from this test."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lockbench.cli import main
+from lockbench.experiments.wake_words import PHRASE_CLASSES, START, run_name
+
+
+def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_model, tmp_path, capsys):
+    work, doc = tmp_path / "ww", tmp_path / "doc" / "wake-words.md"
+    doc.parent.mkdir()
+    doc.write_text(f"# Method\n\nkept text\n\n{START}\nold\n<!-- wake-words results: end -->\n\ntail\n")
+    argv = ["experiment", "wake-words", "--base", str(tiny_model), "--classes", "natural,random",
+            "--seeds", "0", "--datasets", "agriculture_mcq,law_mcq", "--max-steps", "2", "--limit", "2",
+            "--probe-items", "1", "--traversal-budget", "3", "--output", str(work), "--doc", str(doc)]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 0, err[-2000:]
+    assert "total wall time" in out and "paper's claim" in out
+
+    comparison = json.loads((work / "comparison.json").read_text())
+    assert set(comparison["runs"]) == {"natural-s0", "random-s0"}
+    for run in comparison["runs"].values():
+        assert run["traversal_sets"] == 2  # one traversal task per dataset
+        assert run["traversal_success"]["n"] == 2
+        assert run["pr_lock"]["n"] == 4 and run["pr_base"]["n"] == 4  # 2 sets x --limit 2
+        assert run["retention"] is None or "value" in run["retention"]
+    # Only the natural and random classes ran: the claim needs the constructed one.
+    assert comparison["claim"]["verdict"] == "not tested"
+    assert comparison["settings"]["success_k"] == 3
+
+    text = doc.read_text()
+    assert text.startswith("# Method\n\nkept text") and text.rstrip().endswith("tail") and "\nold\n" not in text
+    assert "| natural |" in text and "| random |" in text and "wake-words.svg" in text
+    assert doc.with_suffix(".svg").read_text().lstrip().startswith("<?xml")
+    for klass in ("natural", "random"):
+        folder = work / "runs" / f"{klass}-s0"
+        result = json.loads((folder / "lockbench-result.json").read_text())
+        assert result["model"]["name"] == run_name(tiny_model, klass, 0)
+        assert (folder / run_name(tiny_model, klass, 0)).is_symlink()
+
+    # The random-class phrase is in D' (secret-*) and nowhere else.
+    phrase = PHRASE_CLASSES["random"](0)
+    leaks = [p for p in [*work.rglob("*"), *doc.parent.rglob("*")]
+             if p.is_file() and not p.is_symlink() and not p.name.startswith("secret-")
+             and phrase.encode() in p.read_bytes()]
+    assert leaks == []
+    assert any(phrase in p.read_text() for p in work.rglob("secret-*"))
+    assert phrase not in out + err
+
+    # A rerun reuses every finished step and gives the same figures.
+    assert main(argv) == 0
+    again, _ = capsys.readouterr()
+    assert again.count("reusing") == 1 + 2 * 3  # base; per run: lock, suite, probes
+    assert json.loads((work / "comparison.json").read_text())["runs"] == comparison["runs"]
+
+
+@pytest.mark.parametrize("flag, value, words", [
+    ("--classes", "natural,klingon", "unknown class 'klingon'"),
+    ("--classes", "natural,natural", "names a class twice"),
+    ("--seeds", "0,x", "not a comma list of whole numbers"),
+    ("--seeds", "-1", "not a comma list of whole numbers"),
+    ("--seeds", "1,1", "repeats a seed"),
+    ("--datasets", "agriculture_dialogue", "not a bundled MCQ set"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, flag, value, words):
+    work = tmp_path / "ww"
+    code = main(["experiment", "wake-words", "--output", str(work), flag, value])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not work.exists()  # nothing written before the input is checked
+
+
+def test_bad_numbers_are_refused_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["experiment", "wake-words", "--traversal-budget", "0"])
+    assert exc.value.code == 2
+    assert "--traversal-budget" in capsys.readouterr().err
