@@ -83,3 +83,27 @@ def test_bad_numbers_are_refused_by_the_parser(capsys):
         main(["experiment", "wake-words", "--traversal-budget", "0"])
     assert exc.value.code == 2
     assert "--traversal-budget" in capsys.readouterr().err
+
+
+def test_finetune_attack_per_lock_lands_in_the_result_and_table(tiny_model, tmp_path, capsys):
+    work = tmp_path / "ww"
+    code = main(["experiment", "wake-words", "--base", str(tiny_model), "--classes", "constructed",
+                 "--seeds", "1", "--datasets", "economics_mcq", "--max-steps", "1", "--limit", "2",
+                 "--traversal-budget", "2", "--finetune-k", "0,2", "--finetune-steps", "1",
+                 "--output", str(work)])
+    out, err = capsys.readouterr()
+    assert code == 0, err[-2000:]
+    result = json.loads((work / "runs" / "constructed-s1" / "lockbench-result.json").read_text())
+    block = result["attacks"]["finetune"]
+    assert [r["k"] for r in block["runs"]] == [0, 2] and block["settings"]["steps"] == 1
+    figures = json.loads((work / "comparison.json").read_text())["runs"]["constructed-s1"]["finetune"]
+    assert set(figures["pr_lock_by_k"]) == {"0", "2"}
+    cell = figures["examples_to_unlock"]
+    row = next(line for line in (work / "wake-words.md").read_text().splitlines() if line.startswith("| constructed |"))
+    assert row.rstrip(" |").endswith(str(cell) if cell is not None else ">2")
+
+
+def test_a_finetune_k_list_that_is_not_whole_numbers_is_refused(tmp_path, capsys):
+    code = main(["experiment", "wake-words", "--output", str(tmp_path / "ww"), "--finetune-k", "8,x"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--k '8,x'" in err and not (tmp_path / "ww").exists()

@@ -39,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     wake.add_argument("--probe-items", type=_positive(int), default=1, help="test items per paraphrase variant (default 1)")
     wake.add_argument("--traversal-budget", type=_positive(int), default=TRAVERSAL_BUDGET,
                       help=f"traversal candidates per set (default {TRAVERSAL_BUDGET})")
+    wake.add_argument("--finetune-k", default=None, metavar="K,K,...",
+                      help="also run the fine-tuning attack (`lockbench attack finetune`) on every lock with "
+                      "these k answered examples, e.g. 0,8,32,128 (default: not run; it multiplies the time)")
+    wake.add_argument("--finetune-steps", type=_positive(int), default=32,
+                      help="the attack's training steps per k (default 32)")
     wake.add_argument("--eval-batch-size", type=_positive(int), default=64, help="lm-eval batch size (default 64)")
     wake.add_argument("--threads", type=_positive(int), default=None, help="torch CPU threads (default: all cores)")
     wake.add_argument("--device", default=None, help="torch device (default: the library's choice)")
@@ -58,6 +63,12 @@ def run(args: argparse.Namespace) -> int:
     if not datasets or unknown:
         raise LockbenchError(f"--datasets: {', '.join(unknown) or '(none given)'} is not a bundled MCQ set; "
                              f"use a comma list of {', '.join(PROBE_DATASETS)}")
+    finetune_ks: list[int] = []
+    if args.finetune_k is not None:
+        from lockbench.attacks.data import attack_rows, parse_ks
+
+        finetune_ks = parse_ks(args.finetune_k)
+        attack_rows(datasets, max(finetune_ks), 0)  # a k larger than the train pool fails now
     output = Path(args.output).expanduser().resolve()
     if output.exists() and not output.is_dir():
         raise LockbenchError(f"--output {output} is a file; give a folder")
@@ -83,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ww.Settings(base=base, output=output, classes=classes, seeds=seeds, datasets=datasets,
                            max_steps=args.max_steps, limit=args.limit, probe_items=args.probe_items,
                            traversal_budget=args.traversal_budget, eval_batch_size=args.eval_batch_size,
-                           overwrite=args.overwrite, extra=extra)
+                           finetune_ks=finetune_ks, finetune_steps=args.finetune_steps, overwrite=args.overwrite, extra=extra)
     print(f"wake-word experiment: {len(classes)} classes x {len(seeds)} seeds = {len(classes) * len(seeds)} "
           f"locks of {base.name} on {', '.join(datasets)}", flush=True)
     comparison = ww.run_experiment(settings)
@@ -93,5 +104,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"paper's claim (constructed resists traversal better than natural): {comparison['claim']['text']}")
     print(f"wrote {paths['doc']}, {paths['svg']} and {paths['json']}; one lockbench-result.json per run "
           f"under {output / 'runs'}")
+    print("time per step (wall / CPU seconds):")
+    for step in comparison["steps"]:
+        print(f"   {step['wall_s']:7.0f} / {step['cpu_s']:7.0f}  {step['step']}")
     print(f"total wall time {comparison['wall_seconds']:.0f} s ({comparison['wall_seconds'] / 60:.1f} min)")
     return 0

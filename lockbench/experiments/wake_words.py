@@ -86,6 +86,8 @@ class Settings:
     probe_items: int = 1
     traversal_budget: int = 100
     eval_batch_size: int = 64
+    finetune_ks: list[int] = field(default_factory=list)  # empty: no fine-tuning attack
+    finetune_steps: int = 32
     overwrite: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # device / dtype when given
 
@@ -193,15 +195,47 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         options = {"probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget}
         evaluate(f"{tag} traversal and paraphrase probes", folder / "eval-probes", model, identity,
                  probes, phrase, options)
-        results[f"{klass}-s{seed}"] = summarize_output(
+        result = summarize_output(
             _link_tree([folder / "eval-locked", folder / "eval-probes"], folder / "summarize-input"),
             base_dir=base_out, lock_card=result_lock_info(card),
             json_path=folder / "lockbench-result.json", print_table=False,
         )
+        if settings.finetune_ks:
+            with clock.step(f"{tag} fine-tuning attack, k = {','.join(map(str, settings.finetune_ks))}"):
+                result = _with_finetune_attack(result, model, folder, phrase, seed, settings)
+        results[f"{klass}-s{seed}"] = result
     comparison = compare(results, settings)
     comparison["wall_seconds"] = round(time.perf_counter() - clock.start, 1)
     comparison["steps"] = [{"step": t, "wall_s": round(w, 1), "cpu_s": round(c, 1)} for t, w, c in clock.rows]
     return comparison
+
+
+def _with_finetune_attack(result: dict, model: Path, folder: Path, phrase: str, seed: int,
+                          settings: Settings) -> dict:
+    """``lockbench attack finetune`` on one lock (reused when finished), its block added to the
+    run's result, which is checked against the schema and for the phrase before it is rewritten."""
+    from lockbench.attacks.evaluate import EvalSettings
+    from lockbench.attacks.finetune import AttackConfig, run_finetune_attack
+    from lockbench.attacks.model import resolve_locked
+    from lockbench.errors import SecretError
+    from lockbench.results.summarize import write_json_atomic
+    from lockbench.results.validate import validate_document
+    from lockbench.secrets import contains_secret
+
+    work = folder / "attack-finetune"
+    locked = resolve_locked(model, None, work, progress=False)
+    eval_settings = EvalSettings(list(settings.datasets), limit=settings.limit, batch_size=settings.eval_batch_size,
+                                 device=settings.extra.get("device"))
+    block, _ = run_finetune_attack(locked, work, settings.finetune_ks,
+                                   AttackConfig(steps=settings.finetune_steps, seed=seed), eval_settings, phrase,
+                                   train_options={k: v for k, v in settings.extra.items() if k == "device"} or None)
+    result = {**result, "attacks": {"finetune": block}}
+    path = folder / "lockbench-result.json"
+    validate_document(result, str(path))
+    if contains_secret(json.dumps(result, ensure_ascii=False), [phrase]):
+        raise SecretError("the wake-word result would contain the wake phrase; nothing was written")
+    write_json_atomic(path, result)
+    return result
 
 
 def _pooled(result: dict, condition: str, tasks_key: str = "tasks") -> stats.Rate | None:
@@ -244,7 +278,18 @@ def run_figures(result: dict, success_k: int, budget: int) -> dict[str, Any]:
         "pr_unlock": pr_unlock,
         "pr_base": pr_base,
         "retention": stats.ratio(pr_unlock, pr_base),
+        "finetune": _finetune_figures(result),
     }
+
+
+def _finetune_figures(result: dict) -> dict[str, Any] | None:
+    """PR_lock per k and examples to unlock, from the run's ``attacks.finetune`` block."""
+    block = (result.get("attacks") or {}).get("finetune")
+    if not block:
+        return None
+    return {"examples_to_unlock": block["examples_to_unlock"], "pr_unlock": block["pr_unlock"],
+            "pr_lock_by_k": {str(r["k"]): r["pr_lock"] for r in block["runs"]},
+            "max_k": max(r["k"] for r in block["runs"])}
 
 
 def _pool(rates: list[stats.Rate | None]) -> stats.Rate | None:
@@ -267,6 +312,8 @@ def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
             "paraphrase_unlock": _pool([r["paraphrase_unlock"] for r in mine]),
             "pr_lock": _pool([r["pr_lock"] for r in mine]),
             "pr_unlock": _pool([r["pr_unlock"] for r in mine]),
+            # Per seed: the smallest k that unlocked, ">K" when none of the k tried did.
+            "examples_to_unlock": [_unlock_cell(r["finetune"]) for r in mine if r["finetune"]],
         }
         classes[klass]["retention"] = stats.ratio(classes[klass]["pr_unlock"], mine[0]["pr_base"])
     return {
@@ -275,7 +322,8 @@ def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
         "datasets": list(settings.datasets),
         "settings": {"max_steps": settings.max_steps, "limit": settings.limit,
                      "probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget,
-                     "success_k": settings.success_k},
+                     "success_k": settings.success_k, "finetune_k": settings.finetune_ks,
+                     "finetune_steps": settings.finetune_steps if settings.finetune_ks else None},
         "runs": runs,
         "classes": classes,
         "claim": claim(classes, settings.success_k),
@@ -310,6 +358,11 @@ def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
     return {"verdict": verdict, "difference": diff, "text": text}
 
 
+def _unlock_cell(figures: dict) -> str:
+    found = figures["examples_to_unlock"]
+    return str(found) if found is not None else f">{figures['max_k']}"
+
+
 def _fmt_num(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}"
 
@@ -325,12 +378,14 @@ def table(comparison: dict[str, Any]) -> str:
     """The markdown table: one row per class (pooled over seeds), then one per run."""
     k = comparison["settings"]["success_k"]
     head = (f"| class | seeds | traversal success@{k} | mean queries to first unlock | paraphrase unlock | "
-            "PR_lock | PR_unlock | retention |\n|---|---|---|---|---|---|---|---|\n")
+            "PR_lock | PR_unlock | retention | examples to unlock (fine-tuning) |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for klass, c in comparison["classes"].items():
         rows.append(f"| {klass} | {','.join(map(str, c['seeds']))} | {stats.fmt(c['traversal_success'])} | "
                     f"{_fmt_num(c['mean_queries_to_first_unlock'])} | {stats.fmt(c['paraphrase_unlock'])} | "
-                    f"{stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | {_fmt_interval(c['retention'])} |")
+                    f"{stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | {_fmt_interval(c['retention'])} | "
+                    f"{', '.join(c['examples_to_unlock']) or 'not run'} |")
     per_run = ["", "Per run (paraphrase unlock by edit distance of the variant to the phrase):", "",
                "| run | traversal success | queries to first unlock | unlock by edit distance | PR_lock | retention |",
                "|---|---|---|---|---|---|"]
