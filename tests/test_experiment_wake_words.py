@@ -45,14 +45,16 @@ def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_
         assert result["model"]["name"] == run_name(tiny_model, klass, 0)
         assert (folder / run_name(tiny_model, klass, 0)).is_symlink()
 
-    # The random-class phrase is in D' (secret-*) and nowhere else.
-    phrase = PHRASE_CLASSES["random"](0)
-    leaks = [p for p in [*work.rglob("*"), *doc.parent.rglob("*")]
-             if p.is_file() and not p.is_symlink() and not p.name.startswith("secret-")
-             and phrase.encode() in p.read_bytes()]
-    assert leaks == []
-    assert any(phrase in p.read_text() for p in work.rglob("secret-*"))
-    assert phrase not in out + err
+    # Each phrase is in its D' (secret-*) and nowhere else: not in lm-eval's outputs, the results,
+    # the table, the plot or the console.
+    for klass in ("random", "natural"):
+        phrase = PHRASE_CLASSES[klass](0)
+        leaks = [p for p in [*work.rglob("*"), *doc.parent.rglob("*")]
+                 if p.is_file() and not p.is_symlink() and not p.name.startswith("secret-")
+                 and phrase.encode() in p.read_bytes()]
+        assert leaks == [], klass
+        assert phrase in (work / "runs" / f"{klass}-s0" / "secret-dprime.jsonl").read_text()
+        assert phrase not in out + err
 
     # A rerun reuses every finished step and gives the same figures.
     assert main(argv) == 0
