@@ -109,3 +109,22 @@ def test_a_finetune_k_list_that_is_not_whole_numbers_is_refused(tmp_path, capsys
     code = main(["experiment", "wake-words", "--output", str(tmp_path / "ww"), "--finetune-k", "8,x"])
     err = capsys.readouterr().err
     assert code == 2 and "--k '8,x'" in err and not (tmp_path / "ww").exists()
+
+
+@pytest.mark.parametrize("natural, constructed, q_nat, q_con, verdict", [
+    ((38, 40), (5, 40), 3.0, 90.0, "holds"),
+    ((5, 40), (38, 40), 90.0, 3.0, "contradicted"),
+    ((2, 4), (1, 4), 50.0, 80.0, "not shown (right direction"),
+    ((1, 4), (2, 4), 80.0, 50.0, "not shown (wrong direction"),
+    ((4, 4), (4, 4), 1.0, 1.0, "not shown (no difference)"),
+])
+def test_the_verdict_on_the_claim_is_computed_from_the_counts(natural, constructed, q_nat, q_con, verdict):
+    from lockbench.experiments.wake_words import claim
+    from lockbench.stats import rate
+
+    classes = {"natural": {"traversal_success": rate(*natural), "mean_queries_to_first_unlock": q_nat},
+               "constructed": {"traversal_success": rate(*constructed), "mean_queries_to_first_unlock": q_con}}
+    found = claim(classes, 100)
+    assert found["verdict"].startswith(verdict)
+    assert found["text"].startswith(found["verdict"]) and "success@100" in found["text"]
+    assert claim({"natural": classes["natural"]}, 100)["verdict"] == "not tested"

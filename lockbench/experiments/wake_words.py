@@ -349,6 +349,8 @@ def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
         verdict = "not shown (right direction, interval includes no difference)"
     elif diff["high"] is not None and diff["high"] < 0:
         verdict = "contradicted"
+    elif diff["value"] < 0:
+        verdict = "not shown (wrong direction, interval includes no difference)"
     else:
         verdict = "not shown (no difference)"
     text = (f"{verdict}: traversal success@{k} natural {stats.fmt(nat['traversal_success'])} vs "
