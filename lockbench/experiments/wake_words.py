@@ -1,7 +1,7 @@
 """The seed paper's wake-word experiment: do constructed wake words resist traversal better than
 natural ones?
 
-One lock per (phrase class, seed) with the demo's recipe (:data:`lockbench.commands.demo.DEMO_RECIPE`),
+One lock per (phrase class, seed) with the demo's recipe (:data:`lockbench.lock.recipes.DEMO_RECIPE`),
 then the lockbench suite (``locked`` and ``unlocked``) and the ``traversal`` and ``paraphrase``
 probes on each locked model, the base model evaluated once for retention. Every step is reused when
 its inputs are unchanged, so an interrupted run resumes where it stopped.
@@ -107,22 +107,16 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
     import lm_eval
 
     from lockbench import __version__
-    from lockbench.commands.demo import (
-        DEMO_RECIPE,
-        _Clock,
-        _done_with,
-        _link_tree,
-        _lock_matches,
-        _mark_done,
-    )
-    from lockbench.fsutil import file_sha256
+    from lockbench.experiments.clock import Clock
+    from lockbench.fsutil import done_with, file_sha256, link_tree, mark_done
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
-    from lockbench.lock.card import read_card, result_lock_info
+    from lockbench.lock.card import card_matches, read_card, result_lock_info
+    from lockbench.lock.recipes import DEMO_RECIPE
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.results.summarize import summarize_output
 
-    clock = _Clock()
+    clock = Clock()
     work = settings.output
     work.mkdir(parents=True, exist_ok=True)
     versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
@@ -137,7 +131,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         not in the key, which is written to disk; the model identity already depends on it)."""
         key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
         with clock.step(title):
-            if _done_with(out, key) and not settings.overwrite:
+            if done_with(out, key) and not settings.overwrite:
                 print(f"   reusing {out.relative_to(work)} (same model, tasks and settings)", flush=True)
                 return
             shutil.rmtree(out, ignore_errors=True)
@@ -149,7 +143,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
                 limit=settings.limit, batch_size=settings.eval_batch_size,
                 device=settings.extra.get("device"),
             )
-            _mark_done(out, key)
+            mark_done(out, key)
 
     locked_tasks = [f"lockbench_{d}_locked" for d in settings.datasets]
     base_out = work / "eval-base"
@@ -175,7 +169,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
             )
             locked = folder / "locked"
             finished = (locked / COMPLETE).is_file() and not settings.overwrite
-            if finished and _lock_matches(read_card(locked), config, file_sha256(data), base_revision):
+            if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
                 print(f"   reusing {locked.relative_to(work)} (same D', settings and base)", flush=True)
             else:
                 trained = train_lock(str(settings.base), data, locked, config, merge=True, overwrite=True,
@@ -196,7 +190,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         evaluate(f"{tag} traversal and paraphrase probes", folder / "eval-probes", model, identity,
                  probes, phrase, options)
         result = summarize_output(
-            _link_tree([folder / "eval-locked", folder / "eval-probes"], folder / "summarize-input"),
+            link_tree([folder / "eval-locked", folder / "eval-probes"], folder / "summarize-input"),
             base_dir=base_out, lock_card=result_lock_info(card),
             json_path=folder / "lockbench-result.json", print_table=False,
         )
