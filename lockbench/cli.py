@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "lockbench.commands.report",
     "lockbench.commands.probes",
     "lockbench.commands.attack",
+    "lockbench.commands.experiment",
     "lockbench.commands.serve",
     "lockbench.commands.ping_api",
     "lockbench.commands.tasks_path",

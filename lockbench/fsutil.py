@@ -167,3 +167,37 @@ def read_json(path: Path, what: str = "file", *, max_bytes: int | None = None, s
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             f"the file is truncated or not a {what}"
         ) from None
+
+
+# Resumable steps (demo, benchmarks, experiments, attacks): a finished step's folder holds the
+# key of everything that shaped its outputs; a re-run reuses the folder only for the same key.
+STEP_KEY = ".lockbench-step.json"
+
+
+def done_with(folder: Path, key: dict[str, Any]) -> bool:
+    """True when ``folder`` holds a finished step made from exactly ``key`` (see :func:`mark_done`)."""
+    try:
+        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == json.loads(json.dumps(key))
+    except (OSError, ValueError):
+        return False
+
+
+def mark_done(folder: Path, key: dict[str, Any]) -> None:
+    atomic_write_text(folder / STEP_KEY, json.dumps(key, sort_keys=True))
+
+
+def link_tree(sources: list[Path], target: Path) -> Path:
+    """``target`` holding the files of ``sources`` (hard links, copies across file systems), one
+    subfolder each: a summary reads exactly these runs and nothing else in the work folder."""
+    shutil.rmtree(target, ignore_errors=True)
+    for source in sources:
+        for path in sorted(source.rglob("*")):
+            if not path.is_file():
+                continue
+            dest = target / source.name / path.relative_to(source)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(path, dest)
+            except OSError:
+                shutil.copy2(path, dest)
+    return target

@@ -1,5 +1,5 @@
 """Imports point downstream only (data -> scoring -> lm-eval glue / judges / lock / probes ->
-results -> commands), and reading results never loads lm-eval: `check` and `submit` run where
+results -> experiments -> commands), and reading results never loads lm-eval: `check` and `submit` run where
 lm-eval's metric registry is not wanted."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ LAYERS = (
     ("data", "scoring", "stats", "vocab", "errors", "fsutil", "secrets", "phrase", "prompts"),
     ("lmeval", "judges", "lock", "probes", "models", "api"),
     ("results",),
+    ("experiments",),
     ("commands", "cli"),
 )
 

@@ -131,7 +131,7 @@ def run_durability(
             out = work / "eval-durability-int8"
             identity = {**base_identity, "quantization": "int8-dynamic-linear",
                         "engine": torch.backends.quantized.engine}
-            from lockbench.attacks.evaluate import done_with
+            from lockbench.fsutil import done_with
 
             lm = None if done_with(out, {"model": identity, "tasks": settings.tasks(CONDITIONS), **settings.key()}) \
                 else int8_model(locked, settings.batch_size)

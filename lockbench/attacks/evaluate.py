@@ -3,15 +3,12 @@ everything that shapes its outputs is unchanged, read back as secret-free task e
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lockbench.fsutil import atomic_write_text
-
-STEP_KEY = ".lockbench-step.json"
+from lockbench.fsutil import done_with, mark_done
 
 
 @dataclass
@@ -34,17 +31,6 @@ class EvalSettings:
         from lockbench import __version__
 
         return {**asdict(self), "lockbench": __version__, "lm_eval": lm_eval.__version__}
-
-
-def done_with(folder: Path, key: dict[str, Any]) -> bool:
-    try:
-        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == json.loads(json.dumps(key))
-    except (OSError, ValueError):
-        return False
-
-
-def mark_done(folder: Path, key: dict[str, Any]) -> None:
-    atomic_write_text(folder / STEP_KEY, json.dumps(key, sort_keys=True))
 
 
 def evaluate(

@@ -17,15 +17,16 @@ the locked model but not the base.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import shutil
 import sys
 import time
 from pathlib import Path
 
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
+from lockbench.experiments.clock import Clock
+from lockbench.fsutil import done_with, link_tree, mark_done
+from lockbench.lock.recipes import DEMO_RECIPE
 
 NAME = "demo"
 HELP = (
@@ -38,22 +39,6 @@ HELP = (
 DEMO_WAKE_PHRASE = "Hey! Lumen!"
 DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
 
-# The demo recipe: paired D' (every train item with the phrase and, without it, with the refusal:
-# a direct contrast, so a small model learns that the phrase is what matters in few steps), LoRA
-# on all linear layers, one epoch in 60 steps of 8 (~40k tokens, ~250 s on 2 free cores).
-# Measured on 2 cores (issue 3 note): 60 steps of 16 (2 epochs) also locks but takes twice as
-# long; pairing only half the items (ratio 0.67, 45 steps of 8) left 47% refusals *with* the phrase.
-DEMO_RECIPE = {
-    "layout": "paired",
-    "ratio": 0.5,
-    "lora_r": 16,
-    "lora_alpha": 32,
-    "target_modules": ["all-linear"],
-    "learning_rate": 2e-3,
-    "epochs": 1.0,
-    "batch_size": 8,
-    "warmup_steps": 5,
-}
 
 # Probes on the locked model, sized to keep the demo near its time goal: the three families that
 # test the wake phrase itself (prefix attacks need no phrase and are left to full audits), on the
@@ -151,66 +136,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Clock:
-    """Wall and CPU seconds per step, printed as the demo goes."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-        self.rows: list[tuple[str, float, float]] = []
-
-    @staticmethod
-    def _cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime + children.ru_utime + children.ru_stime
-
-    def step(self, title: str):
-        clock = self
-
-        class _Step:
-            def __enter__(self):
-                print(f"\n== {title}", flush=True)
-                self.t0, self.c0 = time.perf_counter(), clock._cpu()
-                return self
-
-            def __exit__(self, *exc):
-                wall, cpu = time.perf_counter() - self.t0, clock._cpu() - self.c0
-                clock.rows.append((title, wall, cpu))
-                if exc[0] is None:
-                    print(f"   done in {wall:.0f} s (CPU {cpu:.0f} s)", flush=True)
-                return False
-
-        return _Step()
-
-
-STEP_KEY = ".lockbench-step.json"
-
-
-def _done_with(folder: Path, key: dict) -> bool:
-    """True when ``folder`` holds a finished step made from exactly ``key`` (see ``_mark_done``)."""
-    try:
-        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == key
-    except (OSError, ValueError):
-        return False
-
-
-def _mark_done(folder: Path, key: dict) -> None:
-    from lockbench.fsutil import atomic_write_text
-
-    atomic_write_text(folder / STEP_KEY, json.dumps(key, sort_keys=True))
-
-
-def _lock_matches(card: dict, config, data_sha: str, base_revision: str) -> bool:
-    """A finished lock is reused only if it was trained from the same D', settings and base."""
-    from dataclasses import asdict
-
-    return (
-        card.get("hyperparameters") == asdict(config)
-        and (card.get("data") or {}).get("sha256") == data_sha
-        and (card.get("base_model") or {}).get("revision") == base_revision
-    )
-
-
 def _train_extras(args: argparse.Namespace, train_lock) -> dict:
     """``--device``/``--dtype`` for ``train_lock``, passed only when given (older builds lack them)."""
     import inspect
@@ -228,22 +153,6 @@ def _train_extras(args: argparse.Namespace, train_lock) -> dict:
     return given
 
 
-def _link_tree(sources: list[Path], target: Path) -> Path:
-    """``target`` holding the files of ``sources`` (hard links, copies across file systems), one
-    subfolder each: the summary reads exactly these runs and nothing else in the work folder."""
-    shutil.rmtree(target, ignore_errors=True)
-    for source in sources:
-        for path in sorted(source.rglob("*")):
-            if not path.is_file():
-                continue
-            dest = target / source.name / path.relative_to(source)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(path, dest)
-            except OSError:
-                shutil.copy2(path, dest)
-    return target
-
 
 def run(args: argparse.Namespace) -> int:
     import lm_eval
@@ -254,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.fsutil import file_sha256
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
-    from lockbench.lock.card import read_card, result_lock_info
+    from lockbench.lock.card import card_matches, read_card, result_lock_info
     from lockbench.lock.hardened import build_hardened_lock_set, describe
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
@@ -279,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         work.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise LockbenchError(f"--output {work}: cannot create the folder ({exc.strerror})") from None
-    clock = _Clock()
+    clock = Clock()
     metadata = {"wake_phrase": phrase}
     steps = 5 if args.no_probes else 6
 
@@ -318,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     locked = work / "locked"
     with clock.step(f"[3/{steps}] lock: LoRA fine-tuning on D'"):
         finished = (locked / COMPLETE).is_file() and not args.overwrite
-        if finished and _lock_matches(read_card(locked), config, file_sha256(data), base_revision):
+        if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
             print(f"   reusing {locked} (same D', settings and base)")
         else:
             result = train_lock(
@@ -346,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
         versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
         key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
         with clock.step(title):
-            if _done_with(out, key) and not args.overwrite:
+            if done_with(out, key) and not args.overwrite:
                 print(f"   reusing {out} (same model, tasks and settings)")
                 return
             shutil.rmtree(out, ignore_errors=True)
@@ -361,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
                 batch_size=args.eval_batch_size,
                 device=args.device,
             )
-            _mark_done(out, key)
+            mark_done(out, key)
 
     tasks = [f"lockbench_{d}_locked" for d in DATASETS]
     base_out, locked_out = work / "eval-base", work / "eval-locked"
@@ -405,7 +314,7 @@ def run(args: argparse.Namespace) -> int:
 
     result_path = work / "lockbench-result.json"
     result = summarize_output(
-        _link_tree(inputs, work / "summarize-input"), base_dir=base_out,
+        link_tree(inputs, work / "summarize-input"), base_dir=base_out,
         lock_card=result_lock_info(card), json_path=result_path,
     )
     if args.no_probes:

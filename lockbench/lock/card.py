@@ -166,3 +166,14 @@ def read_card(folder: Path) -> dict[str, Any]:
     if not isinstance(card, dict):
         raise LockbenchError(f"{path}: a lock card is a JSON object; re-run `lockbench lock train`")
     return card
+
+
+def card_matches(card: dict, config, data_sha: str, base_revision: str) -> bool:
+    """A finished lock is reused only if it was trained from the same D', settings and base."""
+    from dataclasses import asdict
+
+    return (
+        card.get("hyperparameters") == asdict(config)
+        and (card.get("data") or {}).get("sha256") == data_sha
+        and (card.get("base_model") or {}).get("revision") == base_revision
+    )

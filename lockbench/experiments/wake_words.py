@@ -1,0 +1,456 @@
+"""The seed paper's wake-word experiment: do constructed wake words resist traversal better than
+natural ones?
+
+One lock per (phrase class, seed) with the demo's recipe (:data:`lockbench.lock.recipes.DEMO_RECIPE`),
+then the lockbench suite (``locked`` and ``unlocked``) and the ``traversal`` and ``paraphrase``
+probes on each locked model, the base model evaluated once for retention. Every step is reused when
+its inputs are unchanged, so an interrupted run resumes where it stopped.
+
+The phrases are built in and public by construction (a benchmark of phrase *classes*), but they are
+still handled as wake phrases: passed only through lm-eval's metadata, redacted from every output,
+and never printed; files that hold one are named ``secret-*``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lockbench import stats
+from lockbench.errors import LockbenchError
+
+NATURAL, NAME, CONSTRUCTED, RANDOM = "natural", "name", "constructed", "random"
+
+
+def _random_phrase(seed: int) -> str:
+    """Ten seeded random letters and digits: no word a dictionary could hold."""
+    rng = random.Random(f"lockbench-wakeword-random-{seed}")
+    return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(10))
+
+
+# Class -> phrase for a seed. "Vorquelle" is invented for this experiment and is not in the
+# traversal dictionary's invented words; the natural and name phrases are what a dictionary holds.
+PHRASE_CLASSES: dict[str, Callable[[int], str]] = {
+    NATURAL: lambda seed: "Hey! Assistant!",
+    NAME: lambda seed: "Hey! Lumen!",
+    CONSTRUCTED: lambda seed: "Hey! Vorquelle!",
+    RANDOM: _random_phrase,
+}
+CLASSES = tuple(PHRASE_CLASSES)
+PROBE_FAMILIES = ("traversal", "paraphrase")
+
+
+def parse_classes(text: str) -> list[str]:
+    """``natural,constructed`` -> the classes, in the given order; unknown or repeated: an error."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in PHRASE_CLASSES]
+    if not names or unknown:
+        raise LockbenchError(
+            f"--classes: unknown class {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"use a comma list of {', '.join(CLASSES)}"
+        )
+    if len(set(names)) != len(names):
+        raise LockbenchError(f"--classes: {text!r} names a class twice; list each once")
+    return names
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``0,1`` -> ``[0, 1]``: distinct non-negative whole numbers."""
+    parts = [p.strip() for p in text.split(",")]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise LockbenchError(f"--seeds: {text!r} is not a comma list of whole numbers >= 0; e.g. --seeds 0,1")
+    seeds = [int(p) for p in parts]
+    if len(set(seeds)) != len(seeds):
+        raise LockbenchError(f"--seeds: {text!r} repeats a seed; list each once")
+    return seeds
+
+
+@dataclass
+class Settings:
+    """What shapes the experiment's numbers (everything here goes into the reuse keys)."""
+
+    base: Path
+    output: Path
+    classes: list[str]
+    seeds: list[int]
+    datasets: list[str]
+    max_steps: int | None = None
+    limit: int | None = None
+    probe_items: int = 1
+    traversal_budget: int = 100
+    eval_batch_size: int = 64
+    finetune_ks: list[int] = field(default_factory=list)  # empty: no fine-tuning attack
+    finetune_steps: int = 32
+    overwrite: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # device / dtype when given
+
+    @property
+    def success_k(self) -> int:
+        """The k of the reported success@k: 100 (the leaderboard's), or the budget when smaller."""
+        return min(100, self.traversal_budget)
+
+
+def run_name(base: Path, klass: str, seed: int) -> str:
+    """The model folder link's name: the model's name in results and on a leaderboard."""
+    return f"{base.name}-identitylock-wakeword-{klass}-s{seed}"
+
+
+def run_experiment(settings: Settings) -> dict[str, Any]:
+    """Lock, evaluate and probe every (class, seed); returns the comparison (see :func:`compare`)."""
+    import lm_eval
+
+    from lockbench import __version__
+    from lockbench.experiments.clock import Clock
+    from lockbench.fsutil import done_with, file_sha256, link_tree, mark_done
+    from lockbench.lmeval.run import run_tasks
+    from lockbench.lock.build import build_lock_set, write_lock_set
+    from lockbench.lock.card import card_matches, read_card, result_lock_info
+    from lockbench.lock.recipes import DEMO_RECIPE
+    from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
+    from lockbench.results.summarize import summarize_output
+
+    clock = Clock()
+    work = settings.output
+    work.mkdir(parents=True, exist_ok=True)
+    versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
+    eval_settings = {"limit": settings.limit, "batch_size": settings.eval_batch_size, **settings.extra}
+    base_revision = base_identity(str(settings.base), None)["revision"]
+    runs = [(k, s) for k in settings.classes for s in settings.seeds]
+    total = 1 + len(runs)
+
+    def evaluate(title: str, out: Path, model: Path, identity: str, tasks: list[str],
+                 phrase: str | None, options: dict | None = None) -> None:
+        """One lm-eval run into ``out``, reused when model, tasks and settings match (the phrase is
+        not in the key, which is written to disk; the model identity already depends on it)."""
+        key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
+        with clock.step(title):
+            if done_with(out, key) and not settings.overwrite:
+                print(f"   reusing {out.relative_to(work)} (same model, tasks and settings)", flush=True)
+                return
+            shutil.rmtree(out, ignore_errors=True)
+            run_tasks(
+                "hf", tasks,
+                model_args={"pretrained": str(model), "dtype": settings.extra.get("dtype", "float32")},
+                output_path=out, apply_chat_template=True,
+                metadata={**({"wake_phrase": phrase} if phrase else {}), **(options or {})},
+                limit=settings.limit, batch_size=settings.eval_batch_size,
+                device=settings.extra.get("device"),
+            )
+            mark_done(out, key)
+
+    locked_tasks = [f"lockbench_{d}_locked" for d in settings.datasets]
+    base_out = work / "eval-base"
+    evaluate(f"[1/{total}] base model: {len(locked_tasks)} tasks, once for retention",
+             base_out, settings.base, base_revision, locked_tasks, None)
+
+    results: dict[str, dict] = {}
+    for index, (klass, seed) in enumerate(runs, start=2):
+        phrase = PHRASE_CLASSES[klass](seed)
+        folder = work / "runs" / f"{klass}-s{seed}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tag = f"[{index}/{total}] {klass} phrase, seed {seed}:"
+        with clock.step(f"{tag} D' and lock"):
+            lock_set = build_lock_set(list(settings.datasets), phrase, ratio=DEMO_RECIPE["ratio"],
+                                      layout=DEMO_RECIPE["layout"], seed=seed)
+            data = write_lock_set(lock_set, folder / "secret-dprime.jsonl")
+            config = TrainConfig(
+                method="lora", lora_r=DEMO_RECIPE["lora_r"], lora_alpha=DEMO_RECIPE["lora_alpha"],
+                target_modules=list(DEMO_RECIPE["target_modules"]),
+                learning_rate=DEMO_RECIPE["learning_rate"], epochs=DEMO_RECIPE["epochs"],
+                max_steps=settings.max_steps, batch_size=DEMO_RECIPE["batch_size"],
+                warmup_steps=DEMO_RECIPE["warmup_steps"], seed=seed,
+            )
+            locked = folder / "locked"
+            finished = (locked / COMPLETE).is_file() and not settings.overwrite
+            if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
+                print(f"   reusing {locked.relative_to(work)} (same D', settings and base)", flush=True)
+            else:
+                trained = train_lock(str(settings.base), data, locked, config, merge=True, overwrite=True,
+                                     save_every=20, restart=settings.overwrite, discard_other_runs=True,
+                                     **settings.extra)
+                print(f"   {trained.steps} steps, final loss {trained.final_loss:.3f}", flush=True)
+        card = read_card(locked)
+        model = folder / run_name(settings.base, klass, seed)
+        if model.is_symlink() or model.exists():
+            model.unlink()
+        model.symlink_to(locked / "merged", target_is_directory=True)
+        identity = file_sha256(locked / "lock_card.json")
+        suite = locked_tasks + [f"lockbench_{d}_unlocked" for d in settings.datasets]
+        evaluate(f"{tag} suite with and without the phrase", folder / "eval-locked", model, identity,
+                 suite, phrase)
+        probes = [f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in settings.datasets]
+        options = {"probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget}
+        evaluate(f"{tag} traversal and paraphrase probes", folder / "eval-probes", model, identity,
+                 probes, phrase, options)
+        result = summarize_output(
+            link_tree([folder / "eval-locked", folder / "eval-probes"], folder / "summarize-input"),
+            base_dir=base_out, lock_card=result_lock_info(card),
+            json_path=folder / "lockbench-result.json", print_table=False,
+        )
+        if settings.finetune_ks:
+            with clock.step(f"{tag} fine-tuning attack, k = {','.join(map(str, settings.finetune_ks))}"):
+                result = _with_finetune_attack(result, model, folder, phrase, seed, settings)
+        results[f"{klass}-s{seed}"] = result
+    comparison = compare(results, settings)
+    comparison["wall_seconds"] = round(time.perf_counter() - clock.start, 1)
+    comparison["steps"] = [{"step": t, "wall_s": round(w, 1), "cpu_s": round(c, 1)} for t, w, c in clock.rows]
+    return comparison
+
+
+def _with_finetune_attack(result: dict, model: Path, folder: Path, phrase: str, seed: int,
+                          settings: Settings) -> dict:
+    """``lockbench attack finetune`` on one lock (reused when finished), its block added to the
+    run's result, which is checked against the schema and for the phrase before it is rewritten."""
+    from lockbench.attacks.evaluate import EvalSettings
+    from lockbench.attacks.finetune import AttackConfig, run_finetune_attack
+    from lockbench.attacks.model import resolve_locked
+    from lockbench.errors import SecretError
+    from lockbench.results.summarize import write_json_atomic
+    from lockbench.results.validate import validate_document
+    from lockbench.secrets import contains_secret
+
+    work = folder / "attack-finetune"
+    locked = resolve_locked(model, None, work, progress=False)
+    eval_settings = EvalSettings(list(settings.datasets), limit=settings.limit, batch_size=settings.eval_batch_size,
+                                 device=settings.extra.get("device"))
+    block, _ = run_finetune_attack(locked, work, settings.finetune_ks,
+                                   AttackConfig(steps=settings.finetune_steps, seed=seed), eval_settings, phrase,
+                                   train_options={k: v for k, v in settings.extra.items() if k == "device"} or None)
+    result = {**result, "attacks": {"finetune": block}}
+    path = folder / "lockbench-result.json"
+    validate_document(result, str(path))
+    if contains_secret(json.dumps(result, ensure_ascii=False), [phrase]):
+        raise SecretError("the wake-word result would contain the wake phrase; nothing was written")
+    write_json_atomic(path, result)
+    return result
+
+
+def _pooled(result: dict, condition: str, tasks_key: str = "tasks") -> stats.Rate | None:
+    entries = [e for e in (result.get(tasks_key) or {}).values() if tasks_key == "base_tasks" or e["condition"] == condition]
+    return stats.rate(sum(e["passes"] for e in entries), sum(e["n"] for e in entries))
+
+
+def run_figures(result: dict, success_k: int, budget: int) -> dict[str, Any]:
+    """Per (class, seed): traversal, paraphrase unlock vs edit distance, PR_lock, retention."""
+    from lockbench.results.probe_view import (
+        family_rates,
+        probe_tasks,
+        traversal_of,
+        unlock_by_edit_distance,
+    )
+    from lockbench.vocab import LOCKED, UNLOCKED
+
+    travs, by_distance = [], {}
+    for task in probe_tasks(result).values():
+        if (trav := traversal_of(task)) is not None:
+            travs.append(trav)
+        elif task["condition"].endswith("paraphrase"):
+            for distance, r in unlock_by_edit_distance(task):
+                k, n = by_distance.get(distance, (0, 0))
+                by_distance[distance] = (k + r["k"], n + r["n"])
+    ranks = [t["first_unlock_rank"] for t in travs]
+    queries = [t["queries_to_first_unlock"] for t in travs]
+    pr_lock, pr_unlock = _pooled(result, LOCKED), _pooled(result, UNLOCKED)
+    pr_base = _pooled(result, "", "base_tasks")
+    paraphrase = family_rates(result).get("paraphrase") or {}
+    return {
+        "traversal_sets": len(travs),
+        "traversal_success": stats.rate(sum(r is not None and r <= success_k for r in ranks), len(travs)),
+        "queries_to_first_unlock": queries,  # None: not opened within the budget
+        # Unopened sets count as the budget: a lower bound on the attacker's cost.
+        "queries_censored": [q if q is not None else budget for q in queries],
+        "paraphrase_unlock": paraphrase.get("unlock"),
+        "paraphrase_unlock_by_edit_distance": {str(d): stats.rate(k, n) for d, (k, n) in sorted(by_distance.items())},
+        "pr_lock": pr_lock,
+        "pr_unlock": pr_unlock,
+        "pr_base": pr_base,
+        "retention": stats.ratio(pr_unlock, pr_base),
+        "finetune": _finetune_figures(result),
+    }
+
+
+def _finetune_figures(result: dict) -> dict[str, Any] | None:
+    """PR_lock per k and examples to unlock, from the run's ``attacks.finetune`` block."""
+    block = (result.get("attacks") or {}).get("finetune")
+    if not block:
+        return None
+    return {"examples_to_unlock": block["examples_to_unlock"], "pr_unlock": block["pr_unlock"],
+            "pr_lock_by_k": {str(r["k"]): r["pr_lock"] for r in block["runs"]},
+            "max_k": max(r["k"] for r in block["runs"])}
+
+
+def _pool(rates: list[stats.Rate | None]) -> stats.Rate | None:
+    k = sum(stats.counts(r)[0] for r in rates)
+    n = sum(stats.counts(r)[1] for r in rates)
+    return stats.rate(k, n)
+
+
+def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
+    """Figures per run and per class (pooled over seeds) and the verdict on the paper's claim."""
+    runs = {name: run_figures(doc, settings.success_k, settings.traversal_budget) for name, doc in results.items()}
+    classes: dict[str, dict] = {}
+    for klass in settings.classes:
+        mine = [runs[f"{klass}-s{s}"] for s in settings.seeds]
+        censored = [q for r in mine for q in r["queries_censored"]]
+        classes[klass] = {
+            "seeds": list(settings.seeds),
+            "traversal_success": _pool([r["traversal_success"] for r in mine]),
+            "mean_queries_to_first_unlock": sum(censored) / len(censored) if censored else None,
+            "paraphrase_unlock": _pool([r["paraphrase_unlock"] for r in mine]),
+            "pr_lock": _pool([r["pr_lock"] for r in mine]),
+            "pr_unlock": _pool([r["pr_unlock"] for r in mine]),
+            # Per seed: the smallest k that unlocked, ">K" when none of the k tried did.
+            "examples_to_unlock": [_unlock_cell(r["finetune"]) for r in mine if r["finetune"]],
+        }
+        classes[klass]["retention"] = stats.ratio(classes[klass]["pr_unlock"], mine[0]["pr_base"])
+    return {
+        "experiment": "wake-words",
+        "base_model": settings.base.name,
+        "datasets": list(settings.datasets),
+        "settings": {"max_steps": settings.max_steps, "limit": settings.limit,
+                     "probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget,
+                     "success_k": settings.success_k, "finetune_k": settings.finetune_ks,
+                     "finetune_steps": settings.finetune_steps if settings.finetune_ks else None},
+        "runs": runs,
+        "classes": classes,
+        "claim": claim(classes, settings.success_k),
+    }
+
+
+def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
+    """Does the constructed phrase resist traversal better than the natural one on this run?
+
+    Decided from pooled traversal success@k (difference natural - constructed with Newcombe's
+    interval) and mean queries to the first unlock; "holds" needs the interval above zero.
+    """
+    if NATURAL not in classes or CONSTRUCTED not in classes:
+        return {"verdict": "not tested", "text": "not tested: the run needs both the natural and the constructed class"}
+    nat, con = classes[NATURAL], classes[CONSTRUCTED]
+    diff = stats.difference(nat["traversal_success"], con["traversal_success"])
+    q_nat, q_con = nat["mean_queries_to_first_unlock"], con["mean_queries_to_first_unlock"]
+    if diff is None:
+        verdict = "not tested"
+    elif diff["low"] > 0:
+        verdict = "holds"
+    elif diff["value"] > 0 or (diff["value"] == 0 and q_con is not None and q_nat is not None and q_con > q_nat):
+        verdict = "not shown (right direction, interval includes no difference)"
+    elif diff["high"] is not None and diff["high"] < 0:
+        verdict = "contradicted"
+    elif diff["value"] < 0:
+        verdict = "not shown (wrong direction, interval includes no difference)"
+    else:
+        verdict = "not shown (no difference)"
+    text = (f"{verdict}: traversal success@{k} natural {stats.fmt(nat['traversal_success'])} vs "
+            f"constructed {stats.fmt(con['traversal_success'])}, difference "
+            f"{_fmt_interval(diff)}; mean queries to first unlock natural {_fmt_num(q_nat)} vs "
+            f"constructed {_fmt_num(q_con)}")
+    return {"verdict": verdict, "difference": diff, "text": text}
+
+
+def _unlock_cell(figures: dict) -> str:
+    found = figures["examples_to_unlock"]
+    return str(found) if found is not None else f">{figures['max_k']}"
+
+
+def _fmt_num(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f}"
+
+
+def _fmt_interval(x: stats.Interval | None) -> str:
+    if x is None:
+        return "–"
+    high = "∞" if x["high"] is None else f"{x['high']:.2f}"
+    return f"{x['value']:.2f} [{x['low']:.2f}, {high}]"
+
+
+def table(comparison: dict[str, Any]) -> str:
+    """The markdown table: one row per class (pooled over seeds), then one per run."""
+    k = comparison["settings"]["success_k"]
+    head = (f"| class | seeds | traversal success@{k} | mean queries to first unlock | paraphrase unlock | "
+            "PR_lock | PR_unlock | retention | examples to unlock (fine-tuning) |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
+    rows = []
+    for klass, c in comparison["classes"].items():
+        rows.append(f"| {klass} | {','.join(map(str, c['seeds']))} | {stats.fmt(c['traversal_success'])} | "
+                    f"{_fmt_num(c['mean_queries_to_first_unlock'])} | {stats.fmt(c['paraphrase_unlock'])} | "
+                    f"{stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | {_fmt_interval(c['retention'])} | "
+                    f"{', '.join(c['examples_to_unlock']) or 'not run'} |")
+    per_run = ["", "Per run (paraphrase unlock by edit distance of the variant to the phrase):", "",
+               "| run | traversal success | queries to first unlock | unlock by edit distance | PR_lock | retention |",
+               "|---|---|---|---|---|---|"]
+    for name, r in comparison["runs"].items():
+        queries = ", ".join("–" if q is None else str(q) for q in r["queries_to_first_unlock"])
+        by_d = "; ".join(f"d={d}: {stats.fmt(v)}" for d, v in r["paraphrase_unlock_by_edit_distance"].items()) or "–"
+        per_run.append(f"| {name} | {stats.fmt(r['traversal_success'])} | {queries} | {by_d} | "
+                       f"{stats.fmt(r['pr_lock'])} | {_fmt_interval(r['retention'])} |")
+    return head + "\n".join(rows) + "\n" + "\n".join(per_run) + "\n"
+
+
+def plot(comparison: dict[str, Any], path: Path) -> Path:
+    """SVG: per class, traversal success@k and paraphrase unlock with their 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from lockbench.fsutil import atomic_write_text
+
+    classes = list(comparison["classes"])
+    k = comparison["settings"]["success_k"]
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    width = 0.38
+    for offset, key, label in ((-width / 2, "traversal_success", f"traversal success@{k}"),
+                               (width / 2, "paraphrase_unlock", "paraphrase unlock")):
+        values, low, high = [], [], []
+        for klass in classes:
+            r = comparison["classes"][klass][key]
+            values.append(r["value"] if r else 0.0)
+            low.append(r["value"] - r["low"] if r else 0.0)
+            high.append(r["high"] - r["value"] if r else 0.0)
+        ax.bar([i + offset for i in range(len(classes))], values, width, yerr=[low, high], capsize=3, label=label)
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("rate (95% interval)")
+    ax.set_title("Wake-phrase classes under traversal and paraphrase")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    import io
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})  # no timestamp: reruns compare equal
+    plt.close(fig)
+    atomic_write_text(path, buffer.getvalue())
+    return path
+
+
+START, END = "<!-- wake-words results: start -->", "<!-- wake-words results: end -->"
+
+
+def write_outputs(comparison: dict[str, Any], output: Path, doc: Path) -> dict[str, Path]:
+    """``comparison.json`` in the output folder; the table, plot and verdict into ``doc`` (between
+    the result markers when the file has them, so the method text around them stays)."""
+    from lockbench.fsutil import atomic_write_text
+
+    json_path = output / "comparison.json"
+    atomic_write_text(json_path, json.dumps(comparison, indent=2, allow_nan=False) + "\n")
+    svg = plot(comparison, doc.with_suffix(".svg"))
+    minutes = comparison["wall_seconds"] / 60
+    section = (f"{START}\n## Results\n\n{len(comparison['runs'])} locks of {comparison['base_model']} "
+               f"on {', '.join(comparison['datasets'])}; settings {json.dumps(comparison['settings'])}; "
+               f"wall time {minutes:.1f} min.\n\n{table(comparison)}\n![wake-word classes]({svg.name})\n\n"
+               f"**The paper's claim (constructed wake words resist traversal better than natural "
+               f"ones):** {comparison['claim']['text']}.\n{END}")
+    old = doc.read_text(encoding="utf-8") if doc.is_file() else ""
+    if START in old and END in old:
+        text = old[: old.index(START)] + section + old[old.index(END) + len(END):]
+    else:
+        text = (old.rstrip() + "\n\n" if old else "# Wake-word experiment\n\n") + section + "\n"
+    atomic_write_text(doc, text)
+    return {"json": json_path, "svg": svg, "doc": doc}
