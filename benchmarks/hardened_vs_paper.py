@@ -33,7 +33,6 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,7 +45,6 @@ DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", 
 PROBE_DATASETS = ("agriculture_mcq", "law_dialogue")
 FAMILIES = ("paraphrase", "placement", "prefix_attack", "traversal")
 RECIPES = ("paper", "hardened")
-STEP_KEY = ".lockbench-step.json"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -77,13 +75,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--replot", action="store_true", help="only redraw --plot from <output>/comparison.json")
     return p.parse_args(argv)
-
-
-def _done_with(folder: Path, key: dict) -> bool:
-    try:
-        return json.loads((folder / STEP_KEY).read_text(encoding="utf-8")) == key
-    except (OSError, ValueError):
-        return False
 
 
 def _pooled(entries: list[dict], key: str):
@@ -236,10 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from lockbench import __version__
-    from lockbench.fsutil import atomic_write_text, file_sha256
+    from lockbench.fsutil import atomic_write_text, done_with, file_sha256, mark_done
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
-    from lockbench.lock.card import read_card, result_lock_info
+    from lockbench.lock.card import card_matches, read_card, result_lock_info
     from lockbench.lock.hardened import build_hardened_lock_set, describe
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
@@ -275,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         options = {k: v for k, v in metadata.items() if k != "wake_phrase"}
         settings = {"limit": limit, "batch_size": args.eval_batch_size, "metadata": options}
         key = {"model": identity, "name": model.name, "tasks": tasks, **settings, "lockbench": __version__, "lm_eval": lm_eval.__version__}
-        if _done_with(out, key):
+        if done_with(out, key):
             print(f"   reusing {out} (same model, tasks and settings)")
             return
         shutil.rmtree(out, ignore_errors=True)
@@ -284,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             "hf", tasks, model_args={"pretrained": str(model), "dtype": "float32"}, output_path=out,
             apply_chat_template=True, metadata=metadata, limit=limit, batch_size=args.eval_batch_size,
         )  # fmt: skip
-        atomic_write_text(out / STEP_KEY, json.dumps(key, sort_keys=True))
+        mark_done(out, key)
         print(f"   {len(tasks)} tasks in {time.perf_counter() - t0:.0f} s")
 
     banner(f"base model {base.name}: lm-eval on {len(datasets)} locked tasks")
@@ -319,15 +310,7 @@ def main(argv: list[str] | None = None) -> int:
 
         banner(f"{recipe}: LoRA training, {args.max_steps} steps")
         locked = work / f"lock-{recipe}"
-        card_ok = False
-        if (locked / COMPLETE).is_file():
-            card = read_card(locked)
-            card_ok = (
-                card.get("hyperparameters") == asdict(config)
-                and (card.get("data") or {}).get("sha256") == data_sha
-                and (card.get("base_model") or {}).get("revision") == base_revision
-            )
-        if card_ok:
+        if (locked / COMPLETE).is_file() and card_matches(read_card(locked), config, data_sha, base_revision):
             print(f"   reusing {locked} (same D', settings and base)")
         else:
             t0 = time.perf_counter()
