@@ -131,6 +131,7 @@ def test_durability_merge_agrees_int8_and_bf16_run(lora_lock, tmp_path, capsys):
                  "--checks", "merge,bf16,int8", *EVAL])
     assert code == 0, capsys.readouterr().err
     doc = json.loads((work / "lockbench-result.json").read_text())
+    assert doc["model"]["name"] == lora_lock.name  # the lock's name, not a fixed folder name
     checks = doc["attacks"]["durability"]["checks"]
     assert set(checks) == {"merge", "bf16", "int8"}
     # Greedy decoding of the adapter on its base and of the merged weights: the same outcomes.
@@ -183,7 +184,7 @@ def test_adapter_that_does_not_match_the_base(other, lora_lock, model_cache, tmp
     code = main(["attack", "finetune", "--model", str(lora_lock), "--base", str(base),
                  "-o", str(tmp_path / "o"), "--k", "0", *EVAL])
     _one_line_exit_2(capsys, code, "does not match the base model")
-    assert not (tmp_path / "o" / "locked-merged").exists()
+    assert not (tmp_path / "o" / "models" / lora_lock.name).exists()
     assert not (tmp_path / "o" / "lockbench-result.json").exists()
 
 

@@ -86,7 +86,9 @@ def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> Lock
         raise LockbenchError(f"{adapter} does not name its base model; pass --base")
     _check_card_base(adapter, str(base))
     identity = _weights_sha(adapter)
-    target = work / "locked-merged"
+    # Named after the lock's own folder: the evaluated folder's name is the model's name in the
+    # result (a fixed name would give every attacked lock the same one).
+    target = work / "models" / adapter.resolve().name
     key = {"adapter": identity, "base": str(base)}
     key_file = target / ".lockbench-merge.json"
     if (target / COMPLETE).is_file() and key_file.is_file() and json.loads(key_file.read_text()) == key:
