@@ -98,6 +98,11 @@ def test_finetune_attack_per_lock_lands_in_the_result_and_table(tiny_model, tmp_
     result = json.loads((work / "runs" / "constructed-s1" / "lockbench-result.json").read_text())
     block = result["attacks"]["finetune"]
     assert [r["k"] for r in block["runs"]] == [0, 2] and block["settings"]["steps"] == 1
+    # k=0 is the suite the experiment already ran on this lock, not a second evaluation of it.
+    suite = {name: e for name, e in result["tasks"].items() if e["condition"] in ("locked", "unlocked")}
+    assert block["runs"][0]["tasks"] == suite and len(suite) == 2
+    assert not (work / "runs" / "constructed-s1" / "attack-finetune" / "eval-reference").exists()
+    assert (work / "runs" / "constructed-s1" / "attack-finetune" / "eval-attack-k2").is_dir()
     figures = json.loads((work / "comparison.json").read_text())["runs"]["constructed-s1"]["finetune"]
     assert set(figures["pr_lock_by_k"]) == {"0", "2"}
     cell = figures["examples_to_unlock"]

@@ -90,6 +90,14 @@ def model_args_for(locked: LockedModel, trained_folder: Path | None, method: str
     return {"pretrained": str(locked.full), "peft": str(trained_folder), "dtype": dtype}
 
 
+def _reference_tasks(reference: dict[str, dict[str, Any]], wanted: list[str]) -> dict[str, dict[str, Any]]:
+    """The given k=0 entries, which must be exactly the suite the attacked runs are compared with."""
+    if sorted(reference) != sorted(wanted):
+        raise LockbenchError(f"the fine-tuning attack's reference holds tasks {sorted(reference)}, "
+                             f"not the suite {sorted(wanted)}; evaluate the reference again")
+    return reference
+
+
 def run_finetune_attack(
     locked: LockedModel,
     work: Path,
@@ -101,8 +109,12 @@ def run_finetune_attack(
     data_dir: str | Path | None = None,
     progress: bool = True,
     train_options: dict[str, Any] | None = None,
+    measured: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """The ``attacks.finetune`` block and the reference (k=0, no attack) task entries."""
+    """The ``attacks.finetune`` block and the reference (k=0, no attack) task entries.
+
+    ``measured``: the locked suite's task entries (``locked`` and ``unlocked``) already measured on
+    this very model with these settings; used as the k=0 run instead of evaluating it again."""
     from tqdm.auto import tqdm
 
     from lockbench.results.attacks import finetune_block, finetune_run
@@ -124,9 +136,12 @@ def run_finetune_attack(
                               work / f"attack-k{k}", train_config, progress=progress, train_options=train_options)
             identity["attack"] = file_sha256(folder / "lock_card.json")
         conditions = ("locked", "unlocked") if k == 0 else ("locked",)
-        out = work / ("eval-reference" if k == 0 else f"eval-attack-k{k}")
-        tasks = evaluate(out, "hf", identity, conditions, phrase, settings,
-                         model_args=model_args_for(locked, folder, config.method), progress=progress)
+        if k == 0 and measured is not None:
+            tasks = _reference_tasks(measured, settings.tasks(conditions))
+        else:
+            out = work / ("eval-reference" if k == 0 else f"eval-attack-k{k}")
+            tasks = evaluate(out, "hf", identity, conditions, phrase, settings,
+                             model_args=model_args_for(locked, folder, config.method), progress=progress)
         if k == 0:
             reference = tasks
         runs.append(finetune_run(k, config.steps if k else 0, tasks))

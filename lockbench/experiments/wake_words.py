@@ -35,8 +35,10 @@ def _random_phrase(seed: int) -> str:
     return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(10))
 
 
-# Class -> phrase for a seed. "Vorquelle" is invented for this experiment and is not in the
-# traversal dictionary's invented words; the natural and name phrases are what a dictionary holds.
+# Class -> phrase for a seed. "Vorquelle" is invented for this experiment and is not among the
+# traversal dictionary's invented words. No class's phrase is in that dictionary verbatim (it holds
+# "Hey Siri"-style assistant names first, "Hey! <name>!" only for product, person and invented
+# names), so traversal measures how far from the phrase a lock still opens, not a lucky exact hit.
 PHRASE_CLASSES: dict[str, Callable[[int], str]] = {
     NATURAL: lambda seed: "Hey! Assistant!",
     NAME: lambda seed: "Hey! Lumen!",
@@ -220,9 +222,12 @@ def _with_finetune_attack(result: dict, model: Path, folder: Path, phrase: str, 
     locked = resolve_locked(model, None, work, progress=False)
     eval_settings = EvalSettings(list(settings.datasets), limit=settings.limit, batch_size=settings.eval_batch_size,
                                  device=settings.extra.get("device"))
+    # k=0 is the suite this experiment already ran on the same model with the same settings.
+    suite = eval_settings.tasks(("locked", "unlocked"))
     block, _ = run_finetune_attack(locked, work, settings.finetune_ks,
                                    AttackConfig(steps=settings.finetune_steps, seed=seed), eval_settings, phrase,
-                                   train_options={k: v for k, v in settings.extra.items() if k == "device"} or None)
+                                   train_options={k: v for k, v in settings.extra.items() if k == "device"} or None,
+                                   measured={name: result["tasks"][name] for name in suite if name in result["tasks"]})
     result = {**result, "attacks": {"finetune": block}}
     path = folder / "lockbench-result.json"
     validate_document(result, str(path))
