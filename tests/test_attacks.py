@@ -188,6 +188,23 @@ def test_adapter_that_does_not_match_the_base(other, lora_lock, model_cache, tmp
     assert not (tmp_path / "o" / "lockbench-result.json").exists()
 
 
+def test_the_merge_lock_train_published_is_used_under_the_locks_name(tiny_model, dprime, tmp_path):
+    """`lock train --merge` writes <lock>/merged with the adapter: an attack starts from it (no
+    second merge) and still names the model after the lock; asking for another base merges anew."""
+    from lockbench.attacks.model import resolve_locked
+
+    lock = tmp_path / "my-lock"
+    config = TrainConfig(max_steps=2, batch_size=8, learning_rate=1e-2, lora_r=4, warmup_steps=0)
+    train_lock(str(tiny_model), dprime, lock, config, progress=False, save_every=0, merge=True)
+    locked = resolve_locked(lock, None, tmp_path / "work", progress=False)
+    assert locked.full == tmp_path / "work" / "models" / "my-lock" and locked.full.is_symlink()
+    assert locked.full.resolve() == (lock / "merged").resolve() and locked.adapter == lock
+    assert locked.base == str(tiny_model)
+    again = resolve_locked(lock, str(tiny_model), tmp_path / "work2", progress=False)
+    assert not again.full.is_symlink() and (again.full / "config.json").is_file()
+    assert again.identity == locked.identity
+
+
 def test_quantisation_mode_the_platform_lacks(lora_lock, tmp_path, capsys, monkeypatch):
     """Test double: this torch build has the int8 engines, so the property is made to report
     none (a build without them cannot be installed here)."""

@@ -1,8 +1,9 @@
 """The locked model an attack starts from: a full model folder, or a LoRA adapter merged first.
 
 An attacker with the weights of an adapter-locked model fine-tunes the merged model (a second
-LoRA on top of the lock, trained by ``lockbench lock train``'s loop); the merged folder is built
-once per adapter into the work folder and reused.
+LoRA on top of the lock, trained by ``lockbench lock train``'s loop). The merge is the one ``lock
+train --merge`` published with the adapter when there is one and no other base is asked for, else
+it is built once per adapter into the work folder and reused.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def resolve_locked(model: str | Path, base: str | None, work: Path, *, progress:
     if not folder.is_dir():
         raise LockbenchError(f"--model {folder}: not a folder; give a locked model or a `lock train` output")
     if (folder / "adapter_config.json").is_file():
-        return _merged(folder, base, work, progress)
+        return _published_merge(folder, base, work) or _merged(folder, base, work, progress)
     if not (folder / "config.json").is_file():
         raise LockbenchError(f"--model {folder}: no config.json or adapter_config.json; give a model or adapter folder")
     if base:
@@ -76,6 +77,30 @@ def _check_card_base(adapter: Path, base: str) -> None:
         )
 
 
+def _merge_target(adapter: Path, work: Path) -> Path:
+    # Named after the lock's own folder: the evaluated folder's name is the model's name in the
+    # result (a fixed name would give every attacked lock the same one).
+    return work / "models" / adapter.resolve().name
+
+
+def _published_merge(adapter: Path, base: str | None, work: Path) -> LockedModel | None:
+    """``<adapter>/merged``, written by ``lock train --merge`` in the same atomic step as the
+    adapter (so from these very weights and the base they were trained on), linked under the
+    lock's name; None when there is none or another base is asked for."""
+    merged = adapter / "merged"
+    if base is not None or not (adapter / COMPLETE).is_file() or not (merged / "config.json").is_file():
+        return None
+    target = _merge_target(adapter, work)
+    if target.exists() and not target.is_symlink():
+        return None  # a merge built here earlier: _merged checks and reuses it
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    target.symlink_to(merged.resolve(), target_is_directory=True)
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    return LockedModel(full=target, identity=_weights_sha(adapter), adapter=adapter,
+                       base=config.get("base_model_name_or_path"))
+
+
 def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> LockedModel:
     try:
         config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
@@ -86,9 +111,7 @@ def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> Lock
         raise LockbenchError(f"{adapter} does not name its base model; pass --base")
     _check_card_base(adapter, str(base))
     identity = _weights_sha(adapter)
-    # Named after the lock's own folder: the evaluated folder's name is the model's name in the
-    # result (a fixed name would give every attacked lock the same one).
-    target = work / "models" / adapter.resolve().name
+    target = _merge_target(adapter, work)
     key = {"adapter": identity, "base": str(base)}
     key_file = target / ".lockbench-merge.json"
     if (target / COMPLETE).is_file() and key_file.is_file() and json.loads(key_file.read_text()) == key:
