@@ -320,6 +320,8 @@ case("model-output-unwritable", ["model", "smollm2", "--output", "/proc/lockbenc
 # --- on a real lm-eval output folder -----------------------------------------------------------
 case("summarize-json-is-folder", ["summarize", "{tmp}/out", "--json", "{tmp}"], needs_out=True)
 case("summarize-json-unwritable", ["summarize", "{tmp}/out", "--json", UNWRITABLE], needs_out=True)
+case("summarize-no-folder", ["summarize"])
+case("summarize-json-file-no-folder", ["summarize", "--json", "{tmp}/r.json"])
 case("summarize-lock-card-missing", ["summarize", "{tmp}/out", "--lock-card", "{tmp}/card.json"], needs_out=True)
 case("summarize-lock-card-truncated", ["summarize", "{tmp}/out", "--lock-card", "{tmp}/card.json"],
      lambda t: (t / "card.json").write_text('{"method": "lo'), needs_out=True)

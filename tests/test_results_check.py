@@ -168,6 +168,10 @@ def test_json_prints_and_output_writes(pair, lmeval_out, tmp_path, capsys, monke
     code, out, _ = run_cli(["summarize", folder, "--json"], capsys)
     assert code == 0 and json.loads(out)["schema"] == "lockbench-result"
     assert json.loads((folder / "lockbench-result.json").read_text()) == json.loads(out)
+    # `--json` before the folder: the folder is never taken for the file the old --json wrote.
+    (folder / "lockbench-result.json").unlink()
+    code, out2, _ = run_cli(["summarize", "--json", folder], capsys)
+    assert code == 0 and json.loads(out2)["tasks"] == json.loads(out)["tasks"] and folder.is_dir()
     code, out, _ = run_cli(["summarize", folder, "-o", tmp_path / "r.json"], capsys)
     assert code == 0 and json.loads((tmp_path / "r.json").read_text())["tasks"]
 

@@ -15,7 +15,10 @@ HELP = "summarize an lm-eval output folder: table + secret-free lockbench-result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("output_dir", type=Path, help="lm-eval --output_path folder (run with --log_samples)")
+    # Optional only so that `summarize --json OUTPUT_DIR` (the old --json took a FILE) still means
+    # "print the JSON for OUTPUT_DIR" instead of failing for a missing folder; see _output_dir.
+    parser.add_argument("output_dir", type=Path, nargs="?", default=None,
+                        help="lm-eval --output_path folder (run with --log_samples)")
     parser.add_argument("--base", type=Path, default=None,
                         help="output folder of the same tasks run on the base (pre-lock) model: adds PR_base and utility retention")
     parser.add_argument("--lock-card", type=Path, default=None,
@@ -36,13 +39,29 @@ def read_lock_card(path: Path | None) -> dict | None:
     return card
 
 
+def _output_dir(args: argparse.Namespace) -> Path:
+    """The folder to summarize. ``--json X`` with X a folder is the folder (a folder cannot be the
+    file --json once wrote), so the value is never taken for a file to overwrite."""
+    legacy = Path(args.json) if isinstance(args.json, str) else None
+    if legacy is not None and legacy.is_dir():
+        if args.output_dir is not None:
+            raise LockbenchError(f"--json {legacy}: that is a folder, not a file to write; "
+                                 "use --json to print or -o FILE to write")
+        args.json = True
+        return legacy
+    if args.output_dir is None:
+        raise LockbenchError("no lm-eval output folder given; use: lockbench summarize OUTPUT_DIR [--json]")
+    return args.output_dir
+
+
 def run(args: argparse.Namespace) -> int:
     from lockbench.lock.card import result_lock_info
     from lockbench.results.summarize import summarize_output
 
+    output_dir = _output_dir(args)
     printed, path = resolve(args)
     result = summarize_output(
-        args.output_dir,
+        output_dir,
         base_dir=args.base,
         lock_card=result_lock_info(card) if (card := read_lock_card(args.lock_card)) else None,
         json_path=path,  # always written (default OUTPUT_DIR/lockbench-result.json)
