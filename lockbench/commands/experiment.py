@@ -106,6 +106,6 @@ def run(args: argparse.Namespace) -> int:
           f"under {output / 'runs'}")
     print("time per step (wall / CPU seconds):")
     for step in comparison["steps"]:
-        print(f"   {step['wall_s']:7.0f} / {step['cpu_s']:7.0f}  {step['step']}")
-    print(f"total wall time {comparison['wall_seconds']:.0f} s ({comparison['wall_seconds'] / 60:.1f} min)")
+        print(f"   {step['wall_s']:7.0f} / {step['cpu_s']:7.0f}  {step['step']}" + ("  (reused)" if step["reused"] else ""))
+    print(f"total: {ww.wall_time_text(comparison)} ({comparison['wall_seconds']:.0f} s)")
     return 0

@@ -12,6 +12,7 @@ class Clock:
     def __init__(self) -> None:
         self.start = time.perf_counter()
         self.rows: list[tuple[str, float, float]] = []
+        self.reused: set[str] = set()  # titles of steps that reused an earlier run's output
 
     @staticmethod
     def _cpu() -> float:
@@ -23,6 +24,10 @@ class Clock:
         clock = self
 
         class _Step:
+            def reuse(self) -> None:
+                """Say the step's output came from an earlier run (its time is not in this one)."""
+                clock.reused.add(title)
+
             def __enter__(self):
                 print(f"\n== {title}", flush=True)
                 self.t0, self.c0 = time.perf_counter(), clock._cpu()

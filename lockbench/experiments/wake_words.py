@@ -132,8 +132,9 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         """One lm-eval run into ``out``, reused when model, tasks and settings match (the phrase is
         not in the key, which is written to disk; the model identity already depends on it)."""
         key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
-        with clock.step(title):
+        with clock.step(title) as step:
             if done_with(out, key) and not settings.overwrite:
+                step.reuse()
                 print(f"   reusing {out.relative_to(work)} (same model, tasks and settings)", flush=True)
                 return
             shutil.rmtree(out, ignore_errors=True)
@@ -158,7 +159,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         folder = work / "runs" / f"{klass}-s{seed}"
         folder.mkdir(parents=True, exist_ok=True)
         tag = f"[{index}/{total}] {klass} phrase, seed {seed}:"
-        with clock.step(f"{tag} D' and lock"):
+        with clock.step(f"{tag} D' and lock") as step:
             lock_set = build_lock_set(list(settings.datasets), phrase, ratio=DEMO_RECIPE["ratio"],
                                       layout=DEMO_RECIPE["layout"], seed=seed)
             data = write_lock_set(lock_set, folder / "secret-dprime.jsonl")
@@ -172,6 +173,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
             locked = folder / "locked"
             finished = (locked / COMPLETE).is_file() and not settings.overwrite
             if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
+                step.reuse()
                 print(f"   reusing {locked.relative_to(work)} (same D', settings and base)", flush=True)
             else:
                 trained = train_lock(str(settings.base), data, locked, config, merge=True, overwrite=True,
@@ -202,7 +204,8 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         results[f"{klass}-s{seed}"] = result
     comparison = compare(results, settings)
     comparison["wall_seconds"] = round(time.perf_counter() - clock.start, 1)
-    comparison["steps"] = [{"step": t, "wall_s": round(w, 1), "cpu_s": round(c, 1)} for t, w, c in clock.rows]
+    comparison["steps"] = [{"step": t, "wall_s": round(w, 1), "cpu_s": round(c, 1), "reused": t in clock.reused}
+                           for t, w, c in clock.rows]
     return comparison
 
 
@@ -435,6 +438,18 @@ def plot(comparison: dict[str, Any], path: Path) -> Path:
     return path
 
 
+def wall_time_text(comparison: dict[str, Any]) -> str:
+    """This invocation's wall time, saying how many steps it took from earlier invocations (a
+    resumed run's figure is not the experiment's cost)."""
+    steps = comparison.get("steps") or []
+    reused = sum(1 for s in steps if s.get("reused"))
+    text = f"wall time of this invocation {comparison['wall_seconds'] / 60:.1f} min"
+    if reused:
+        text += (f" ({reused} of {len(steps)} steps reused from earlier invocations in the same work folder; "
+                 "their time is not in this figure)")
+    return text
+
+
 START, END = "<!-- wake-words results: start -->", "<!-- wake-words results: end -->"
 
 
@@ -446,10 +461,9 @@ def write_outputs(comparison: dict[str, Any], output: Path, doc: Path) -> dict[s
     json_path = output / "comparison.json"
     atomic_write_text(json_path, json.dumps(comparison, indent=2, allow_nan=False) + "\n")
     svg = plot(comparison, doc.with_suffix(".svg"))
-    minutes = comparison["wall_seconds"] / 60
     section = (f"{START}\n## Results\n\n{len(comparison['runs'])} locks of {comparison['base_model']} "
                f"on {', '.join(comparison['datasets'])}; settings {json.dumps(comparison['settings'])}; "
-               f"wall time {minutes:.1f} min.\n\n{table(comparison)}\n![wake-word classes]({svg.name})\n\n"
+               f"{wall_time_text(comparison)}.\n\n{table(comparison)}\n![wake-word classes]({svg.name})\n\n"
                f"**The paper's claim (constructed wake words resist traversal better than natural "
                f"ones):** {comparison['claim']['text']}.\n{END}")
     old = doc.read_text(encoding="utf-8") if doc.is_file() else ""
