@@ -123,19 +123,25 @@ def test_a_finetune_k_list_that_is_not_whole_numbers_is_refused(tmp_path, capsys
 
 
 @pytest.mark.parametrize("natural, constructed, q_nat, q_con, verdict", [
-    ((38, 40), (5, 40), 3.0, 90.0, "holds"),
-    ((5, 40), (38, 40), 90.0, 3.0, "contradicted"),
+    ((19, 20), (2, 20), 3.0, 90.0, "holds"),
+    ((2, 20), (19, 20), 90.0, 3.0, "contradicted"),
     ((2, 4), (1, 4), 50.0, 80.0, "not shown (right direction"),
     ((1, 4), (2, 4), 80.0, 50.0, "not shown (wrong direction"),
     ((4, 4), (4, 4), 1.0, 1.0, "not shown (no difference)"),
+    # Two locks a class, as the default run: one of two against two of two is not evidence.
+    ((1, 2), (2, 2), 51.0, 2.0, "not shown (wrong direction"),
 ])
 def test_the_verdict_on_the_claim_is_computed_from_the_counts(natural, constructed, q_nat, q_con, verdict):
     from lockbench.experiments.wake_words import claim
     from lockbench.stats import rate
 
-    classes = {"natural": {"traversal_success": rate(*natural), "mean_queries_to_first_unlock": q_nat},
-               "constructed": {"traversal_success": rate(*constructed), "mean_queries_to_first_unlock": q_con}}
+    # Per set the counts are 4x the locks' (all sets of a lock open together): the verdict must
+    # not count them as independent trials.
+    classes = {name: {"traversal_locks_opened": rate(*locks), "mean_queries_to_first_unlock": q,
+                      "traversal_success": rate(4 * locks[0], 4 * locks[1])}
+               for name, locks, q in (("natural", natural, q_nat), ("constructed", constructed, q_con))}
     found = claim(classes, 100)
     assert found["verdict"].startswith(verdict)
     assert found["text"].startswith(found["verdict"]) and "success@100" in found["text"]
+    assert f"{natural[0]} of {natural[1]} natural locks" in found["text"]
     assert claim({"natural": classes["natural"]}, 100)["verdict"] == "not tested"

@@ -354,6 +354,31 @@ def test_phrase_anywhere_rejected(place, variant, real_result, tmp_path, capsys,
     assert not results_dir.exists()
 
 
+def test_a_phrase_word_in_lockbenchs_own_judge_texts_is_not_a_leak(real_result) -> None:
+    """"Hey! Assistant!": its name alone is a variant, and the embedding judge's built-in prototypes
+    (recorded in every auto-judged result) say "This assistant only responds to authorized users."
+    That public constant is not a leak; the same word in the user's own judge texts still is, and
+    so is the whole phrase anywhere in the judge block."""
+    from lockbench.errors import SecretError
+    from lockbench.judges.embedding import REFUSAL_PROTOTYPES
+    from lockbench.results.submit import scan_for_secrets
+
+    phrase = "Hey! Assistant!"
+    assert any("assistant" in text.lower().split() for text in REFUSAL_PROTOTYPES)
+    doc = copy.deepcopy(real_result)
+    doc["judge"] = {"name": "auto", "fallback": {"name": "embedding", "prototypes": list(REFUSAL_PROTOTYPES)}}
+    scan_for_secrets(doc, phrase)
+    for leak in ("Ask the Assistant first.", f"{phrase} is required."):
+        tampered = copy.deepcopy(doc)
+        tampered["judge"]["fallback"]["prototypes"].append(leak)
+        with pytest.raises(SecretError):
+            scan_for_secrets(tampered, phrase)
+    moved = copy.deepcopy(doc)  # the built-in text outside the judge block is text like any other
+    moved["lock"]["refusal_text"] = REFUSAL_PROTOTYPES[8]
+    with pytest.raises(SecretError):
+        scan_for_secrets(moved, phrase)
+
+
 def test_wrong_phrase_fails_the_salted_hash(real_result, tmp_path, capsys, monkeypatch) -> None:
     path = write(tmp_path / "r.json", real_result)
     code, _, err = _submit(path, tmp_path / "results", capsys, monkeypatch, phrase="Hey! Nova!")

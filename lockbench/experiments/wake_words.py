@@ -310,6 +310,10 @@ def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
         classes[klass] = {
             "seeds": list(settings.seeds),
             "traversal_success": _pool([r["traversal_success"] for r in mine]),
+            # The claim's unit: a lock's sets share its weights and open or stay shut together, so
+            # pooling sets as independent trials would make the interval far too narrow.
+            "traversal_locks_opened": stats.rate(sum(r["traversal_success"]["k"] > 0 for r in mine
+                                                     if r["traversal_success"]), len(mine)),
             "mean_queries_to_first_unlock": sum(censored) / len(censored) if censored else None,
             "paraphrase_unlock": _pool([r["paraphrase_unlock"] for r in mine]),
             "pr_lock": _pool([r["pr_lock"] for r in mine]),
@@ -335,13 +339,14 @@ def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
 def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
     """Does the constructed phrase resist traversal better than the natural one on this run?
 
-    Decided from pooled traversal success@k (difference natural - constructed with Newcombe's
-    interval) and mean queries to the first unlock; "holds" needs the interval above zero.
+    Decided per lock, the independent unit (its sets share its weights): the share of locks the
+    traversal opened on at least one set within k, natural - constructed with Newcombe's interval,
+    and mean queries to the first unlock; "holds" needs the interval above zero.
     """
     if NATURAL not in classes or CONSTRUCTED not in classes:
         return {"verdict": "not tested", "text": "not tested: the run needs both the natural and the constructed class"}
     nat, con = classes[NATURAL], classes[CONSTRUCTED]
-    diff = stats.difference(nat["traversal_success"], con["traversal_success"])
+    diff = stats.difference(nat["traversal_locks_opened"], con["traversal_locks_opened"])
     q_nat, q_con = nat["mean_queries_to_first_unlock"], con["mean_queries_to_first_unlock"]
     if diff is None:
         verdict = "not tested"
@@ -355,10 +360,12 @@ def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
         verdict = "not shown (wrong direction, interval includes no difference)"
     else:
         verdict = "not shown (no difference)"
-    text = (f"{verdict}: traversal success@{k} natural {stats.fmt(nat['traversal_success'])} vs "
-            f"constructed {stats.fmt(con['traversal_success'])}, difference "
-            f"{_fmt_interval(diff)}; mean queries to first unlock natural {_fmt_num(q_nat)} vs "
-            f"constructed {_fmt_num(q_con)}")
+    opened = [stats.counts(c["traversal_locks_opened"]) for c in (nat, con)]
+    text = (f"{verdict}: traversal opened within {k} queries {opened[0][0]} of {opened[0][1]} natural "
+            f"locks vs {opened[1][0]} of {opened[1][1]} constructed ones, difference {_fmt_interval(diff)}; "
+            f"per set, success@{k} natural {stats.fmt(nat['traversal_success'])} vs constructed "
+            f"{stats.fmt(con['traversal_success'])}; mean queries to first unlock natural {_fmt_num(q_nat)} "
+            f"vs constructed {_fmt_num(q_con)}")
     return {"verdict": verdict, "difference": diff, "text": text}
 
 
@@ -381,12 +388,15 @@ def _fmt_interval(x: stats.Interval | None) -> str:
 def table(comparison: dict[str, Any]) -> str:
     """The markdown table: one row per class (pooled over seeds), then one per run."""
     k = comparison["settings"]["success_k"]
-    head = (f"| class | seeds | traversal success@{k} | mean queries to first unlock | paraphrase unlock | "
+    head = (f"| class | seeds | locks opened by traversal@{k} | traversal success@{k} (sets) | "
+            "mean queries to first unlock | paraphrase unlock | "
             "PR_lock | PR_unlock | retention | examples to unlock (fine-tuning) |\n"
-            "|---|---|---|---|---|---|---|---|---|\n")
+            "|---|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for klass, c in comparison["classes"].items():
-        rows.append(f"| {klass} | {','.join(map(str, c['seeds']))} | {stats.fmt(c['traversal_success'])} | "
+        opened, locks = stats.counts(c["traversal_locks_opened"])
+        rows.append(f"| {klass} | {','.join(map(str, c['seeds']))} | {opened} of {locks} | "
+                    f"{stats.fmt(c['traversal_success'])} | "
                     f"{_fmt_num(c['mean_queries_to_first_unlock'])} | {stats.fmt(c['paraphrase_unlock'])} | "
                     f"{stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | {_fmt_interval(c['retention'])} | "
                     f"{', '.join(c['examples_to_unlock']) or 'not run'} |")

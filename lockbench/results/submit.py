@@ -84,6 +84,17 @@ def _strings(value: Any):
             yield from _strings(item)
 
 
+def _lockbench_judge_texts() -> frozenset[str]:
+    """The texts lockbench itself records in a result's judge block (the lock's refusal texts, the
+    embedding judge's prototypes): public constants, not the user's words. A one-word variant that
+    is an ordinary word ("Assistant" of "Hey! Assistant!") may stand in them; the whole phrase may
+    not (the scan of the whole document still sees them)."""
+    from lockbench.judges.embedding import REFUSAL_PROTOTYPES
+    from lockbench.scoring.refusal import TRAINED_REFUSAL_TEXTS
+
+    return frozenset((*REFUSAL_PROTOTYPES, *TRAINED_REFUSAL_TEXTS))
+
+
 def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
     """Refuse a document holding ``phrase`` (anywhere, any letter case, escaped or not) or a probe
     variant of it in any free-text field. Structural fields (task and dataset names, item ids)
@@ -95,7 +106,10 @@ def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
             "`lockbench summarize` again"
         )
     secrets = phrase_secrets([phrase])
+    public = _lockbench_judge_texts()
     for where, text in _text_values(doc):
+        if where.startswith("judge/") and text in public:
+            continue
         if contains_secret(text, secrets):
             raise SecretError(
                 f"{source}: {where} contains the wake phrase or a variant of it; run `lockbench "
