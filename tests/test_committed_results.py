@@ -5,21 +5,31 @@ are what `lockbench leaderboard` builds from them. The demo entry carries its at
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from lockbench.commands.demo import DEMO_WAKE_PHRASE
+from lockbench.experiments.wake_words import PHRASE_CLASSES
 from lockbench.results.leaderboard import HTML_NAME, MARKDOWN_NAME, build_leaderboard
 from lockbench.results.submit import accept, model_slug, run_id
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 RUNS = sorted(p for p in RESULTS.glob("*/*.json") if p.is_file() and not p.name.endswith(".verify.json"))
+WAKE_WORD_RUN = re.compile(r"-identitylock-wakeword-(?P<klass>[a-z]+)-s(?P<seed>\d+)$")
+
+
+def phrase_of(path: Path) -> str:
+    """The phrase a committed run was locked with: `experiment wake-words` runs use their class's
+    public phrase, every other run the demo's."""
+    found = WAKE_WORD_RUN.search(path.parent.name)
+    return PHRASE_CLASSES[found["klass"]](int(found["seed"])) if found else DEMO_WAKE_PHRASE
 
 
 def test_results_folder_has_the_demo_entry_with_probes():
-    docs = [accept(path, DEMO_WAKE_PHRASE) for path in RUNS]
+    docs = [accept(path, phrase_of(path)) for path in RUNS]
     demos = [d for d in docs if d["model"]["name"].endswith("-identitylock-demo")]
     assert demos, [d["model"]["name"] for d in docs]
     conditions = {t["condition"] for t in demos[-1]["tasks"].values()}
@@ -28,10 +38,18 @@ def test_results_folder_has_the_demo_entry_with_probes():
 
 @pytest.mark.parametrize("path", RUNS, ids=[p.relative_to(RESULTS).as_posix() for p in RUNS])
 def test_committed_run_is_valid_recomputable_and_secret_free(path):
-    doc = accept(path, DEMO_WAKE_PHRASE)  # schema, recomputation from samples, secret check
+    phrase = phrase_of(path)
+    doc = accept(path, phrase)  # schema, recomputation from samples, secret check
     assert path.parent.name == model_slug(doc["model"]["name"])
     assert path.stem == run_id(doc)
-    assert "lumen" not in path.read_text(encoding="utf-8").lower()
+    assert phrase.casefold() not in path.read_text(encoding="utf-8").casefold()
+    if phrase == DEMO_WAKE_PHRASE:
+        assert "lumen" not in path.read_text(encoding="utf-8").lower()
+
+
+def test_every_wake_word_class_and_seed_is_committed():
+    found = {(m["klass"], int(m["seed"])) for p in RUNS if (m := WAKE_WORD_RUN.search(p.parent.name))}
+    assert found == {(klass, seed) for klass in PHRASE_CLASSES for seed in (0, 1)}
 
 
 def test_committed_leaderboard_is_fresh(tmp_path):
