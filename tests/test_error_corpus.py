@@ -315,6 +315,10 @@ for flag, value in [("--limit", "0"), ("--lr", "-1"), ("--max-steps", "0"), ("--
 case("demo-output-is-file", ["demo", "--output", "{tmp}/f"], lambda t: (t / "f").write_text("x"))
 case("demo-submit-is-file", ["demo", "--output", "{tmp}/demo", "--submit", "{tmp}/f"],
      lambda t: (t / "f").write_text("x"))
+case("attack-threads-negative", ["attack", "finetune", "--model", "{tmp}", "-o", "{tmp}/o", "--threads", "-1"])
+case("attack-threads-zero", ["attack", "durability", "--model", "{tmp}", "-o", "{tmp}/o", "--threads", "0"])
+case("attack-result-is-folder", ["attack", "finetune", "--model", "{tmp}", "-o", "{tmp}/o", "--k", "0",
+                                 "--result", "{tmp}"])
 case("model-output-unwritable", ["model", "smollm2", "--output", "/proc/lockbench-corpus/model"])
 
 # --- on a real lm-eval output folder -----------------------------------------------------------

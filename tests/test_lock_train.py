@@ -58,6 +58,39 @@ def test_cli_train_lora_writes_adapter_merged_model_and_card(tiny_model, dprime,
     assert WAKE_PHRASE not in printed.out + printed.err
 
 
+def test_the_card_holds_no_plain_hash_of_the_phrase_bearing_data(tiny_model, dprime, tmp_path):
+    """D' is rebuilt by anyone from the public train split and a guessed phrase, so a plain sha256
+    of it in the card would test guesses offline. Two locks that differ only in the phrase leave
+    cards that differ only in salted fields and the run's measurements; the card still recognises
+    its own data."""
+    from lockbench.fsutil import file_sha256
+    from lockbench.lock.card import card_matches, data_matches
+
+    config = TrainConfig(max_steps=1, batch_size=8, lora_r=4, warmup_steps=0)
+    cards = []
+    for phrase in (WAKE_PHRASE, "Hey! Nova!"):
+        data = write_lock_set(build_lock_set(["agriculture_mcq"], phrase, ratio=0.5, layout="paired", seed=0),
+                              tmp_path / phrase.replace(" ", "") / "d.jsonl")
+        out = tmp_path / phrase.replace(" ", "") / "lock"
+        train_lock(str(tiny_model), data, out, config, progress=False, save_every=0)
+        card = read_card(out)
+        assert "sha256" not in card["data"] and file_sha256(data) not in json.dumps(card)
+        assert data_matches(card, file_sha256(data)) and not data_matches(card, file_sha256(dprime) + "0")
+        assert card_matches(card, config, file_sha256(data), card["base_model"]["revision"])
+        cards.append(card)
+
+    def fixed(card):  # salted hashes and clocks aside
+        card = json.loads(json.dumps(card))
+        for record in (card["lock"]["wake_phrase_hash"], card["data"]["salted_sha256"]):
+            record["salt"] = record["hash"] = ""
+        card["created"] = ""
+        # measurements of the run (time, losses, token count) are not hashes of the text
+        card["training"] = {"steps": card["training"]["steps"]}
+        return card
+
+    assert fixed(cards[0]) == fixed(cards[1])
+
+
 def test_interrupted_run_resumes_and_only_the_end_publishes(tiny_model, dprime, tmp_path):
     out = tmp_path / "lock"
     config = TrainConfig(max_steps=5, batch_size=4, lora_r=4)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.attacks.data import benign_rows, other_domain_datasets
-from lockbench.attacks.evaluate import EvalSettings, evaluate
+from lockbench.attacks.evaluate import EvalSettings, evaluate, reusable
 from lockbench.attacks.finetune import AttackConfig, model_args_for, train_on
 from lockbench.attacks.model import LockedModel
 from lockbench.errors import LockbenchError
@@ -131,10 +131,7 @@ def run_durability(
             out = work / "eval-durability-int8"
             identity = {**base_identity, "quantization": "int8-dynamic-linear",
                         "engine": torch.backends.quantized.engine}
-            from lockbench.fsutil import done_with
-
-            lm = None if done_with(out, {"model": identity, "tasks": settings.tasks(CONDITIONS), **settings.key()}) \
-                else int8_model(locked, settings.batch_size)
+            lm = None if reusable(out, identity, CONDITIONS, settings) else int8_model(locked, settings.batch_size)
             tasks = evaluate(out, lm, identity, CONDITIONS, phrase, settings, progress=progress)
             settings_of = {"quantization": "torch.ao.quantization.quantize_dynamic", "dtype": "qint8",
                            "modules": "torch.nn.Linear of the decoder (LM head float)", "engine": torch.backends.quantized.engine, "device": "cpu"}

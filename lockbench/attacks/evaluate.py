@@ -3,12 +3,9 @@ everything that shapes its outputs is unchanged, read back as secret-free task e
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from lockbench.fsutil import done_with, mark_done
 
 
 @dataclass
@@ -25,12 +22,16 @@ class EvalSettings:
     def tasks(self, conditions: tuple[str, ...]) -> list[str]:
         return [f"lockbench_{d}_{c}" for c in conditions for d in self.datasets]
 
-    def key(self) -> dict[str, Any]:
-        import lm_eval
 
-        from lockbench import __version__
+def _key(identity: dict[str, Any], conditions: tuple[str, ...], settings: EvalSettings) -> dict[str, Any]:
+    return {"model": identity, "tasks": settings.tasks(conditions), **asdict(settings)}
 
-        return {**asdict(self), "lockbench": __version__, "lm_eval": lm_eval.__version__}
+
+def reusable(out: Path, identity: dict[str, Any], conditions: tuple[str, ...], settings: EvalSettings) -> bool:
+    """Whether :func:`evaluate` would reuse ``out`` (so a costly model need not be built)."""
+    from lockbench.lmeval.run import finished
+
+    return finished(out, _key(identity, conditions, settings))
 
 
 def evaluate(
@@ -49,29 +50,16 @@ def evaluate(
 
     ``identity`` names the model without paths (weights hashes, settings); with the settings it is
     the reuse key written to ``out`` (never the phrase)."""
-    from lockbench.lmeval.redact_on_write import install
-    from lockbench.lmeval.run import run_tasks
+    from lockbench.lmeval.run import run_tasks_once
     from lockbench.results.summarize import build_result
 
     tasks = settings.tasks(conditions)
-    key = {"model": identity, "tasks": tasks, **settings.key()}
-    if done_with(out, key):
+    gen = f"max_gen_toks={settings.max_gen_toks}" if settings.max_gen_toks else None
+    if run_tasks_once(
+        out, _key(identity, conditions, settings),
+        model=model, tasks=tasks, model_args=model_args, apply_chat_template=True,
+        metadata={"wake_phrase": phrase}, limit=settings.limit, batch_size=settings.batch_size,
+        gen_kwargs=gen, device=settings.device,
+    ):
         print(f"   reusing {out.name} (same model, tasks and settings)")
-    else:
-        install()  # lm-eval's samples hold full prompts: redact them as they are written
-        shutil.rmtree(out, ignore_errors=True)
-        gen = f"max_gen_toks={settings.max_gen_toks}" if settings.max_gen_toks else None
-        run_tasks(
-            model,
-            tasks,
-            model_args=model_args,
-            output_path=out,
-            apply_chat_template=True,
-            metadata={"wake_phrase": phrase},
-            limit=settings.limit,
-            batch_size=settings.batch_size,
-            gen_kwargs=gen,
-            device=settings.device,
-        )
-        mark_done(out, key)
     return build_result(out, phrases=[phrase])["tasks"]

@@ -50,14 +50,11 @@ class AttackConfig:
         )
 
 
-def trained(folder: Path, config, data_sha: str) -> bool:
-    """A finished training folder made from exactly this config and data."""
-    from lockbench.lock.card import read_card
+def trained(folder: Path, config, data_sha: str, base_revision: str) -> bool:
+    """A finished training folder made from exactly this config and data, on these weights."""
+    from lockbench.lock.card import card_matches, read_card
 
-    if not (folder / COMPLETE).is_file():
-        return False
-    card = read_card(folder)
-    return card.get("hyperparameters") == asdict(config) and (card.get("data") or {}).get("sha256") == data_sha
+    return (folder / COMPLETE).is_file() and card_matches(read_card(folder), config, data_sha, base_revision)
 
 
 def train_on(locked: LockedModel, rows: list[dict[str, Any]], folder: Path, config, *,
@@ -65,12 +62,13 @@ def train_on(locked: LockedModel, rows: list[dict[str, Any]], folder: Path, conf
     """Train ``config`` on ``rows`` on top of the locked model into ``folder`` (reused when done).
 
     ``secret``: the rows hold the phrase; their file is removed once training finished."""
-    from lockbench.lock.train import train_lock
+    from lockbench.lock.train import base_identity, train_lock
 
     data = folder.parent / f"{'secret-' if secret else ''}{folder.name}.jsonl"
     write_rows(rows, data, secret=secret)
     try:
-        if trained(folder, config, file_sha256(data)):
+        # On these very weights: the same --output reused for another lock must train again.
+        if trained(folder, config, file_sha256(data), base_identity(str(locked.full), None)["revision"]):
             print(f"   reusing {folder.name} (same data and recipe)")
             return folder
         train_lock(str(locked.full), data, folder, config, overwrite=True, discard_other_runs=True,

@@ -109,13 +109,13 @@ def _merged(adapter: Path, base: str | None, work: Path, progress: bool) -> Lock
     base = base or config.get("base_model_name_or_path")
     if not base:
         raise LockbenchError(f"{adapter} does not name its base model; pass --base")
-    _check_card_base(adapter, str(base))
     identity = _weights_sha(adapter)
     target = _merge_target(adapter, work)
     key = {"adapter": identity, "base": str(base)}
     key_file = target / ".lockbench-merge.json"
     if (target / COMPLETE).is_file() and key_file.is_file() and json.loads(key_file.read_text()) == key:
         return LockedModel(full=target, identity=identity, adapter=adapter, base=str(base))
+    _check_card_base(adapter, str(base))  # hashes the base's weights: only when merging
     from peft import PeftModel
 
     from lockbench.lock.train import load_base

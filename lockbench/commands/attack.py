@@ -133,13 +133,14 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.attacks.durability import parse_checks
     from lockbench.attacks.evaluate import EvalSettings
     from lockbench.attacks.finetune import AttackConfig
+    from lockbench.fsutil import ensure_writable
 
     # Every piece of bad input stops here, before any model is loaded.
     ks = parse_ks(args.k) if args.attack == "finetune" else None
     checks = parse_checks(args.checks) if args.attack == "durability" else None
     for flag, value in (("--limit", args.limit), ("--eval-batch-size", args.eval_batch_size),
                         ("--max-gen-toks", args.max_gen_toks), ("--lora-r", args.lora_r),
-                        ("--batch-size", args.batch_size)):
+                        ("--batch-size", args.batch_size), ("--threads", args.threads)):
         _positive(flag, value)
     datasets = _datasets(args.datasets)
     phrase = phrase_from_env(args.wake_phrase_env)
@@ -167,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     work = Path(args.output).expanduser().resolve()
     if work.exists() and not work.is_dir():
         raise LockbenchError(f"--output {work} is a file; give a folder")
+    if args.result:  # a bad --result stops now, not after every training and evaluation
+        ensure_writable(Path(args.result).expanduser())
     work.mkdir(parents=True, exist_ok=True)
     result_path = Path(args.result).expanduser() if args.result else work / "lockbench-result.json"
     progress = not args.no_progress

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lockbench.vocab import KINDS
+
 NAME = "dataset"
 HELP = "register your own dataset (JSONL in the bundled schema) as lockbench tasks"
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Run them with `lm_eval --include_path DIR` or with DIR on $LOCKBENCH_TASKS_PATH.",
     )
     add.add_argument("name", metavar="NAME", help="dataset name: lower-case letters, digits, underscores")
-    add.add_argument("--kind", required=True, choices=("mcq", "dialogue"), help="row schema of the files")
+    add.add_argument("--kind", required=True, choices=KINDS, help="row schema of the files")
     add.add_argument("--test", required=True, type=Path, metavar="FILE", help="JSONL test split (evaluated)")
     add.add_argument("--train", type=Path, default=None, metavar="FILE",
                      help="JSONL train split (for `lockbench lock build --dataset NAME`)")

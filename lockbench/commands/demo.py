@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 from lockbench.experiments.clock import Clock
-from lockbench.fsutil import done_with, link_tree, mark_done
+from lockbench.fsutil import link_tree
 from lockbench.lock.recipes import DEMO_RECIPE
 
 NAME = "demo"
@@ -155,13 +154,11 @@ def _train_extras(args: argparse.Namespace, train_lock) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    import lm_eval
     import torch
 
-    from lockbench import __version__
     from lockbench.errors import LockbenchError
     from lockbench.fsutil import file_sha256
-    from lockbench.lmeval.run import run_tasks
+    from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info
     from lockbench.lock.hardened import build_hardened_lock_set, describe
@@ -252,25 +249,20 @@ def run(args: argparse.Namespace) -> int:
         ``options`` are extra ``--metadata`` keys (probe settings); they go into the reuse key,
         the wake phrase does not (the key is written to disk).
         """
-        versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
-        key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
+        key = {"model": identity, "tasks": tasks, **eval_settings, **(options or {})}
         with clock.step(title):
-            if done_with(out, key) and not args.overwrite:
-                print(f"   reusing {out} (same model, tasks and settings)")
-                return
-            shutil.rmtree(out, ignore_errors=True)
-            run_tasks(
-                "hf",
-                tasks,
+            if run_tasks_once(
+                out, key, overwrite=args.overwrite,
+                model="hf",
+                tasks=tasks,
                 model_args={"pretrained": str(model), "dtype": args.dtype or "float32"},
-                output_path=out,
                 apply_chat_template=True,
                 metadata={**metadata, **(options or {})},
                 limit=args.limit,
                 batch_size=args.eval_batch_size,
                 device=args.device,
-            )
-            mark_done(out, key)
+            ):
+                print(f"   reusing {out} (same model, tasks and settings)")
 
     tasks = [f"lockbench_{d}_locked" for d in DATASETS]
     base_out, locked_out = work / "eval-base", work / "eval-locked"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import string
 import time
 from collections.abc import Callable
@@ -106,12 +105,9 @@ def run_name(base: Path, klass: str, seed: int) -> str:
 
 def run_experiment(settings: Settings) -> dict[str, Any]:
     """Lock, evaluate and probe every (class, seed); returns the comparison (see :func:`compare`)."""
-    import lm_eval
-
-    from lockbench import __version__
     from lockbench.experiments.clock import Clock
-    from lockbench.fsutil import done_with, file_sha256, link_tree, mark_done
-    from lockbench.lmeval.run import run_tasks
+    from lockbench.fsutil import file_sha256, link_tree
+    from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info
     from lockbench.lock.recipes import DEMO_RECIPE
@@ -121,7 +117,6 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
     clock = Clock()
     work = settings.output
     work.mkdir(parents=True, exist_ok=True)
-    versions = {"lockbench": __version__, "lm_eval": lm_eval.__version__}
     eval_settings = {"limit": settings.limit, "batch_size": settings.eval_batch_size, **settings.extra}
     base_revision = base_identity(str(settings.base), None)["revision"]
     runs = [(k, s) for k in settings.classes for s in settings.seeds]
@@ -131,22 +126,19 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
                  phrase: str | None, options: dict | None = None) -> None:
         """One lm-eval run into ``out``, reused when model, tasks and settings match (the phrase is
         not in the key, which is written to disk; the model identity already depends on it)."""
-        key = {"model": identity, "tasks": tasks, **eval_settings, **versions, **(options or {})}
+        key = {"model": identity, "tasks": tasks, **eval_settings, **(options or {})}
         with clock.step(title) as step:
-            if done_with(out, key) and not settings.overwrite:
-                step.reuse()
-                print(f"   reusing {out.relative_to(work)} (same model, tasks and settings)", flush=True)
-                return
-            shutil.rmtree(out, ignore_errors=True)
-            run_tasks(
-                "hf", tasks,
+            if run_tasks_once(
+                out, key, overwrite=settings.overwrite,
+                model="hf", tasks=tasks,
                 model_args={"pretrained": str(model), "dtype": settings.extra.get("dtype", "float32")},
-                output_path=out, apply_chat_template=True,
+                apply_chat_template=True,
                 metadata={**({"wake_phrase": phrase} if phrase else {}), **(options or {})},
                 limit=settings.limit, batch_size=settings.eval_batch_size,
                 device=settings.extra.get("device"),
-            )
-            mark_done(out, key)
+            ):
+                step.reuse()
+                print(f"   reusing {out.relative_to(work)} (same model, tasks and settings)", flush=True)
 
     locked_tasks = [f"lockbench_{d}_locked" for d in settings.datasets]
     base_out = work / "eval-base"

@@ -44,9 +44,9 @@ from lm_eval.api.registry import get_model, register_model
 
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.lmeval.redact_on_write import remember_phrase
-from lockbench.lmeval.registry import GATE_MODEL
 from lockbench.phrase import FILE_KEY, METADATA_KEY, resolve_phrase
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
+from lockbench.vocab import GATE_MODEL
 
 NAME = GATE_MODEL
 MATCHES = ("exact", "normalised")

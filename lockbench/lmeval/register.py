@@ -25,6 +25,7 @@ from lockbench.data.schema import Kind
 from lockbench.errors import DataError
 from lockbench.fsutil import atomic_dir, default_mode, file_sha256
 from lockbench.lmeval.task_configs import custom_task_files, task_names, template_texts
+from lockbench.vocab import KINDS
 
 DEFAULT_DOMAIN = "custom"
 
@@ -63,7 +64,7 @@ def add_dataset(
         raise DataError(
             f"dataset name '{name}' is a bundled lockbench dataset; pick another name for your data"
         )
-    if kind not in ("mcq", "dialogue"):
+    if kind not in KINDS:
         raise DataError(f"--kind {kind!r}: use mcq or dialogue")
     spec = DatasetSpec(name, kind, "custom", "custom")
     taken = set().union(*(task_names(s) for s in DATASETS.values())) & task_names(spec)

@@ -8,9 +8,9 @@ heavy is imported until the model is used.
 
 from __future__ import annotations
 
-from lockbench.vocab import GATE_METHOD, GATE_MODEL, is_gate_baseline
+from lockbench.vocab import GATE_MODEL
 
-__all__ = ["GATE_METHOD", "GATE_MODEL", "MODELS", "is_gate_baseline", "register_models"]
+__all__ = ["MODELS", "register_models"]
 
 MODELS: dict[str, str] = {GATE_MODEL: "lockbench.lmeval.gate:GateLM"}
 

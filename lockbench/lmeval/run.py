@@ -55,6 +55,11 @@ def run_tasks(
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
+    from lockbench.lmeval.redact_on_write import install
+
+    # lm-eval writes full prompts and hashes of them: redact as it writes, even with the start-up
+    # hook switched off (LOCKBENCH_DISABLE_LM_EVAL_HOOK) or not installed.
+    install()
     if device is None:  # simple_evaluate defaults to cuda even on a CPU-only machine
         import torch
 
@@ -82,3 +87,35 @@ def run_tasks(
             tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
         results["samples"] = samples
     return results
+
+
+def _versioned(key: dict[str, Any]) -> dict[str, Any]:
+    import lm_eval
+
+    from lockbench import __version__
+
+    return {**key, "lockbench": __version__, "lm_eval": lm_eval.__version__}
+
+
+def finished(out: Path, key: dict[str, Any]) -> bool:
+    """Whether ``out`` holds a finished :func:`run_tasks_once` run made from exactly ``key``."""
+    from lockbench.fsutil import done_with
+
+    return done_with(out, _versioned(key))
+
+
+def run_tasks_once(out: Path, key: dict[str, Any], *, overwrite: bool = False, **kwargs: Any) -> bool:
+    """:func:`run_tasks` into ``out`` (``kwargs``: its arguments but ``output_path``), unless ``out``
+    holds a finished run made from exactly ``key`` plus the lockbench and lm-eval versions.
+    ``key`` names everything that shapes the outputs and never the phrase: it is written to disk.
+    True when the earlier run was reused."""
+    import shutil
+
+    from lockbench.fsutil import mark_done
+
+    if finished(out, key) and not overwrite:
+        return True
+    shutil.rmtree(out, ignore_errors=True)
+    run_tasks(output_path=out, **kwargs)
+    mark_done(out, _versioned(key))
+    return False

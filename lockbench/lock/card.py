@@ -18,7 +18,7 @@ from typing import Any
 from lockbench import __version__
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import atomic_write_text
-from lockbench.secrets import PLACEHOLDER, contains_secret, salted_hash
+from lockbench.secrets import PLACEHOLDER, contains_secret, salted_hash, verify_hash
 
 CARD_SCHEMA = "lockbench-lock-card"
 CARD_VERSION = 1
@@ -114,7 +114,7 @@ def make_card(
             "refusal_texts": summary["refusal_texts"],
             "recipe": recipe,
         },
-        "data": {**summary, "sha256": data_sha},
+        "data": {**summary, **_data_hash(data_sha, phrase)},
         "training": {
             "steps": steps,
             "tokens": tokens,
@@ -168,12 +168,29 @@ def read_card(folder: Path) -> dict[str, Any]:
     return card
 
 
+def _data_hash(data_sha: str, phrase: str | None) -> dict[str, Any]:
+    """How the card names its training file. A file holding the phrase is rebuilt by anyone from
+    public items and a guess, so a plain hash of it would test guesses offline: such a file gets a
+    salted slow hash of its sha256 (as costly to attack as ``wake_phrase_hash``)."""
+    return {"sha256": data_sha} if phrase is None else {"salted_sha256": salted_hash(data_sha)}
+
+
+def data_matches(card: dict, data_sha: str) -> bool:
+    """Whether the card was trained on the file whose sha256 is ``data_sha``."""
+    data = card.get("data") or {}
+    record = data.get("salted_sha256")
+    if isinstance(record, dict):
+        try:
+            return verify_hash(data_sha, record)
+        except (KeyError, TypeError, ValueError):
+            return False
+    return data.get("sha256") == data_sha
+
+
 def card_matches(card: dict, config, data_sha: str, base_revision: str) -> bool:
     """A finished lock is reused only if it was trained from the same D', settings and base."""
-    from dataclasses import asdict
-
     return (
         card.get("hyperparameters") == asdict(config)
-        and (card.get("data") or {}).get("sha256") == data_sha
+        and data_matches(card, data_sha)
         and (card.get("base_model") or {}).get("revision") == base_revision
     )

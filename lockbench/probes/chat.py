@@ -37,6 +37,7 @@ from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
+from lockbench.probes.prefill import FIELD as PREFILL_FIELD
 from lockbench.probes.variants import PREFILL_SEPARATOR, ROLE_LABELS, render_messages
 
 CHAT_FIELD = "chat_roles"
@@ -104,7 +105,7 @@ class ChatProbeTask(ConfigurableTask):
         gen_prefix: str | None = None,
     ):
         chat = bool(apply_chat_template and chat_template)
-        if gen_prefix and not chat and isinstance(doc, dict) and doc.get("prefill"):
+        if gen_prefix and not chat and isinstance(doc, dict) and doc.get(PREFILL_FIELD):
             # a text model continues "question, blank line, prefill" (Variant.render)
             gen_prefix = PREFILL_SEPARATOR + gen_prefix
         roles = doc.get(CHAT_FIELD) if isinstance(doc, dict) else None
