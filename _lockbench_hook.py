@@ -187,7 +187,8 @@ def patch_cli(module: object) -> None:
             errors = sys.modules.get("lockbench.errors")  # loaded if one of ours was raised
             if errors is None or not isinstance(exc, getattr(errors, "LockbenchError", ())):
                 raise
-            sys.stderr.write(f"lockbench: error: {exc.message}\n")
+            label = "internal error" if getattr(exc, "exit_code", 2) == 3 else "error"
+            sys.stderr.write(f"lockbench: {label}: {exc.message}\n")
             sys.stderr.flush()
             raise SystemExit(exc.exit_code) from None
 

@@ -27,3 +27,15 @@ class DataError(LockbenchError):
 
 class SecretError(LockbenchError):
     """A missing, empty or leaked wake phrase."""
+
+
+class InternalError(LockbenchError):
+    """A failure inside lockbench itself (a bug, not the user's input), raised where an ordinary
+    exception would be swallowed: inside lm-eval, whose writers catch every ``Exception`` and let
+    the run exit 0 having written nothing. Like every internal error it exits 3."""
+
+    exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = f"lockbench: internal error: {message}"

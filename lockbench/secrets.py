@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import os
 import re
 import unicodedata
@@ -201,6 +202,70 @@ def redact_around(text: str, public: str, secrets: list[str], placeholder: str =
     return public.join(redact_text(part, secrets, placeholder) for part in text.split(public))
 
 
+def redact_chat_json(text: str, public: str, secrets: list[str]) -> str | None:
+    """A chat prompt as lm-eval's API backends log it (``JsonChatStr``: the JSON list of messages,
+    ``json.dumps(..., ensure_ascii=False)``), each message's text redacted around the public
+    question and dumped again in the same form; ``None`` when ``text`` is no such JSON. (Inside
+    the JSON the question is escaped, so redacting the raw string around it would miss it.)"""
+    if not text.startswith("[") or '"role"' not in text:
+        return None
+    try:
+        messages = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        return None
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_around(value, public, secrets)
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return json.dumps([clean(m) for m in messages], ensure_ascii=False)
+
+
+def sha256_text(text: str) -> str:
+    """sha256 of UTF-8 text, hex: lm-eval's ``hash_string``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def logged_prompt(arguments: Any) -> str | None:
+    """The first request's prompt as lm-eval hashes it (``hash_string(arguments[0])``), from a
+    logged sample's ``arguments`` in any shape lm-eval holds or writes: the in-memory list of
+    request args, the saved ``{"gen_args_0": {"arg_0": ...}}``, a plain string, an API backend's
+    ``JsonChatStr`` (a named tuple: hashed as its JSON string) or a list of chat messages
+    (hashed as their JSON). ``None`` only when there is no prompt at all."""
+    first = arguments
+    if isinstance(first, dict):
+        first = first.get("gen_args_0", next(iter(first.values()), None))
+    elif isinstance(first, (list, tuple)) and not _is_messages(first):
+        first = first[0] if first else None
+    if isinstance(first, dict) and not _is_message(first):
+        first = first.get("arg_0", next(iter(first.values()), None))
+    elif isinstance(first, (list, tuple)) and not _is_messages(first):
+        first = first[0] if first else None
+    prompt = getattr(first, "prompt", first)  # JsonChatStr before serialisation
+    while isinstance(prompt, (list, tuple)) and len(prompt) == 1 and isinstance(prompt[0], str):
+        prompt = prompt[0]  # JsonChatStr after a JSON round trip: a one-string list
+    if prompt is None:
+        return None
+    if isinstance(prompt, str):
+        return prompt
+    return json.dumps(prompt, ensure_ascii=False, default=str)
+
+
+def _is_message(value: Any) -> bool:
+    return isinstance(value, dict) and "role" in value and "content" in value
+
+
+def _is_messages(value: Any) -> bool:
+    return bool(value) and isinstance(value, (list, tuple)) and all(_is_message(m) for m in value)
+
+
 def redact_logged_sample(sample: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
     """An lm-eval sample of a lockbench task with its text redacted, the public item kept as it
     is: :func:`redact_fields` everywhere, then the doc's item fields restored and the prompt (in
@@ -218,7 +283,8 @@ def redact_logged_sample(sample: dict[str, Any], secrets: list[str]) -> dict[str
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            return redact_around(value, question, secrets)
+            chat = redact_chat_json(value, question, secrets)
+            return chat if chat is not None else redact_around(value, question, secrets)
         if isinstance(value, dict):
             return {k: walk(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

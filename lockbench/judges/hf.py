@@ -24,6 +24,7 @@ from lockbench.judges.templates import (
     parse_quality,
     render,
 )
+from lockbench.quiet import quiet_loading
 
 
 class HFSettings(PromptedSettings):
@@ -78,7 +79,8 @@ class HFJudge(Judge):
         self._tokenizer.truncation_side = "left"
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
-        self._model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        with quiet_loading():
+            self._model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
         vocab = self._tokenizer.get_vocab()
 
         def ids(words: list[str]) -> list[int]:

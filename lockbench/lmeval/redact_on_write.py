@@ -19,22 +19,25 @@ lockbench task resolved (:func:`remember_phrase`). Their probe variants
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
+import os
 import traceback
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from lockbench.errors import LockbenchError
+from lockbench.errors import InternalError, LockbenchError
 from lockbench.phrase import resolve_phrase
 from lockbench.secrets import (
     PLACEHOLDER,
+    logged_prompt,
     redact_fields,
     redact_logged_sample,
     redact_text,
     salted_hash,
+    sha256_text,
 )
 
 _phrases: dict[str, None] = {}  # insertion-ordered set of the phrases given to this run
@@ -82,10 +85,6 @@ def current_secrets() -> list[str]:
     return list(_secrets_for(phrases)) if phrases else []
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
     """One logged sample with its text fields redacted and lm-eval's three hashes recomputed over
     the redacted text (the same formulas as ``lm_eval.evaluator``)."""
@@ -93,18 +92,13 @@ def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, An
 
     clean = redact_logged_sample(dict(sample), secrets)
     if "doc_hash" in clean:
-        clean["doc_hash"] = _sha(
+        clean["doc_hash"] = sha256_text(
             json.dumps(clean.get("doc"), indent=2, default=handle_non_serializable, ensure_ascii=False)
         )
-    if "prompt_hash" in clean:
-        arguments = clean.get("arguments") or []
-        first = arguments[0] if isinstance(arguments, list) and arguments else None
-        if isinstance(first, dict):  # already in the saved form {"gen_args_0": {"arg_0": ...}}
-            first = list(first.values())
-        prompt = first[0] if isinstance(first, list) and first else None
-        clean["prompt_hash"] = _sha(prompt) if isinstance(prompt, str) else None
+    if "prompt_hash" in clean:  # never None: lm-eval's task_hashes concatenate it
+        clean["prompt_hash"] = sha256_text(logged_prompt(clean.get("arguments")) or "")
     if "target_hash" in clean:
-        clean["target_hash"] = _sha(str(clean.get("target")))
+        clean["target_hash"] = sha256_text(str(clean.get("target")))
     return clean
 
 
@@ -125,34 +119,119 @@ def _redact_tracker(tracker: Any, secrets: list[str]) -> None:
         clean = redact_text(text, secrets)
         if clean != text:
             config.system_instruction = clean
-            config.system_instruction_sha = _sha(clean)
+            config.system_instruction_sha = sha256_text(clean)
+
+
+def _results_file(tracker: Any) -> Path | None:
+    """Where lm-eval's ``save_results_aggregated`` wrote (same rule as lm-eval 0.4.13), or
+    ``None`` when it set no ``date_id`` (it failed before writing)."""
+    date_id = getattr(tracker, "date_id", None)
+    if date_id is None:
+        return None
+    path = Path(tracker.output_path)
+    if path.suffix == ".json":
+        return path.with_name(f"{path.stem}_{date_id}.json")
+    return path / str(tracker.general_config_tracker.model_name_sanitized) / f"results_{date_id}.json"
+
+
+def _samples_file(tracker: Any, task_name: str) -> Path | None:
+    date_id = getattr(tracker, "date_id", None)
+    if date_id is None:
+        return None
+    path = Path(tracker.output_path)
+    folder = path.parent if path.suffix == ".json" else path / str(
+        tracker.general_config_tracker.model_name_sanitized)
+    return folder / f"samples_{task_name}_{date_id}.jsonl"
+
+
+def _not_written(what: str, tracker: Any) -> LockbenchError:
+    """lm-eval catches every exception of its writers, logs a warning and goes on: the run would
+    exit 0 with nothing on disk. An unwritable folder is the user's to fix (exit 2); anything else
+    is a failure lockbench cannot name better than lm-eval's log did (exit 3)."""
+    target = Path(tracker.output_path).resolve()
+    existing = next((p for p in (target, *target.parents) if p.exists()), None)
+    if existing is not None and existing != target and not existing.is_dir():
+        return LockbenchError(f"lm-eval could not write {what}: {existing} is a file, not a folder; "
+                              "give --output_path a folder path")
+    if existing is not None and not os.access(existing if existing.is_dir() else existing.parent, os.W_OK):
+        return LockbenchError(f"lm-eval could not write {what}: {existing} is not writable; "
+                              "give --output_path a folder you can write to")
+    return InternalError(f"lm-eval could not write {what} under {target} (its log above names "
+                         "the cause); the run's results are not saved")
+
+
+def _redacting(step: str, make: Any) -> Any:
+    """Run one of lockbench's redaction steps; any failure stops the run (exit 3): an exception
+    here would otherwise be swallowed by lm-eval's writer and the run would end 0, unsaved."""
+    try:
+        return make()
+    except LockbenchError:
+        raise
+    except Exception as exc:  # a bug in lockbench's hook: never a silent exit 0
+        raise InternalError(f"redacting lm-eval's {step} failed: {type(exc).__name__}: "
+                            f"{' '.join(str(exc).split())[:200]}") from exc
+
+
+def _check_output_path(output_path: Any) -> None:
+    """Before any model call: an ``--output_path`` below a file can never be written, and lm-eval
+    would find out only after the whole evaluation (then lose it)."""
+    if not output_path:
+        return
+    target = Path(output_path).expanduser().resolve()
+    blocker = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+    if blocker is None and target.exists() and not target.is_dir() and target.suffix != ".json":
+        blocker = target
+    if blocker is not None:
+        raise LockbenchError(f"--output_path {output_path}: {blocker} is a file, not a folder; "
+                             "give --output_path a folder path")
 
 
 def _patch_tracker(tracker_cls: type) -> None:
     if getattr(tracker_cls, "_lockbench_redacts", False):
         return
+    init = tracker_cls.__init__
     save_aggregated = tracker_cls.save_results_aggregated
     save_samples = tracker_cls.save_results_samples
+
+    @functools.wraps(init)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - mirrors the wrapped method
+        _check_output_path(kwargs.get("output_path", args[0] if args else None))
+        init(self, *args, **kwargs)
 
     @functools.wraps(save_aggregated)
     def save_results_aggregated(self, results: dict, samples: dict | None = None) -> None:
         phrases = known_phrases()
         secrets = current_secrets()
         if secrets:
-            _redact_tracker(self, secrets)
-            results = redact_fields(results, secrets)
-            results["lockbench"] = lockbench_block(phrases)
-            if samples:  # lm-eval's task_hashes are made from the samples' hashes
-                samples = {t: [redact_sample(s, secrets) for s in rows] for t, rows in samples.items()}
-        return save_aggregated(self, results=results, samples=samples)
+            def redact() -> tuple[dict, dict | None]:
+                _redact_tracker(self, secrets)
+                clean = redact_fields(results, secrets)
+                clean["lockbench"] = lockbench_block(phrases)
+                # lm-eval's task_hashes are made from the samples' hashes
+                rows = {t: [redact_sample(s, secrets) for s in v] for t, v in samples.items()} if samples else samples
+                return clean, rows
+
+            results, samples = _redacting("results", redact)
+        before = getattr(self, "date_id", None)
+        out = save_aggregated(self, results=results, samples=samples)
+        written = _results_file(self) if self.output_path else None
+        if self.output_path and (written is None or getattr(self, "date_id", None) == before
+                                 or not written.is_file()):
+            raise _not_written("its results file", self)
+        return out
 
     @functools.wraps(save_samples)
     def save_results_samples(self, task_name: str, samples: Any) -> None:
         secrets = current_secrets()
         if secrets:
-            samples = [redact_sample(s, secrets) for s in samples]
-        return save_samples(self, task_name=task_name, samples=samples)
+            samples = _redacting("samples", lambda: [redact_sample(s, secrets) for s in samples])
+        out = save_samples(self, task_name=task_name, samples=samples)
+        written = _samples_file(self, task_name) if self.output_path else None
+        if self.output_path and (written is None or not written.is_file()):
+            raise _not_written(f"the samples of {task_name}", self)
+        return out
 
+    tracker_cls.__init__ = __init__
     tracker_cls.save_results_aggregated = save_results_aggregated
     tracker_cls.save_results_samples = save_results_samples
     tracker_cls._lockbench_redacts = True

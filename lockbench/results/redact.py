@@ -9,7 +9,6 @@ other text files line by line.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -23,11 +22,13 @@ from lockbench.results.summarize import secrets_of
 from lockbench.secrets import (
     PLACEHOLDER,
     contains_secret,
+    logged_prompt,
     redact_fields,
     redact_logged_sample,
     redact_text,
     salted_hash,
     secret_in_fields,
+    sha256_text,
 )
 
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".md", ".html", ".log", ".csv", ".yaml", ".yml"}
@@ -71,10 +72,6 @@ def _keep_hashes(value: Any) -> None:
             _keep_hashes(item)
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _rehash(sample: dict[str, Any]) -> None:
     """lm-eval's doc_hash, prompt_hash and target_hash hash the text *with* the phrase: an offline
     oracle for guessing it. Recompute them over the redacted text (same formulas as lm-eval);
@@ -82,29 +79,15 @@ def _rehash(sample: dict[str, Any]) -> None:
     if isinstance(sample.get("doc"), dict) and "doc_hash" in sample:
         sample["doc_hash"] = lmeval_doc_hash(sample["doc"])
     if "prompt_hash" in sample:
-        prompt = _first_prompt(sample.get("arguments"))
-        sample["prompt_hash"] = _sha(prompt) if prompt is not None else None
+        prompt = logged_prompt(sample.get("arguments"))
+        sample["prompt_hash"] = sha256_text(prompt) if prompt is not None else None
     if "target_hash" in sample:
-        sample["target_hash"] = _sha(str(sample.get("target")))
+        sample["target_hash"] = sha256_text(str(sample.get("target")))
 
 
 # A line cut short (a crashed or truncated copy) cannot be parsed, so its hashes cannot be
 # recomputed: they are blanked instead (each may have been computed over the phrase).
 _HASH_VALUE = re.compile(r'("(?:doc|prompt|target)_hash"\s*:\s*)"[0-9a-fA-F]{64}"')
-
-
-def _first_prompt(arguments: Any) -> str | None:
-    """The first request's context, as lm-eval logs it (``{"gen_args_0": {"arg_0": ...}}``)."""
-    first = arguments
-    if isinstance(first, dict):
-        first = first.get("gen_args_0", next(iter(first.values()), None))
-    elif isinstance(first, list):
-        first = first[0] if first else None
-    if isinstance(first, dict):
-        first = first.get("arg_0")
-    elif isinstance(first, list):
-        first = first[0] if first else None
-    return first if isinstance(first, str) else None
 
 
 def _drop_oracle_hashes(results: dict[str, Any]) -> None:
@@ -129,7 +112,7 @@ def _redact_json_text(text: str, secrets: list[str], jsonl: bool) -> str:
         clean = redact_fields(data, secrets)
         instruction = clean.get("system_instruction") if isinstance(clean, dict) else None
         if isinstance(instruction, str) and instruction != data.get("system_instruction"):
-            clean["system_instruction_sha"] = _sha(instruction)  # lm-eval's sha, over clean text
+            clean["system_instruction_sha"] = sha256_text(instruction)  # lm-eval's sha, over clean text
         return json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n"
     lines = []
     for line in text.splitlines():
