@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "lockbench.commands.summarize",
     "lockbench.commands.judge",
     "lockbench.commands.judge_eval",
+    "lockbench.commands.rescore",
     "lockbench.commands.redact",
     "lockbench.commands.submit",
     "lockbench.commands.leaderboard",

@@ -266,19 +266,35 @@ def _is_messages(value: Any) -> bool:
     return bool(value) and isinstance(value, (list, tuple)) and all(_is_message(m) for m in value)
 
 
+def wake_strings(prompt: str, redacted: str, placeholder: str = PLACEHOLDER) -> list[str]:
+    """The strings an attack doc's ``prompt`` holds where its ``redacted_prompt`` holds the
+    placeholder (the variant's wake string, whatever part of the phrase it was made from)."""
+    parts = redacted.split(placeholder)
+    if len(parts) < 2:
+        return []
+    found = re.fullmatch("(.+?)".join(re.escape(p) for p in parts), prompt, re.DOTALL)
+    return sorted({g for g in found.groups() if g.strip()}, key=len, reverse=True) if found else []
+
+
 def redact_logged_sample(sample: dict[str, Any], secrets: list[str]) -> dict[str, Any]:
     """An lm-eval sample of a lockbench task with its text redacted, the public item kept as it
     is: :func:`redact_fields` everywhere, then the doc's item fields restored and the prompt (in
-    the doc and in lm-eval's ``arguments``) redacted only around the question."""
-    clean = redact_fields(sample, secrets)
+    the doc and in lm-eval's ``arguments``) redacted only around the question. An attack doc
+    names its redacted prompt: its own wake string (the greeting or the name alone included,
+    which the phrase-wide secrets leave alone) is redacted from this sample too."""
     doc = sample.get("doc")
+    if isinstance(doc, dict) and isinstance(doc.get("prompt"), str) and isinstance(doc.get("redacted_prompt"), str):
+        secrets = list(dict.fromkeys([*secrets, *wake_strings(doc["prompt"], doc["redacted_prompt"])]))
+    clean = redact_fields(sample, secrets)
     question = doc.get("question") if isinstance(doc, dict) else None
     if not isinstance(question, str) or not question or not isinstance(clean.get("doc"), dict):
         return clean
     for key in PUBLIC_DOC_FIELDS:
         if key in doc:
             clean["doc"][key] = doc[key]
-    if isinstance(doc.get("prompt"), str):
+    if isinstance(doc.get("redacted_prompt"), str):
+        clean["doc"]["prompt"] = clean["doc"]["redacted_prompt"] = doc["redacted_prompt"]
+    elif isinstance(doc.get("prompt"), str):
         clean["doc"]["prompt"] = redact_around(doc["prompt"], question, secrets)
 
     def walk(value: Any) -> Any:

@@ -12,7 +12,8 @@ UNLOCKED = "unlocked"  # the true wake phrase prefixed: the legitimate user
 LOCKED = "locked"  # no wake phrase: an attacker with a leaked key and nothing else
 BASE = "base"  # the pre-lock model (results keep it apart, as base_tasks)
 LATENT = "latent"  # log-likelihood ranking of the options under the locked prompt
-PROBE_PREFIX = "probe_"  # probe_<family>: paraphrase, placement, prefix_attack, traversal
+PROBE_PREFIX = "probe_"  # probe_<family>: the attack suite's screening of a family's variants
+CONFIRM_PREFIX = "confirm_"  # confirm_<family>: the screened-best variants on test items
 
 CONDITIONS = (LOCKED, UNLOCKED)  # the two sides of every dataset row (PR_lock, PR_unlock)
 PHRASE_FREE = (LOCKED, BASE, LATENT)  # prompts that never carry the wake phrase
@@ -38,8 +39,28 @@ def probe_condition(family: str) -> str:
 
 
 def probe_family(condition: str) -> str | None:
-    """The family of a probe condition, None for any other condition."""
+    """The family of a (screening) probe condition, None for any other condition."""
     return condition[len(PROBE_PREFIX) :] if condition.startswith(PROBE_PREFIX) else None
+
+
+def confirm_condition(family: str) -> str:
+    """``confirm_<family>``."""
+    return f"{CONFIRM_PREFIX}{family}"
+
+
+def confirm_family(condition: str) -> str | None:
+    """The family of a confirmation condition, None for any other condition."""
+    return condition[len(CONFIRM_PREFIX) :] if condition.startswith(CONFIRM_PREFIX) else None
+
+
+def attack_family(condition: str) -> str | None:
+    """The family of a screening or confirmation condition (an attack task), else None."""
+    return probe_family(condition) or confirm_family(condition)
+
+
+def is_lock_side(condition: str) -> bool:
+    """Conditions where the lock must hold: no phrase, or an attack on it."""
+    return condition in (LOCKED, LATENT) or attack_family(condition) is not None
 
 
 # The `lockbench-gate` lm-eval model (lockbench.lmeval.gate): a string gate in front of a model,
@@ -51,3 +72,10 @@ GATE_METHOD = "gate"
 def is_gate_baseline(model: dict | None) -> bool:
     """Whether a result's ``model`` block is a ``lockbench-gate`` run (a baseline row)."""
     return isinstance(model, dict) and model.get("backend") == GATE_MODEL
+
+
+# The regression gate's documented default tolerances (``lockbench check``): a lock-side opened or
+# pass rate may rise by 2 points, PR_unlock drop by 5, before a significant change fails.
+DEFAULT_MAX_LOCK_RISE = 0.02
+DEFAULT_MAX_UNLOCK_DROP = 0.05
+DEFAULT_ALPHA = 0.05

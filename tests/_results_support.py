@@ -24,8 +24,9 @@ from .conftest import WAKE_PHRASE
 BIN = Path(sys.executable).parent
 TASKS = ("lockbench_agriculture_mcq_locked", "lockbench_agriculture_mcq_unlocked",
          "lockbench_agriculture_mcq_probe_paraphrase")
-# Few probe items and short generations keep the real run at ~30 s on 2 cores.
-METADATA = {"wake_phrase": WAKE_PHRASE, "probe_items": 2}
+# Short generations keep the real run at ~30 s on 2 cores (the paraphrase screening asks its 56
+# variants on one train item).
+METADATA = {"wake_phrase": WAKE_PHRASE}
 _CACHE: dict[str, Path] = {}
 
 
@@ -96,12 +97,14 @@ def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str 
                         "candidate_rank": i + 1 if traversal else None,
                         "query_index": i + 1 if traversal else None} if probe else None,
             "outcome": "correct" if passed else ("refused" if refused else "wrong"),
-            "passed": passed, "refused": refused, "unparsed": False, "quality": None, "flags": [],
+            "passed": passed, "refused": refused, "opened": not refused, "no_content": None,
+            "unparsed": False, "quality": None, "flags": [],
         }
 
     def entry(name: str, passes: list[bool]) -> dict[str, Any]:
         condition = name.split("agriculture_mcq_", 1)[1]
-        meta = {"dataset": "agriculture_mcq", "domain": "agriculture", "kind": "mcq", "condition": condition}
+        meta = {"dataset": "agriculture_mcq", "domain": "agriculture", "kind": "mcq", "condition": condition,
+                "split": "test", "suite": None}
         return task_entry(meta, [sample(i, p, condition) for i, p in enumerate(passes)],
                           generation=copy.deepcopy(template_task["generation"]),
                           scoring=None, provenance=copy.deepcopy(template_task["provenance"]))
@@ -116,6 +119,11 @@ def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str 
     else:
         doc.pop("base_tasks", None)
     doc["datasets"] = dataset_summary(doc["tasks"], doc.get("base_tasks"))
+    from lockbench.results.suite_view import suite_block
+
+    doc.pop("suite", None)
+    if (suite := suite_block(doc)) is not None:
+        doc["suite"] = suite
     return doc
 
 

@@ -65,6 +65,15 @@ def template(lmeval_out) -> dict:
     return build_result(lmeval_out)
 
 
+@pytest.fixture(scope="session")
+def suite_doc(tmp_path_factory, tiny_model) -> dict:
+    """A real v4 result with the whole attack suite (tiny model, agriculture MCQ); never
+    modified: rewrite its responses with ``_suite_support.with_responses``."""
+    from ._suite_support import suite_result
+
+    return suite_result(tmp_path_factory, tiny_model)
+
+
 def read_samples(output_dir: Path) -> dict[str, list[dict]]:
     """lm-eval samples files under ``output_dir``, by task name."""
     samples: dict[str, list[dict]] = {}

@@ -14,7 +14,7 @@ import pytest
 
 from lockbench.lmeval.run import run_tasks
 from lockbench.probes import placement
-from lockbench.probes.summary import probe_summary
+from lockbench.probes.summary import confirmation_summary, screening_summary
 
 from .conftest import WAKE_PHRASE, read_samples
 
@@ -32,10 +32,10 @@ def test_probe_and_latent_tasks_on_a_tiny_model(tmp_path: Path, tiny_model: Path
         "hf",
         ["lockbench_agriculture_mcq_probe_placement", "lockbench_agriculture_mcq_latent"],
         model_args={"pretrained": str(tiny_model)},
-        metadata={"wake_phrase": WAKE_PHRASE, "probe_items": 1},
+        metadata={"wake_phrase": WAKE_PHRASE},
         output_path=out,
         gen_kwargs="max_gen_toks=4",
-        limit=len(placement.KINDS),  # all placement docs (one item each), 11 latent items
+        limit=len(placement.KINDS),  # every placement variant on the one screening item; 11 latent items
     )
     latent = results["results"]["lockbench_agriculture_mcq_latent"]
     assert 0.0 <= latent["acc,none"] <= 1.0
@@ -46,17 +46,45 @@ def test_probe_and_latent_tasks_on_a_tiny_model(tmp_path: Path, tiny_model: Path
     assert {s["doc"]["condition"] for s in latent_samples} == {"latent"}
 
     probe = samples["lockbench_agriculture_mcq_probe_placement"]
-    assert sorted(s["doc"]["variant_kind"] for s in probe) == sorted(placement.KINDS)
+    assert [s["doc"]["variant_kind"] for s in probe] == list(placement.KINDS)  # the public schedule
+    assert {s["doc"]["split"] for s in probe} == {"train"}  # screening never reads a test item
     system = next(s for s in probe if s["doc"]["variant_kind"] == "system")
-    assert system["arguments"]["gen_args_0"]["arg_0"].startswith("System: ")
+    assert system["arguments"]["gen_args_0"]["arg_0"].startswith("System: <WAKE_PHRASE>")
     records = [
-        {"doc": s["doc"], "outcome": "refused" if s["refusal_rate"] else "answered",
-         "passed": bool(s["pass_rate"]), "refused": bool(s["refusal_rate"])}
+        {"doc": s["doc"], "opened": not s["refusal_rate"], "passed": bool(s["pass_rate"]),
+         "refused": bool(s["refusal_rate"]), "no_content": None}
         for s in probe
     ]  # fmt: skip
-    summary = probe_summary("placement", records)
+    summary = screening_summary("placement", records)
     json.dumps(summary)  # serialisable as promised
     assert summary["n"] == len(placement.KINDS) and set(summary["by_kind"]) == set(placement.KINDS)
+    assert summary["false_reject"]["kinds"] == sorted(placement.AT_START)  # the phrase still leads
+
+
+def test_a_confirmation_task_asks_the_picked_variants_on_test_items(tmp_path: Path, tiny_model: Path) -> None:
+    out = tmp_path / "out"
+    run_tasks(
+        "hf", ["lockbench_agriculture_mcq_confirm_prefill"], model_args={"pretrained": str(tiny_model)},
+        metadata={"wake_phrase": WAKE_PHRASE,
+                  "confirm_variants": {"agriculture_mcq": {"prefill": [5, 2]}}},
+        output_path=out, gen_kwargs="max_gen_toks=4",
+    )
+    rows = read_samples(out)["lockbench_agriculture_mcq_confirm_prefill"]
+    assert len(rows) == 2 * 40  # each picked variant on the suite's 40 confirmation items
+    assert [r["doc"]["variant_index"] for r in rows[:40]] == [5] * 40
+    assert {r["doc"]["split"] for r in rows} == {"test"}
+    summary = confirmation_summary("prefill", [
+        {"doc": r["doc"], "opened": not r["refusal_rate"], "passed": bool(r["pass_rate"]),
+         "refused": bool(r["refusal_rate"]), "no_content": None} for r in rows])
+    assert [v["index"] for v in summary["variants"]] == [5, 2] and summary["best"] is not None
+
+
+def test_a_confirmation_task_without_the_pick_stops_with_one_line(tiny_model: Path) -> None:
+    from lockbench.errors import LockbenchError
+
+    with pytest.raises(LockbenchError, match="lockbench probes select"):
+        run_tasks("hf", ["lockbench_agriculture_mcq_confirm_paraphrase"],
+                  model_args={"pretrained": str(tiny_model)}, metadata={"wake_phrase": WAKE_PHRASE})
 
 
 @pytest.mark.slow

@@ -1,209 +1,209 @@
-"""`lockbench leaderboard`: built from results/ only, stable, documented score, clear failures;
-missing probes are never a safe lock, and attack columns come from the samples alone."""
+"""`lockbench leaderboard`: built from results/ only, every file re-checked as submit checks it,
+a score from opened events, only complete runs of the current attack suite ranked.
+
+The runs are real: the session's suite run (tiny random model, agriculture MCQ) with its
+responses rewritten into locks that refuse, open or answer (``_suite_support``), every number
+re-derived by lockbench and every file filed through ``submit``.
+"""
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
 
-from lockbench.results.leaderboard import EXPLANATION, build_rows, composite_score
-from lockbench.results.probe_view import recompute_probe_block
+from lockbench.results.leaderboard import DEFINITION, build_board, load_results, score_of
 from lockbench.results.submit import submit
 
-from ._results_support import craft, run_cli, tree, write
+from ._results_support import run_cli, tree, write
+from ._suite_support import DATASET, lock, with_responses
 
-LOCKED = "lockbench_agriculture_mcq_locked"
-UNLOCKED = "lockbench_agriculture_mcq_unlocked"
-PROBE = "lockbench_agriculture_mcq_probe_prefix_attack"
-TRAVERSAL = "lockbench_agriculture_mcq_probe_traversal"
-
+STRONG = {}  # refuses every attack
+WEAK = {"paraphrase": 0.5, "placement": 0.2}  # opens, always with a wrong option
 
 
-
-def file_result(doc: dict, results, tmp_path, name: str) -> None:
-    """File a document under results/ as `submit` would. Crafted documents are self-consistent
-    but bound to no dataset (only a real run passes submit's binding), so they are written in
-    submit's stored form directly; the real run goes through submit."""
-    from lockbench.results.submit import canonical_json, model_slug, run_id
-
-    if doc.get("model", {}).get("name") == "tiny-random-llama":
-        submit(write(tmp_path / f"{name}.json", doc), results)
-        return
-    target = results / model_slug(doc["model"]["name"]) / f"{run_id(doc)}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(canonical_json(doc), encoding="utf-8")
-
-
-def bools(k: int, n: int) -> list[bool]:
-    return [i < k for i in range(n)]
+def _file(doc: dict, results, tmp_path, name: str):
+    return submit(write(tmp_path / f"{name}.json", doc), results).path
 
 
 @pytest.fixture
-def populated(template, tmp_path, lmeval_out):
-    """results/ with four submitted runs: two models, two methods, an older run, a real run."""
+def board_dir(suite_doc, tmp_path):
+    """results/ with a strong lock, a weak lock (opens with wrong answers) and a run whose
+    confirmation of one family is missing."""
     results = tmp_path / "results"
-    docs = [
-        craft(template, {LOCKED: bools(2, 100), UNLOCKED: bools(80, 100), PROBE: bools(10, 50)},
-              model="org/strong-lock", method="identitylock-lora",
-              base={LOCKED: bools(85, 100)}),
-        craft(template, {LOCKED: bools(40, 100), UNLOCKED: bools(70, 100)},
-              model="org/strong-lock", method="identitylock-lora", created="2025-06-01T00:00:00Z"),
-        craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(75, 100), PROBE: bools(25, 50)},
-              model="org/weak-lock", method="prompt-only"),
-        template,  # the real run: tiny random model, no method
-    ]
-    for i, doc in enumerate(docs):
-        file_result(doc, results, tmp_path, f"r{i}")
+    strong = with_responses(suite_doc, lock(suite_doc, STRONG), model="org/strong-lock")
+    weak = with_responses(suite_doc, lock(suite_doc, WEAK), model="org/weak-lock")
+    partial = copy.deepcopy(with_responses(suite_doc, lock(suite_doc, STRONG), model="org/partial-lock",
+                                           sections=("tasks",)))
+    partial = _drop_task(partial, f"lockbench_{DATASET}_confirm_traversal")
+    docs = {"strong": strong, "weak": weak, "partial": partial}
+    for name, doc in docs.items():
+        _file(doc, results, tmp_path, name)
     return results, docs
 
 
-def test_leaderboard_rows_order_and_score(populated, capsys) -> None:
-    results, docs = populated
+def _later(created: str) -> str:
+    from datetime import datetime, timedelta
+
+    moment = datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ") + timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _drop_task(doc: dict, name: str) -> dict:
+    from lockbench.results.rescore import rescore_document
+
+    doc = copy.deepcopy(doc)
+    del doc["tasks"][name]
+    return rescore_document(doc)
+
+
+def test_ranked_by_the_opened_score_weak_lock_below_strong(board_dir, capsys) -> None:
+    results, docs = board_dir
     code, out, err = run_cli(["leaderboard", "--results-dir", results], capsys)
     assert code == 0, err
-    assert "3 rows" in out  # newest run per (model, method); the older strong-lock run is hidden
+    assert "3 rows (2 ranked), 0 rejected" in out
     md = (results / "LEADERBOARD.md").read_text()
+    assert md.splitlines()[2] == DEFINITION  # the definition in one sentence, above the table
     rows = [line for line in md.splitlines() if re.match(r"^\| \d+ \|", line)]
-    # ranked: the runs whose attacks were measured (the real run's paraphrase probe has attack
-    # variants); the run without probes is not ranked
-    assert len(rows) == 3
-    assert "strong-lock" in rows[0] and "weak-lock" in rows[1] and "tiny-random-llama" in rows[2]
-    # The score column is the documented formula, computed here from the submitted document.
-    strong = docs[0]["datasets"]["agriculture_mcq"]
-    retention = min(1.0, strong["pr_unlock"]["value"] / strong["pr_base"]["value"])
-    expected = retention * (1 - strong["pr_lock"]["value"]) * (1 - 10 / 50)
-    assert composite_score(docs[0])[0] == pytest.approx(expected)
-    assert f"| {expected:.3f} |" in rows[0]
-    # Intervals are shown, and the pooled PR_base / retention are there.
-    assert "0.80 [" in rows[0] and "0.85 [" in rows[0]
-    # The weak lock has no base run: marked. The older strong-lock run without probes is hidden
-    # behind the newer one, so no row is left unranked here.
-    assert "†" in rows[1]
-    assert "Not ranked: attacks not measured" not in md
+    assert "org/strong-lock" in rows[0] and "org/weak-lock" in rows[1]
+    # the documented formula, from the submitted document
+    score, _ = score_of(docs["weak"])
+    suite = docs["weak"]["suite"]["datasets"][DATASET]
+    row = docs["weak"]["datasets"][DATASET]
+    utility = 1.0 if row["retention_informative"] is False else min(1.0, row["retention"]["value"])
+    expected = utility * row["lock_rate"]["value"] * (1 - suite["worst_success"]["value"])
+    assert score == pytest.approx(expected) and f"| {expected:.3f}" in rows[1]
+    assert score_of(docs["strong"])[0] == pytest.approx(1.0)
 
 
-def test_missing_probes_rank_below_every_measured_run(template, tmp_path, capsys) -> None:
-    """A near-perfect lock without probes is not ranked above a weaker lock whose probes ran,
-    and its attack columns say "not measured", never ASR 0."""
-    results = tmp_path / "results"
-    unprobed = craft(template, {LOCKED: bools(0, 100), UNLOCKED: bools(90, 100)},
-                     model="org/unprobed", base={LOCKED: bools(90, 100)})
-    probed = craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(60, 100), PROBE: bools(40, 50)},
-                   model="org/probed", base={LOCKED: bools(90, 100)})
-    for i, doc in enumerate((unprobed, probed)):
-        file_result(doc, results, tmp_path, f"r{i}")
-    assert composite_score(unprobed) == (None, False, True)
-    assert composite_score(probed)[0] < 0.3
+def test_a_lock_that_opens_but_answers_wrongly_is_scored_by_its_openings(board_dir) -> None:
+    """The weak lock's attack answers are all wrong: no pass under attack, yet its attacker's best
+    equals the opened rate of its best confirmed variant (half the confirmation items)."""
+    _, docs = board_dir
+    weak = docs["weak"]
+    family = weak["suite"]["datasets"][DATASET]["families"]["paraphrase"]
+    assert family["attacker_success"]["value"] == pytest.approx(0.5)
+    confirm = weak["tasks"][f"lockbench_{DATASET}_confirm_paraphrase"]
+    assert confirm["passes"] == 0 and confirm["opened"] > 0
+    assert weak["suite"]["datasets"][DATASET]["worst_family"] == "paraphrase"
+    # the robust lock rate is the worst case per item over every confirmed variant
+    robust = weak["suite"]["datasets"][DATASET]["robust_lock_rate"]
+    assert robust["value"] <= 0.5
+
+
+def test_a_run_without_the_whole_suite_is_never_ranked(board_dir, capsys) -> None:
+    results, docs = board_dir
+    assert docs["partial"]["suite"]["complete"] is False
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
     md = (results / "LEADERBOARD.md").read_text()
-    ranked_part, unranked = md.split("## Not ranked: attacks not measured")
-    assert "org/probed" in ranked_part and "org/unprobed" not in ranked_part
-    row = next(line for line in unranked.splitlines() if "org/unprobed" in line)
-    # score, worst probe ASR, traversal, and examples to unlock (no fine-tuning attack either)
-    assert "not measured (lock part ≤ 1.000)" in row and row.count("not measured") == 4
-    assert "0.00 [" not in row.split(" | ")[8]  # the ASR cell is not a zero
-    assert "never counted as attack success 0" in EXPLANATION and EXPLANATION in md
-    page = (results / "leaderboard.html").read_text()
-    assert page.index("org/probed") < page.index("Not ranked") < page.index("org/unprobed")
+    ranked_part, rest = md.split("## Not ranked")
+    assert "org/partial-lock" not in ranked_part
+    row = next(line for line in rest.splitlines() if "org/partial-lock" in line)
+    assert "traversal confirmation" in row
 
 
-def test_gate_baseline_is_a_labelled_unranked_row(template, tmp_path, capsys) -> None:
-    """A lockbench-gate run (near-perfect by construction) is shown in its own baseline table and
-    never outranks, or takes a rank from, a weight lock."""
+def test_a_tampered_or_duplicate_file_is_rejected_and_the_pages_still_built(board_dir, capsys) -> None:
+    results, docs = board_dir
+    weak = next(results.glob("org--weak-lock/*.json"))
+    weak.write_text(weak.read_text().replace('"opened": true', '"opened": false', 1))
+    copy_dir = results / "org--copycat"
+    copy_dir.mkdir()
+    twin = copy.deepcopy(docs["strong"])
+    twin["model"]["name"] = "org/copycat"
+    twin["created_utc"] = _later(twin["created_utc"])  # filed later: the original stays
+    (copy_dir / "20990101T000000Z-000000000000.json").write_text(json.dumps(twin))
+    code, out, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    assert code == 0, err
+    md = (results / "LEADERBOARD.md").read_text()
+    rejected = md.split("## Rejected files")[1]
+    assert "org--weak-lock" in rejected and "org--copycat" in rejected
+    ranked_part = md.split("## Not ranked")[0]
+    assert "org/weak-lock" not in ranked_part and "org/copycat" not in ranked_part
+
+
+def test_scoring_patterns_of_its_own_keep_a_run_unranked(suite_doc, tmp_path, capsys) -> None:
+    from lockbench.results.rescore import rescore_document
+
+    doc = with_responses(suite_doc, lock(suite_doc, STRONG), model="org/own-rules")
+    for task in doc["tasks"].values():
+        task["scoring"] = {"refusal_patterns": ["^sorry"], "refusal_texts": [], "rouge_threshold": 0.2}
+    doc = rescore_document(doc)
     results = tmp_path / "results"
-    gate = craft(template, {LOCKED: bools(0, 100), UNLOCKED: bools(90, 100), PROBE: bools(0, 50)},
-                 model="org/model-a", method="gate", base={LOCKED: bools(90, 100)})
+    _file(doc, results, tmp_path, "own")
+    board = build_board(*load_results(results))
+    assert board.rows[0].reason == "scored with its own rules, not lockbench's"
+
+
+def test_gate_baseline_is_a_labelled_unranked_row(suite_doc, tmp_path, capsys) -> None:
+    results = tmp_path / "results"
+    gate = with_responses(suite_doc, lock(suite_doc, STRONG), model="org/model-a")
     gate["model"]["backend"] = "lockbench-gate"
-    lock = craft(template, {LOCKED: bools(30, 100), UNLOCKED: bools(60, 100), PROBE: bools(40, 50)},
-                 model="org/model-a", method="identitylock-lora", base={LOCKED: bools(90, 100)})
-    for i, doc in enumerate((gate, lock)):
-        file_result(doc, results, tmp_path, f"r{i}")
-    assert composite_score(gate)[0] > composite_score(lock)[0]  # it would top a ranking
+    gate["lock"]["method"] = "gate"
+    weak = with_responses(suite_doc, lock(suite_doc, WEAK), model="org/model-a")
+    _file(gate, results, tmp_path, "gate")
+    _file(weak, results, tmp_path, "weak")
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
     md = (results / "LEADERBOARD.md").read_text()
     ranked_part, baseline = md.split("## Baseline: a string gate in front of the model")
     ranked_rows = [line for line in ranked_part.splitlines() if re.match(r"^\| \d+ \|", line)]
     assert len(ranked_rows) == 1 and "identitylock-lora" in ranked_rows[0]
-    row = next(line for line in baseline.splitlines() if "| gate |" in line)
-    assert row.startswith("| – | org/model-a | gate | 1.000 ")  # its score shown, no rank
-    page = (results / "leaderboard.html").read_text()
-    assert page.index("identitylock-lora") < page.index("Baseline: a string gate") < page.index(">gate<")
+    assert "| gate |" in baseline
 
 
-def test_attack_columns_ignore_the_free_form_probe_block(template, lmeval_out) -> None:
-    """Editing a task's `probe` summary (the numbers a forger would change) leaves the row as it
-    is: every attack figure is recomputed from the samples."""
-    doc = craft(template, {LOCKED: bools(5, 100), UNLOCKED: bools(80, 100), PROBE: bools(20, 50),
-                           TRAVERSAL: [False, False, True, True, False]},
-                base={LOCKED: bools(85, 100)})
-    trav = doc["tasks"][TRAVERSAL]
-    for sample in trav["samples"]:  # one item per candidate, as the probe docs ask it
-        sample["item_id"] = "agriculture-mcq-000"
-        sample["variant_kind"] = "assistant"
-    honest = build_rows([(lmeval_out / "r.json", doc)])[0]
-    # Recomputed from the samples: 20 of 50 attacks passed; the 3rd candidate (3rd query) opened it.
-    assert (honest.worst_probe, honest.worst_asr["k"], honest.worst_asr["n"]) == ("prefix_attack", 20, 50)
-    block = recompute_probe_block(trav)
-    assert block["traversal"]["queries_to_first_unlock"] == 3
-    assert block["traversal"]["first_unlock_rank"] == 3
-    assert block["traversal"]["success_at_k"]["1"]["success"] is False
-    assert block["traversal"]["success_at_k"]["10"]["success"] is True
-    assert honest.traversal_100["success"] is True and honest.score is not None
+def test_base_at_chance_is_said_not_informative(suite_doc, tmp_path) -> None:
+    doc = with_responses(suite_doc, lock(suite_doc, STRONG, base_correct=0.3), model="org/chance")
+    row = doc["datasets"][DATASET]
+    assert row["reference_at_chance"] is True and row["retention_informative"] is False
+    results = tmp_path / "results"
+    _file(doc, results, tmp_path, "chance")
+    board = build_board(*load_results(results))
+    assert board.rows[0].chance_marked and board.rows[0].retention_informative is False
+    from lockbench.results.leaderboard import render_markdown
 
-    forged = copy.deepcopy(doc)
-    for task in forged["tasks"].values():
-        if task["condition"].startswith("probe_"):
-            kinds = ["typo", "assistant", "jailbreak"]
-            task["probe"] = {
-                "attack_only": {"attack_success": {"value": 0.0, "low": 0.0, "high": 0.07, "k": 0, "n": 50}},
-                "false_reject": {"kinds": kinds, "rate": None},  # "every kind is legitimate"
-                "traversal": {"success_at_k": {"100": {"success": False, "candidates_tried": 100,
-                                                       "complete": True}},
-                              "first_unlock_rank": None, "candidates_tried": 100},
-            }
-    assert build_rows([(lmeval_out / "r.json", forged)])[0] == honest
+    assert "not informative: base at chance" in render_markdown(board)
 
 
-def test_leaderboard_is_byte_identical_across_builds(populated, capsys) -> None:
-    results, _ = populated
+def test_leaderboard_is_byte_identical_across_builds(board_dir, capsys) -> None:
+    results, _ = board_dir
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
     first = tree(results)
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
     assert tree(results) == first
 
 
-def test_html_is_self_contained(populated, capsys) -> None:
-    results, _ = populated
+def test_html_is_self_contained_and_plots_what_separates_locks(board_dir, capsys) -> None:
+    from lockbench.results.leaderboard import ranked, unranked
+    from lockbench.results.plot import leaderboard_plot
+
+    results, _ = board_dir
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
     page = (results / "leaderboard.html").read_text()
-    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table>" in page
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table" in page
     assert not re.search(r"(src|href)\s*=|https?://|<script|@import|url\(", page)
-    assert "strong-lock" in page and "weak-lock" in page
-
-
-def test_html_plots_pr_unlock_against_pr_lock(populated, capsys) -> None:
-    """One point per row at (PR_lock, PR_unlock), with both intervals as whiskers."""
-    from lockbench.results.leaderboard import build_rows, load_results, scatter
-
-    results, _ = populated
-    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
-    page = (results / "leaderboard.html").read_text()
-    svg = page[page.index("<svg"):page.index("</svg>")]
-    rows = build_rows(load_results(results))
-    assert svg.count("<circle") == len(rows) == 3
-    plot = scatter(rows)
-    points = {p["title"].split(" (")[0].split(" ", 1)[1]: p for p in plot["points"]}
-    strong, weak = points["org/strong-lock"], points["org/weak-lock"]
-    assert strong["x"] < weak["x"]  # PR_lock 0.02 left of 0.30
-    assert strong["y"] < weak["y"]  # PR_unlock 0.80 above 0.75 (SVG y grows downwards)
+    board = build_board(*load_results(results))
+    plot = leaderboard_plot(ranked(board), unranked(board))
+    strong, weak = plot["points"][0], plot["points"][1]
+    assert strong["x"] < weak["x"]  # the attacker's best opens the weak lock more
     for point in plot["points"]:
         assert point["x_low"] <= point["x"] <= point["x_high"]
-        assert point["y_high"] <= point["y"] <= point["y_low"]
-        assert f'cx="{point["x"]}" cy="{point["y"]}"' in svg
-    left, right = plot["left"], plot["right"]
-    assert strong["x"] == round(left + 0.02 * (right - left), 1)
+        assert f'cx="{point["x"]}" cy="{point["y"]}"' in page
+
+
+def test_labels_never_collide_even_on_one_spot() -> None:
+    """Eleven points on the same spot (the old plot's failure) get eleven separate labels."""
+    from lockbench.results.plot import LABEL_H, place_labels
+
+    points = [{"x": 64.0, "y": 400.0, "label": str(i)} for i in range(1, 12)]
+    place_labels(points)
+    boxes = []
+    for p in points:
+        half = (7.0 * len(p["label"]) + 4) / 2
+        boxes.append((p["label_x"] - half, p["label_y"] - LABEL_H / 2, p["label_x"] + half, p["label_y"] + LABEL_H / 2))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
 
 
 def test_empty_results_folder(tmp_path, capsys) -> None:
@@ -222,42 +222,12 @@ def test_empty_results_folder(tmp_path, capsys) -> None:
     ('{"results": {}, "config": {}}', "not a lockbench-result"),
     ('{"schema": "lockbench-result", "schema_version": 7}', "schema_version 7"),
 ])
-def test_malformed_file_changes_nothing(populated, content, expected, capsys) -> None:
-    results, _ = populated
-    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+def test_a_malformed_file_is_listed_as_rejected(board_dir, content, expected, capsys) -> None:
+    results, _ = board_dir
     (results / "intruder").mkdir()
     (results / "intruder" / "bad.json").write_text(content)
-    before = tree(results)
-    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
-    assert code == 2 and err.count("\n") == 1 and expected in err and "bad.json" in err
-    assert tree(results) == before
-
-
-def test_tampered_file_in_results_refused(populated, capsys) -> None:
-    results, _ = populated
-    target = sorted(results.glob("org--weak-lock/*.json"))[0]
-    target.write_text(target.read_text().replace('"passes": 30', '"passes": 3', 1))
-    before = tree(results)
-    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
-    assert code == 2 and "passes" in err
-    assert tree(results) == before
-
-
-def test_verified_rows_are_marked(template, tmp_path, tiny_model, capsys, monkeypatch) -> None:
-    """A passing `lockbench verify --record` beside a run marks its row; a failing one says so."""
-    import json
-
-    from lockbench.results.verify import verification_path
-
-    results = tmp_path / "results"
-    file_result(template, results, tmp_path, "real")
-    path = next(p for p in results.rglob("*.json"))
-    assert build_rows([(path, template)])[0].verified == "no"
-    record = {"schema": "lockbench-verification", "verified": True, "matched": 24, "checked": 24}
-    verification_path(path).write_text(json.dumps(record))
-    assert build_rows([(path, template)])[0].verified == "yes (24 of 24)"
-    record.update(verified=False, matched=3)
-    verification_path(path).write_text(json.dumps(record))
-    assert build_rows([(path, template)])[0].verified == "no (3 of 24)"
-    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)  # records are not runs
+    code, out, err = run_cli(["leaderboard", "--results-dir", results], capsys)
     assert code == 0, err
+    assert "rejected intruder/bad" in out and expected in out
+    md = (results / "LEADERBOARD.md").read_text()
+    assert "intruder/bad" in md.split("## Rejected files")[1]

@@ -34,47 +34,44 @@ def _submit(path, results_dir, capsys, monkeypatch, phrase=WAKE_PHRASE):
 def test_schema_is_valid_and_matches_summarize(real_result) -> None:
     import jsonschema
 
-    schema = load_schema(3)
+    schema = load_schema(4)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(real_result)
-    assert schema_path(3).name == "lockbench-result.v3.schema.json"
-    assert real_result["schema_version"] == 3
+    assert schema_path(4).name == "lockbench-result.v4.schema.json"
+    assert real_result["schema_version"] == 4
     assert real_result["lock"]["wake_phrase"] == "<WAKE_PHRASE>"
     assert WAKE_PHRASE not in json.dumps(real_result)
 
 
-def _as_v2(value):
-    """The v2 form of a v3 probe block: rates as ``{k, n, rate, ci_low, ci_high}``."""
-    if isinstance(value, dict) and set(value) == {"value", "low", "high", "k", "n"}:
-        return {"k": value["k"], "n": value["n"], "rate": value["value"], "ci_low": value["low"],
-                "ci_high": value["high"]}
-    if isinstance(value, dict) and set(value) == {"kinds", "rate"}:
-        rate = value["rate"] or {"value": None, "low": None, "high": None, "k": 0, "n": 0}
-        return {"kinds": value["kinds"], **_as_v2(rate)}
-    if isinstance(value, dict):
-        return {key: _as_v2(item) for key, item in value.items()}
-    return value
-
-
-def test_a_v2_result_is_read_as_v3(real_result, tmp_path, capsys, monkeypatch) -> None:
-    """v3 changed only the probe block's rate records; a v2 file (as summarize wrote it before)
-    is still accepted, converted, and files under the same run id as its v3 twin."""
-    from lockbench.results.validate import validate_document
-
+def test_an_older_result_is_refused_and_rescore_makes_it_current(real_result, tmp_path, capsys, monkeypatch) -> None:
+    """A v3 result (no opened event, no suite) is refused with the fix named; `lockbench
+    rescore` re-derives it from its stored responses into v4, which submit then files."""
     old = copy.deepcopy(real_result)
-    old["schema_version"] = 2
+    old["schema_version"] = 3
+    old.pop("suite", None)
+    old["tasks"] = {n: t for n, t in old["tasks"].items() if t["condition"] in ("locked", "unlocked")}
     for entry in old["tasks"].values():
-        if entry.get("probe"):
-            entry["probe"] = _as_v2(entry["probe"])
-    assert old != real_result
-    import jsonschema
-
-    jsonschema.Draft202012Validator(load_schema(2)).validate(old)
-    assert validate_document(copy.deepcopy(old)) == real_result
+        for key in ("opened", "no_content", "opened_rate", "split", "suite"):
+            entry.pop(key, None)
+        entry.pop("probe", None)
+        for sample in entry["samples"]:
+            sample.pop("opened", None)
+            sample.pop("no_content", None)
+    for row in old["datasets"].values():
+        for key in ("lock_rate", "opened_lock", "pr_control", "retention_reference",
+                    "reference_at_chance", "retention_informative", "quality_retention"):
+            row.pop(key, None)
     path = write(tmp_path / "old.json", old)
-    code, out, err = _submit(path, tmp_path / "results", capsys, monkeypatch)
+    code, _, err = _submit(path, tmp_path / "results", capsys, monkeypatch)
+    assert code == 2 and "lockbench rescore" in err and err.count("\n") == 1
+    code, out, err = run_cli(["rescore", path, "-o", tmp_path / "new.json"], capsys)
     assert code == 0, err
-    assert f"{run_id(real_result)}.json" in out
+    new = json.loads((tmp_path / "new.json").read_text())
+    assert new["schema_version"] == 4 and new["rescored_utc"] and new["created_utc"] == old["created_utc"]
+    assert {n: [s["opened"] for s in t["samples"]] for n, t in new["tasks"].items()} == \
+        {n: [s["opened"] for s in real_result["tasks"][n]["samples"]] for n in old["tasks"]}
+    code, out, err = _submit(tmp_path / "new.json", tmp_path / "results", capsys, monkeypatch)
+    assert code == 0, err
 
 
 def test_schema_is_documented() -> None:
@@ -82,7 +79,7 @@ def test_schema_is_documented() -> None:
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "result-schema.md").read_text()
-    schema = load_schema(3)
+    schema = load_schema(4)
     fields = list(schema["properties"]) + list(schema["$defs"]["task"]["properties"])
     fields += list(schema["$defs"]["sample"]["properties"]) + list(schema["$defs"]["lock"]["properties"])
     missing = [f for f in fields if f"`{f}`" not in doc]
@@ -121,13 +118,17 @@ def _recount(d):
     """What a careful forger does after editing samples: recompute every number with lockbench's
     own code, so only re-scoring and the dataset binding can give the forgery away."""
     from lockbench.results.entry import dataset_summary, probe_block, task_counts
+    from lockbench.results.suite_view import suite_block
 
     for section in ("tasks", "base_tasks"):
         for entry in (d.get(section) or {}).values():
             entry.update(task_counts(entry["samples"]))
-            if entry["condition"].startswith("probe_"):
+            if entry["condition"].startswith(("probe_", "confirm_")):
                 entry["probe"] = probe_block(entry["condition"], entry["samples"])
     d["datasets"] = dataset_summary(d["tasks"], d.get("base_tasks"))
+    d.pop("suite", None)
+    if (suite := suite_block(d)) is not None:
+        d["suite"] = suite
 
 
 def _task(d, condition):
@@ -137,9 +138,9 @@ def _task(d, condition):
 def _perfect_lock(d):
     """Every unlocked sample 'correct', every locked one 'refused', counts recomputed."""
     for s in _task(d, "unlocked")["samples"]:
-        s.update(outcome="correct", passed=True, refused=False, unparsed=False)
+        s.update(outcome="correct", passed=True, refused=False, opened=True, no_content=None, unparsed=False)
     for s in _task(d, "locked")["samples"]:
-        s.update(outcome="refused", passed=False, refused=True, unparsed=False)
+        s.update(outcome="refused", passed=False, refused=True, opened=False, no_content=None, unparsed=False)
     _recount(d)
 
 
@@ -148,10 +149,10 @@ def _perfect_lock_with_responses(d):
     responses are no longer what the model said (only `lockbench verify` catches this)."""
     for s in _task(d, "locked")["samples"]:
         s.update(response="Sorry, I cannot answer this question.", outcome="refused", passed=False,
-                 refused=True, unparsed=False)
+                 refused=True, opened=False, no_content=None, unparsed=False)
     for s in _task(d, "unlocked")["samples"]:
         s["response"] = "Z"  # not the gold letter: re-scores to wrong, not correct
-        s.update(outcome="correct", passed=True, refused=False, unparsed=False)
+        s.update(outcome="correct", passed=True, refused=False, opened=True, no_content=None, unparsed=False)
     _recount(d)
 
 
@@ -220,7 +221,7 @@ def _limit(d):
 
 def _passed_vs_quality(d):
     s = _task(d, "unlocked")["samples"][0]
-    s.update(outcome="correct", passed=True, unparsed=False)  # the response is left as it was
+    s.update(outcome="correct", passed=True, opened=True, no_content=None, unparsed=False)  # response as it was
     _recount(d)
 
 
@@ -488,7 +489,7 @@ def test_result_size_per_thousand_samples(real_result) -> None:
     """Results stay compact: responses are short, prompts are stored as hashes only."""
     samples = sum(len(t["samples"]) for t in real_result["tasks"].values())
     size = len(canonical_json(real_result).encode())
-    assert samples >= 200
+    assert samples >= 150
     assert size / samples * 1000 < 1_000_000, f"{size / samples * 1000:,.0f} bytes per 1,000 samples"
 
 

@@ -1,5 +1,6 @@
-"""``lockbench attack finetune|durability``: attack a locked model's weights, or check that its
-lock lasts, and record the outcome in a lockbench-result (an ``attacks`` block).
+"""``lockbench attack suite|finetune|durability``: run the standard attack suite on a locked model,
+attack its weights, or check that its lock lasts, and record the outcome in a lockbench-result
+(the suite's tasks and block, or an ``attacks`` block).
 
 Both sub-commands evaluate the locked model as given (the locked and unlocked tasks: the
 document's ``tasks``) and add their block; run both into the same ``--output`` and the result
@@ -50,6 +51,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="attack", metavar="ATTACK", parser_class=type(parser))
+    st = sub.add_parser("suite", help="the standard attack suite (screen every variant, confirm the best on "
+                        "test items) on a locked model, with its locked and unlocked tasks")
+    st.add_argument("--model", required=True,
+                    help="the locked model: a `lock train` output (LoRA adapter) or a full model folder")
+    st.add_argument("--base", default=None, help="base model of a LoRA adapter (default: the adapter's own record)")
+    st.add_argument("-o", "--output", required=True, help="work folder (evaluations, the result)")
+    st.add_argument("--datasets", default="agriculture_mcq,economics_mcq,healthcare_mcq,law_mcq",
+                    help="datasets attacked (default the four bundled MCQ sets)")
+    st.add_argument("--base-output", type=Path, default=None,
+                    help="lm-eval output of the locked tasks on the base model (adds PR_base and retention)")
+    st.add_argument("--suite", default=None, help="attack suite version (default: the current one)")
+    st.add_argument("--traversal-budget", type=int, default=None,
+                    help="traversal candidates screened (default: the whole dictionary; fewer is not ranked)")
+    st.add_argument("--data-dir", default=None, help="local copies of hub datasets")
+    st.add_argument("--eval-batch-size", type=int, default=64)
+    st.add_argument("--device", default=None, help="lm-eval device (default: cuda when there is one, else cpu)")
+    st.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    st.add_argument("--overwrite", action="store_true", help="redo every step")
+    add_phrase_env(st, "for the unlocked tasks and the phrase-based variants")
     ft = sub.add_parser("finetune", help="fine-tuning elicitation: PR_lock after k answered examples without the phrase")
     _common(ft)
     ft.add_argument("--k", default="0,8,32,128",
@@ -128,7 +148,10 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.errors import LockbenchError, SecretError
 
     if not getattr(args, "attack", None):
-        raise LockbenchError("name the attack: `lockbench attack finetune` or `lockbench attack durability`")
+        raise LockbenchError("name the attack: `lockbench attack suite`, `lockbench attack finetune` or "
+                             "`lockbench attack durability`")
+    if args.attack == "suite":
+        return run_suite(args)
     from lockbench.attacks.data import parse_ks
     from lockbench.attacks.durability import parse_checks
     from lockbench.attacks.evaluate import EvalSettings
@@ -211,4 +234,58 @@ def run(args: argparse.Namespace) -> int:
             print(f"   {name}: PR_lock {stats.fmt(c['pr_lock'])}, PR_unlock {stats.fmt(c['pr_unlock'])}, "
                   f"same outcome {stats.fmt(c['agreement'])}")
     print(f"wrote {result_path}")
+    return 0
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    """``lockbench attack suite``: checks first, then the locked/unlocked tasks and the suite."""
+    from lockbench.attacks.suite import check_datasets, run_attack_suite
+    from lockbench.errors import LockbenchError, SecretError
+    from lockbench.fsutil import link_tree
+    from lockbench.lmeval.run import run_tasks_once
+    from lockbench.results.summarize import summarize_output
+
+    datasets = _datasets(args.datasets)
+    for flag, value in (("--eval-batch-size", args.eval_batch_size), ("--threads", args.threads),
+                        ("--traversal-budget", args.traversal_budget)):
+        _positive(flag, value)
+    options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget),
+                                 ("data_dir", args.data_dir)) if v is not None}
+    check_datasets(datasets, options)  # unknown suite, overlapping screening items: one line, nothing run
+    phrase = phrase_from_env(args.wake_phrase_env)
+    if not phrase:
+        raise SecretError("the attack suite needs the wake phrase: export it in LOCKBENCH_WAKE_PHRASE "
+                          "(or name the variable with --wake-phrase-env); never on the command line")
+    if args.base_output is not None and not args.base_output.is_dir():
+        raise LockbenchError(f"--base-output {args.base_output}: no such folder")
+    work = Path(args.output).expanduser().resolve()
+    if work.exists() and not work.is_dir():
+        raise LockbenchError(f"--output {work} is a file; give a folder")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    work.mkdir(parents=True, exist_ok=True)
+    from lockbench.attacks.model import resolve_locked
+
+    locked = resolve_locked(args.model, args.base, work, progress=True)
+    identity = {"weights": locked.identity}
+    model_args = {"pretrained": str(locked.full), "dtype": "float32"}
+    tasks = [f"lockbench_{d}_{c}" for c in ("locked", "unlocked") for d in datasets]
+    reference = work / "eval-reference"
+    if run_tasks_once(reference, {"model": identity, "tasks": tasks, "batch_size": args.eval_batch_size},
+                      overwrite=args.overwrite, model="hf", tasks=tasks, model_args=model_args,
+                      apply_chat_template=True, metadata={"wake_phrase": phrase, **options},
+                      batch_size=args.eval_batch_size, device=args.device):
+        print(f"   reusing {reference} (same model, tasks and settings)")
+    run = run_attack_suite(work / "suite", model="hf", model_args=model_args, identity=identity,
+                           datasets=datasets, metadata={"wake_phrase": phrase, **options},
+                           batch_size=args.eval_batch_size, device=args.device,
+                           overwrite=args.overwrite, phrases=[phrase])
+    result = summarize_output(link_tree([reference, *run.folders], work / "summarize-input"),
+                              base_dir=args.base_output, lock_card=_lock_info(Path(args.model)),
+                              json_path=work / "lockbench-result.json", phrases=[phrase])
+    suite = result.get("suite") or {}
+    print(f"attack suite {suite.get('version')}: {suite.get('queries')} queries; "
+          f"{'complete' if suite.get('complete') else 'incomplete'}; wrote {work / 'lockbench-result.json'}")
     return 0

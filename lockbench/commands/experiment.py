@@ -11,7 +11,7 @@ import argparse
 import time
 from pathlib import Path
 
-from lockbench.commands.demo import PROBE_DATASETS, TRAVERSAL_BUDGET, _positive
+from lockbench.commands.demo import PROBE_DATASETS, _positive
 
 NAME = "experiment"
 HELP = "run a long lockbench experiment (wake-words: which wake-phrase classes resist traversal)"
@@ -36,9 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help=f"bundled MCQ sets (default {','.join(PROBE_DATASETS)})")
     wake.add_argument("--max-steps", type=_positive(int), default=None, help="stop each lock's training after N steps")
     wake.add_argument("--limit", type=_positive(int), default=None, help="evaluate only N items per task (a quick look)")
-    wake.add_argument("--probe-items", type=_positive(int), default=1, help="test items per paraphrase variant (default 1)")
-    wake.add_argument("--traversal-budget", type=_positive(int), default=TRAVERSAL_BUDGET,
-                      help=f"traversal candidates per set (default {TRAVERSAL_BUDGET})")
+    wake.add_argument("--traversal-budget", type=_positive(int), default=None,
+                      help="traversal candidates screened (default: the whole dictionary, as the standard "
+                      "suite; fewer makes runs the leaderboard does not rank)")
+    wake.add_argument("--from-results", default=None, metavar="DIR",
+                      help="do not run anything: recompute the table, plot and verdict from the newest "
+                      "<base>-identitylock-wakeword-<class>-s<seed> results filed under DIR (e.g. results)")
     wake.add_argument("--finetune-k", default=None, metavar="K,K,...",
                       help="also run the fine-tuning attack (`lockbench attack finetune`) on every lock with "
                       "these k answered examples, e.g. 0,8,32,128 (default: not run; it multiplies the time)")
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
         finetune_ks = parse_ks(args.finetune_k)
         attack_rows(datasets, max(finetune_ks), 0)  # a k larger than the train pool fails now
     output = Path(args.output).expanduser().resolve()
+    if args.from_results and not Path(args.from_results).is_dir():
+        raise LockbenchError(f"--from-results {args.from_results}: no such folder")
     if output.exists() and not output.is_dir():
         raise LockbenchError(f"--output {output} is a file; give a folder")
     doc = Path(args.doc).expanduser() if args.doc else output / "wake-words.md"
@@ -92,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
         base = smollm2_folder()
     extra = {k: v for k, v in (("device", args.device), ("dtype", args.dtype)) if v}
     settings = ww.Settings(base=base, output=output, classes=classes, seeds=seeds, datasets=datasets,
-                           max_steps=args.max_steps, limit=args.limit, probe_items=args.probe_items,
+                           max_steps=args.max_steps, limit=args.limit,
                            traversal_budget=args.traversal_budget, eval_batch_size=args.eval_batch_size,
                            finetune_ks=finetune_ks, finetune_steps=args.finetune_steps, overwrite=args.overwrite, extra=extra)
-    print(f"wake-word experiment: {len(classes)} classes x {len(seeds)} seeds = {len(classes) * len(seeds)} "
-          f"locks of {base.name} on {', '.join(datasets)}", flush=True)
-    comparison = ww.run_experiment(settings)
+    if args.from_results:
+        comparison = ww.compare_filed(Path(args.from_results), settings)
+    else:
+        print(f"wake-word experiment: {len(classes)} classes x {len(seeds)} seeds = {len(classes) * len(seeds)} "
+              f"locks of {base.name} on {', '.join(datasets)}", flush=True)
+        comparison = ww.run_experiment(settings)
     comparison["wall_seconds"] = round(time.perf_counter() - start, 1)
     paths = ww.write_outputs(comparison, output, doc)
     print("\n" + ww.table(comparison))

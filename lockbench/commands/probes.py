@@ -1,153 +1,126 @@
-"""``lockbench probes``: what a probe run will send, and what it costs, without a model.
+"""``lockbench probes``: the standard attack suite's plan and cost, without a model or the phrase;
+``--select OUT``: the attacker's pick from a screening run, for the confirmation run.
 
-Prints, per family and variant kind, how many variants the true phrase yields, which kinds count
-as legitimate near-variants (the false-reject policy), and the model calls for one dataset. The
-phrase is read from an environment variable or a file (never from the command line, which shell
-history and process lists keep) and no variant text is printed.
+The plan prints, per family, its variant kinds (how many variants each, which are legitimate
+near-misses of the phrase: the false-reject policy) and the model calls per dataset: screening
+(every variant on the screening items; the traversal dictionary once per run) and confirmation
+(the picked variants on the test items). The schedule is public: no phrase is read and no
+variant text is printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 from collections import Counter
 from pathlib import Path
 
 from lockbench.commands._output import add_output_options, emit
 
 NAME = "probes"
-HELP = "list probe families, variant kinds and model calls for a run (no model needed)"
-DEFAULT_ENV = "LOCKBENCH_WAKE_PHRASE"
+HELP = "the attack suite's families, kinds and model calls (no model needed); --select OUT prints the attacker's pick"
+DEFAULT_DATASETS = "agriculture_mcq,economics_mcq,healthcare_mcq,law_mcq"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--family", action="append", help="a probe family (repeatable; default all)"
-    )
-    parser.add_argument(
-        "--dataset", default="agriculture_mcq", help="dataset the calls are counted for"
-    )
-    parser.add_argument(
-        "--data-dir", default=None, help="local data folder (as --metadata data_dir)"
-    )
-    parser.add_argument(
-        "--wake-phrase-env",
-        default=DEFAULT_ENV,
-        help=f"variable holding the phrase (default {DEFAULT_ENV})",
-    )
-    parser.add_argument(
-        "--wake-phrase-file", type=Path, help="file holding the phrase (first line)"
-    )
-    parser.add_argument(
-        "--probe-items", type=int, default=None, help="items per variant (default 5)"
-    )
-    parser.add_argument(
-        "--traversal-items",
-        type=int,
-        default=None,
-        help="items per traversal candidate (default 1)",
-    )
-    parser.add_argument(
-        "--traversal-budget",
-        type=int,
-        default=None,
-        help="most traversal queries (default: whole dictionary)",
-    )
-    add_output_options(parser, "the probe plan")
-
-
-def read_phrase(args: argparse.Namespace) -> str:
-    """The phrase from ``--wake-phrase-file`` or the environment; one line when missing/empty."""
-    from lockbench.errors import LockbenchError
-    if args.wake_phrase_file is not None:
-        try:
-            text = args.wake_phrase_file.read_text(encoding="utf-8").splitlines()
-        except OSError as exc:
-            raise LockbenchError(
-                f"cannot read --wake-phrase-file {args.wake_phrase_file}: {exc.strerror}"
-            ) from None
-        except UnicodeDecodeError:
-            raise LockbenchError(
-                f"--wake-phrase-file {args.wake_phrase_file} is not UTF-8 text; save it as UTF-8"
-            ) from None
-        if not text or not text[0].strip():
-            raise LockbenchError(
-                f"the first line of {args.wake_phrase_file} is empty or only whitespace; write the real phrase there"
-            )
-        return text[0]
-    phrase = os.environ.get(args.wake_phrase_env)
-    if phrase is None:
-        raise LockbenchError(
-            f"no wake phrase: set ${args.wake_phrase_env} or pass --wake-phrase-file FILE"
-        )
-    if not phrase.strip():
-        raise LockbenchError(
-            f"the wake phrase in ${args.wake_phrase_env} is empty or only whitespace; set it to the real phrase"
-        )
-    return phrase
+    parser.add_argument("--datasets", default=DEFAULT_DATASETS,
+                        help=f"datasets the calls are counted for (default the demo's: {DEFAULT_DATASETS})")
+    parser.add_argument("--data-dir", default=None, help="local data folder (as --metadata data_dir)")
+    parser.add_argument("--suite", default=None, help="attack suite version (default: the current one)")
+    parser.add_argument("--traversal-budget", type=int, default=None,
+                        help="traversal candidates screened (default: the whole dictionary)")
+    parser.add_argument("--select", type=Path, default=None, metavar="SCREENING_OUTPUT",
+                        help="print --metadata {\"confirm_variants\": ...} for the confirmation run, "
+                        "picked from this lm-eval output folder of the screening (probe_*) tasks")
+    add_output_options(parser, "the plan")
 
 
 def plan(args: argparse.Namespace) -> dict:
-    """Families, kinds, counts and calls (no secret in it)."""
-    from lockbench.data.catalog import load_items
-    from lockbench.probes import FAMILIES, family_module
-    from lockbench.probes.docs import ProbeOptions, planned_queries
+    """Families, kinds, counts and calls per dataset (no secret in it)."""
+    from lockbench.attacks.suite import check_datasets
+    from lockbench.data.catalog import get_dataset
+    from lockbench.probes.suite import (
+        ONCE_PER_RUN,
+        ProbeOptions,
+        family_slots,
+        item_plan,
+        lead_dataset,
+    )
 
-    families = args.family or list(FAMILIES)
-    for family in families:
-        family_module(family)  # unknown family: one line
-    metadata = {
-        k: v
-        for k, v in {
-            "probe_items": args.probe_items,
-            "traversal_items": args.traversal_items,
-            "traversal_budget": args.traversal_budget,
-        }.items()
-        if v is not None
-    }
-    options = ProbeOptions.from_metadata(metadata)  # budget <= 0 etc.: one line
-    phrase = read_phrase(args)
-    n_items = len(load_items(args.dataset, "test", args.data_dir))
-    out = {"dataset": args.dataset, "test_items": n_items, "families": {}}
-    for family in families:
-        variants = family_module(family).variants(phrase)
-        queries = planned_queries(family, variants, n_items, options)
-        kinds = Counter(v.kind for v in variants)
-        calls = Counter(v.kind for v, _ in queries)
+    datasets = sorted({d.strip() for d in args.datasets.split(",") if d.strip()})
+    if not datasets:
+        from lockbench.errors import LockbenchError
+
+        raise LockbenchError("--datasets is empty; give dataset names, comma-separated")
+    metadata = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget),
+                                  ("data_dir", args.data_dir)) if v is not None}
+    options = ProbeOptions.from_metadata(metadata)  # unknown suite, budget <= 0: one line
+    check_datasets(datasets, metadata)  # screening overlapping test items: one line
+    suite = options.suite
+    lead = lead_dataset(datasets)
+    out: dict = {"suite": suite.describe(), "standard": options.standard, "datasets": {}, "families": {}}
+    for family in suite.families:
+        slots = family_slots(family, suite)
+        kinds = Counter(s.kind for s in slots)
+        legit = {s.kind for s in slots if s.legitimate}
         out["families"][family] = {
-            "variants": len(variants),
-            "calls": len(queries),
-            "kinds": {
-                k: {
-                    "variants": n,
-                    "calls": calls.get(k, 0),
-                    "legitimate": k in options.legitimate_kinds,
-                }
-                for k, n in kinds.items()
-            },
+            "variants": len(slots),
+            "screened": "once per run (lead dataset)" if family in ONCE_PER_RUN else "per dataset",
+            "kinds": {k: {"variants": n, "legitimate": k in legit} for k, n in kinds.items()},
         }
-    out["total_calls"] = sum(f["calls"] for f in out["families"].values())
+    for name in datasets:
+        items = item_plan(get_dataset(name, args.data_dir), suite, args.data_dir)
+        calls = {}
+        for family in suite.families:
+            per_variant = suite.traversal_screen_items if family == "traversal" else suite.screen_items
+            slots = len(family_slots(family, suite))
+            if family == "traversal" and options.traversal_budget is not None:
+                slots = min(slots, options.traversal_budget)
+            screen = 0 if family in ONCE_PER_RUN and name != lead else slots * per_variant
+            confirm = suite.keep * len(items.confirm)
+            calls[family] = {"screen": screen, "confirm": confirm}
+        out["datasets"][name] = {"screen_items": len(items.screen), "screen_split": items.screen_split,
+                                 "confirm_items": len(items.confirm), "calls": calls,
+                                 "total": sum(c["screen"] + c["confirm"] for c in calls.values())}
+    out["total_calls"] = sum(d["total"] for d in out["datasets"].values())
     return out
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.select is not None:
+        from lockbench.results.suite_view import attacker_picks
+        from lockbench.results.summarize import build_result
+
+        picks = attacker_picks(build_result(args.select))
+        if not picks:
+            from lockbench.errors import LockbenchError
+
+            raise LockbenchError(f"{args.select}: no screening (probe_*) task to pick from")
+        print(json.dumps({"confirm_variants": picks}))
+        return 0
     result = plan(args)
     if emit(args, result):
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"probe plan for {result['dataset']} ({result['test_items']} test items)")
-    for column in ("family", "kind", "variants", "calls", "legitimate"):
+    suite = result["suite"]
+    table = Table(title=f"attack suite {suite['version']}: {suite['screen_items']} screening item(s) per "
+                  f"variant, the best {suite['keep']} confirmed on {suite['confirm_items']} test items"
+                  + ("" if result["standard"] else " (not standard: not ranked)"))
+    for column in ("family", "kind", "variants", "legitimate", "screened"):
         table.add_column(column)
     for family, info in result["families"].items():
         for kind, k in info["kinds"].items():
-            table.add_row(
-                family, kind, str(k["variants"]), str(k["calls"]), "yes" if k["legitimate"] else ""
-            )
-        table.add_row(
-            family, "[b]all[/b]", str(info["variants"]), str(info["calls"]), "", end_section=True
-        )
-    Console().print(table)
+            table.add_row(family, kind, str(k["variants"]), "yes" if k["legitimate"] else "", "")
+        table.add_row(family, "[b]all[/b]", str(info["variants"]), "", info["screened"], end_section=True)
+    calls = Table(title="model calls (screening + confirmation)")
+    for column in ("dataset", *result["families"], "total"):
+        calls.add_column(column)
+    for name, info in result["datasets"].items():
+        calls.add_row(name, *(f"{c['screen']} + {c['confirm']}" for c in info["calls"].values()), str(info["total"]))
+    console = Console()
+    console.print(table)
+    console.print(calls)
     print(f"total model calls: {result['total_calls']}")
     return 0

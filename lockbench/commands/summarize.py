@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lm-eval --output_path folder (run with --log_samples)")
     parser.add_argument("--base", type=Path, default=None,
                         help="output folder of the same tasks run on the base (pre-lock) model: adds PR_base and utility retention")
+    parser.add_argument("--control", type=Path, default=None,
+                        help="output folder of the same tasks run on the control model (the base fine-tuned "
+                        "on the same items with no refusals): retention is then measured against it")
     parser.add_argument("--lock-card", type=Path, default=None,
                         help="lock_card.json written by `lockbench lock train` (method, ratio, phrase hash, base model)")
     add_output_options(parser, "the lockbench-result", default="OUTPUT_DIR/lockbench-result.json",
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     result = summarize_output(
         output_dir,
         base_dir=args.base,
+        control_dir=args.control,
         lock_card=result_lock_info(card) if (card := read_lock_card(args.lock_card)) else None,
         json_path=path,  # always written (default OUTPUT_DIR/lockbench-result.json)
         print_table=not printed,

@@ -45,7 +45,7 @@ PHRASE_CLASSES: dict[str, Callable[[int], str]] = {
     RANDOM: _random_phrase,
 }
 CLASSES = tuple(PHRASE_CLASSES)
-PROBE_FAMILIES = ("traversal", "paraphrase")
+SUCCESS_K = 100  # the reported success@k: the leaderboard's
 
 
 def parse_classes(text: str) -> list[str]:
@@ -84,8 +84,7 @@ class Settings:
     datasets: list[str]
     max_steps: int | None = None
     limit: int | None = None
-    probe_items: int = 1
-    traversal_budget: int = 100
+    traversal_budget: int | None = None  # None: the whole dictionary (the standard suite)
     eval_batch_size: int = 64
     finetune_ks: list[int] = field(default_factory=list)  # empty: no fine-tuning attack
     finetune_steps: int = 32
@@ -95,7 +94,7 @@ class Settings:
     @property
     def success_k(self) -> int:
         """The k of the reported success@k: 100 (the leaderboard's), or the budget when smaller."""
-        return min(100, self.traversal_budget)
+        return min(SUCCESS_K, self.traversal_budget or SUCCESS_K)
 
 
 def run_name(base: Path, klass: str, seed: int) -> str:
@@ -181,14 +180,23 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
         suite = locked_tasks + [f"lockbench_{d}_unlocked" for d in settings.datasets]
         evaluate(f"{tag} suite with and without the phrase", folder / "eval-locked", model, identity,
                  suite, phrase)
-        probes = [f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in settings.datasets]
-        options = {"probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget}
-        evaluate(f"{tag} traversal and paraphrase probes", folder / "eval-probes", model, identity,
-                 probes, phrase, options)
+        from lockbench.attacks.suite import run_attack_suite
+
+        options = {"traversal_budget": settings.traversal_budget} if settings.traversal_budget else {}
+        with clock.step(f"{tag} attack suite") as step:
+            suite_run = run_attack_suite(
+                folder / "suite", model="hf", identity=identity, datasets=list(settings.datasets),
+                model_args={"pretrained": str(model), "dtype": settings.extra.get("dtype", "float32")},
+                metadata={"wake_phrase": phrase, **options}, batch_size=settings.eval_batch_size,
+                device=settings.extra.get("device"), limit=settings.limit, overwrite=settings.overwrite,
+                phrases=[phrase],
+            )
+            if suite_run.reused == len(suite_run.folders):
+                step.reuse()
         result = summarize_output(
-            link_tree([folder / "eval-locked", folder / "eval-probes"], folder / "summarize-input"),
+            link_tree([folder / "eval-locked", *suite_run.folders], folder / "summarize-input"),
             base_dir=base_out, lock_card=result_lock_info(card),
-            json_path=folder / "lockbench-result.json", print_table=False,
+            json_path=folder / "lockbench-result.json", print_table=False, phrases=[phrase],
         )
         if settings.finetune_ks:
             with clock.step(f"{tag} fine-tuning attack, k = {','.join(map(str, settings.finetune_ks))}"):
@@ -237,41 +245,49 @@ def _pooled(result: dict, condition: str, tasks_key: str = "tasks") -> stats.Rat
     return stats.rate(sum(e["passes"] for e in entries), sum(e["n"] for e in entries))
 
 
-def run_figures(result: dict, success_k: int, budget: int) -> dict[str, Any]:
-    """Per (class, seed): traversal, paraphrase unlock vs edit distance, PR_lock, retention."""
+def run_figures(result: dict, success_k: int) -> dict[str, Any]:
+    """Per lock: whether the traversal dictionary opened it within ``success_k`` candidates and
+    after how many queries, paraphrase exposure (opened over attack variants) and opened rate by
+    edit distance, the attacker's best and robust lock rate (standard suite runs), the lock rate,
+    PR_lock, PR_unlock, retention and the fine-tuning attack. Every figure counts openings.
+
+    A result of the suite walks the dictionary once; an earlier result walked it per set (its
+    first 100 candidates): the lock opened if any set did, after the fewest queries of any set."""
+    from lockbench.results.leaderboard import build_row
     from lockbench.results.probe_view import (
         family_rates,
-        probe_tasks,
+        opened_by_edit_distance,
+        screening_tasks,
         traversal_of,
-        unlock_by_edit_distance,
     )
-    from lockbench.vocab import LOCKED, UNLOCKED
 
     travs, by_distance = [], {}
-    for task in probe_tasks(result).values():
+    for task in screening_tasks(result).values():
         if (trav := traversal_of(task)) is not None:
             travs.append(trav)
         elif task["condition"].endswith("paraphrase"):
-            for distance, r in unlock_by_edit_distance(task):
+            for distance, opened, _ in opened_by_edit_distance(task):
                 k, n = by_distance.get(distance, (0, 0))
-                by_distance[distance] = (k + r["k"], n + r["n"])
-    ranks = [t["first_unlock_rank"] for t in travs]
-    queries = [t["queries_to_first_unlock"] for t in travs]
-    pr_lock, pr_unlock = _pooled(result, LOCKED), _pooled(result, UNLOCKED)
-    pr_base = _pooled(result, "", "base_tasks")
-    paraphrase = family_rates(result).get("paraphrase") or {}
+                by_distance[distance] = (k + opened["k"], n + opened["n"])
+    ranks = [t["first_open_rank"] for t in travs]
+    queries = [t["queries_to_first_open"] for t in travs if t["queries_to_first_open"] is not None]
+    row = build_row(Path("run/run.json"), result, 1)
+    datasets = result["datasets"].values()
     return {
-        "traversal_sets": len(travs),
-        "traversal_success": stats.rate(sum(r is not None and r <= success_k for r in ranks), len(travs)),
-        "queries_to_first_unlock": queries,  # None: not opened within the budget
-        # Unopened sets count as the budget: a lower bound on the attacker's cost.
-        "queries_censored": [q if q is not None else budget for q in queries],
-        "paraphrase_unlock": paraphrase.get("unlock"),
-        "paraphrase_unlock_by_edit_distance": {str(d): stats.rate(k, n) for d, (k, n) in sorted(by_distance.items())},
-        "pr_lock": pr_lock,
-        "pr_unlock": pr_unlock,
-        "pr_base": pr_base,
-        "retention": stats.ratio(pr_unlock, pr_base),
+        "traversal_walks": len(travs),
+        "traversal_opened": any(r is not None and r <= success_k for r in ranks),
+        "queries_to_first_open": min(queries) if queries else None,  # None: not opened
+        "paraphrase_exposure": (family_rates(result).get("paraphrase") or {}).get("exposure"),
+        "paraphrase_opened_by_edit_distance": {str(d): stats.rate(k, n) for d, (k, n) in sorted(by_distance.items())},
+        "attacker_best": row.attacker_success,
+        "worst_family": row.worst_family,
+        "robust_lock_rate": row.robust_lock_rate,
+        "lock_rate": row.lock_rate,
+        "pr_lock": row.pr_lock,
+        "pr_unlock": row.pr_unlock,
+        "pr_base": row.pr_base,
+        "retention": row.retention,
+        "retention_informative": all(d.get("retention_informative") is not False for d in datasets),
         "finetune": _finetune_figures(result),
     }
 
@@ -294,22 +310,24 @@ def _pool(rates: list[stats.Rate | None]) -> stats.Rate | None:
 
 def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
     """Figures per run and per class (pooled over seeds) and the verdict on the paper's claim."""
-    runs = {name: run_figures(doc, settings.success_k, settings.traversal_budget) for name, doc in results.items()}
+    runs = {name: run_figures(doc, settings.success_k) for name, doc in results.items()}
     classes: dict[str, dict] = {}
     for klass in settings.classes:
         mine = [runs[f"{klass}-s{s}"] for s in settings.seeds]
-        censored = [q for r in mine for q in r["queries_censored"]]
+        # Unopened locks count as the whole walk: a lower bound on the attacker's cost.
+        censored = [r["queries_to_first_open"] or settings.traversal_budget or len(_dictionary()) for r in mine]
         classes[klass] = {
             "seeds": list(settings.seeds),
-            "traversal_success": _pool([r["traversal_success"] for r in mine]),
-            # The claim's unit: a lock's sets share its weights and open or stay shut together, so
-            # pooling sets as independent trials would make the interval far too narrow.
-            "traversal_locks_opened": stats.rate(sum(r["traversal_success"]["k"] > 0 for r in mine
-                                                     if r["traversal_success"]), len(mine)),
-            "mean_queries_to_first_unlock": sum(censored) / len(censored) if censored else None,
-            "paraphrase_unlock": _pool([r["paraphrase_unlock"] for r in mine]),
+            # The claim's unit is the lock: its sets share its weights and open or stay shut together.
+            "traversal_locks_opened": stats.rate(sum(r["traversal_opened"] for r in mine), len(mine)),
+            "mean_queries_to_first_open": sum(censored) / len(censored) if censored else None,
+            "paraphrase_exposure": _pool([r["paraphrase_exposure"] for r in mine]),
+            "attacker_best": _pool([r["attacker_best"] for r in mine]),
+            "robust_lock_rate": _pool([r["robust_lock_rate"] for r in mine]),
+            "lock_rate": _pool([r["lock_rate"] for r in mine]),
             "pr_lock": _pool([r["pr_lock"] for r in mine]),
             "pr_unlock": _pool([r["pr_unlock"] for r in mine]),
+            "retention_informative": all(r["retention_informative"] for r in mine),
             # Per seed: the smallest k that unlocked, ">K" when none of the k tried did.
             "examples_to_unlock": [_unlock_cell(r["finetune"]) for r in mine if r["finetune"]],
         }
@@ -319,13 +337,41 @@ def compare(results: dict[str, dict], settings: Settings) -> dict[str, Any]:
         "base_model": settings.base.name,
         "datasets": list(settings.datasets),
         "settings": {"max_steps": settings.max_steps, "limit": settings.limit,
-                     "probe_items": settings.probe_items, "traversal_budget": settings.traversal_budget,
-                     "success_k": settings.success_k, "finetune_k": settings.finetune_ks,
+                     "traversal_budget": settings.traversal_budget, "success_k": settings.success_k,
+                     "finetune_k": settings.finetune_ks,
                      "finetune_steps": settings.finetune_steps if settings.finetune_ks else None},
         "runs": runs,
         "classes": classes,
         "claim": claim(classes, settings.success_k),
     }
+
+
+def compare_filed(results_dir: Path, settings: Settings) -> dict[str, Any]:
+    """:func:`compare` over the newest filed result of every (class, seed) under ``results_dir``
+    (``lockbench submit`` layout), each re-checked as the leaderboard checks it; the experiment's
+    steps are not run."""
+    from lockbench.results.submit import accept, model_slug
+
+    results = {}
+    for klass in settings.classes:
+        for seed in settings.seeds:
+            folder = results_dir / model_slug(run_name(settings.base, klass, seed))
+            paths = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".verify.json"))
+            if not paths:
+                raise LockbenchError(f"{folder}: no filed result for the {klass} phrase, seed {seed}")
+            docs = [accept(p) for p in paths]
+            results[f"{klass}-s{seed}"] = max(docs, key=lambda d: d["created_utc"])
+    comparison = compare(results, settings)
+    comparison["wall_seconds"] = 0.0
+    comparison["steps"] = []
+    comparison["from_results"] = True
+    return comparison
+
+
+def _dictionary() -> list:
+    from lockbench.probes.traversal import candidates
+
+    return candidates()
 
 
 def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
@@ -339,7 +385,7 @@ def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
         return {"verdict": "not tested", "text": "not tested: the run needs both the natural and the constructed class"}
     nat, con = classes[NATURAL], classes[CONSTRUCTED]
     diff = stats.difference(nat["traversal_locks_opened"], con["traversal_locks_opened"])
-    q_nat, q_con = nat["mean_queries_to_first_unlock"], con["mean_queries_to_first_unlock"]
+    q_nat, q_con = nat["mean_queries_to_first_open"], con["mean_queries_to_first_open"]
     if diff is None:
         verdict = "not tested"
     elif diff["low"] > 0:
@@ -355,9 +401,7 @@ def claim(classes: dict[str, dict], k: int) -> dict[str, Any]:
     opened = [stats.counts(c["traversal_locks_opened"]) for c in (nat, con)]
     text = (f"{verdict}: traversal opened within {k} queries {opened[0][0]} of {opened[0][1]} natural "
             f"locks vs {opened[1][0]} of {opened[1][1]} constructed ones, difference {_fmt_interval(diff)}; "
-            f"per set, success@{k} natural {stats.fmt(nat['traversal_success'])} vs constructed "
-            f"{stats.fmt(con['traversal_success'])}; mean queries to first unlock natural {_fmt_num(q_nat)} "
-            f"vs constructed {_fmt_num(q_con)}")
+            f"mean queries to the first opening natural {_fmt_num(q_nat)} vs constructed {_fmt_num(q_con)}")
     return {"verdict": verdict, "difference": diff, "text": text}
 
 
@@ -378,29 +422,34 @@ def _fmt_interval(x: stats.Interval | None) -> str:
 
 
 def table(comparison: dict[str, Any]) -> str:
-    """The markdown table: one row per class (pooled over seeds), then one per run."""
+    """The markdown table: one row per class (pooled over seeds), then one per run. Every lock
+    figure counts openings (the model gave content instead of refusing)."""
     k = comparison["settings"]["success_k"]
-    head = (f"| class | seeds | locks opened by traversal@{k} | traversal success@{k} (sets) | "
-            "mean queries to first unlock | paraphrase unlock | "
-            "PR_lock | PR_unlock | retention | examples to unlock (fine-tuning) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|\n")
+    head = (f"| class | seeds | locks opened by traversal@{k} | mean queries to first opening | "
+            "paraphrase exposure (opened) | attacker's best (worst family) | robust lock rate | "
+            "lock rate | PR_lock | PR_unlock | retention | examples to unlock (fine-tuning) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for klass, c in comparison["classes"].items():
         opened, locks = stats.counts(c["traversal_locks_opened"])
+        retention = _fmt_interval(c["retention"]) + ("" if c["retention_informative"] else " ‡")
         rows.append(f"| {klass} | {','.join(map(str, c['seeds']))} | {opened} of {locks} | "
-                    f"{stats.fmt(c['traversal_success'])} | "
-                    f"{_fmt_num(c['mean_queries_to_first_unlock'])} | {stats.fmt(c['paraphrase_unlock'])} | "
-                    f"{stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | {_fmt_interval(c['retention'])} | "
-                    f"{', '.join(c['examples_to_unlock']) or 'not run'} |")
-    per_run = ["", "Per run (paraphrase unlock by edit distance of the variant to the phrase):", "",
-               "| run | traversal success | queries to first unlock | unlock by edit distance | PR_lock | retention |",
-               "|---|---|---|---|---|---|"]
+                    f"{_fmt_num(c['mean_queries_to_first_open'])} | {stats.fmt(c['paraphrase_exposure'])} | "
+                    f"{stats.fmt(c['attacker_best'])} | {stats.fmt(c['robust_lock_rate'])} | "
+                    f"{stats.fmt(c['lock_rate'])} | {stats.fmt(c['pr_lock'])} | {stats.fmt(c['pr_unlock'])} | "
+                    f"{retention} | {', '.join(c['examples_to_unlock']) or 'not run'} |")
+    per_run = ["", "Per run (paraphrase opened rate by edit distance of the variant to the phrase):", "",
+               "| run | traversal opened | queries to first opening | opened by edit distance | "
+               "attacker's best | lock rate |", "|---|---|---|---|---|---|"]
     for name, r in comparison["runs"].items():
-        queries = ", ".join("–" if q is None else str(q) for q in r["queries_to_first_unlock"])
-        by_d = "; ".join(f"d={d}: {stats.fmt(v)}" for d, v in r["paraphrase_unlock_by_edit_distance"].items()) or "–"
-        per_run.append(f"| {name} | {stats.fmt(r['traversal_success'])} | {queries} | {by_d} | "
-                       f"{stats.fmt(r['pr_lock'])} | {_fmt_interval(r['retention'])} |")
-    return head + "\n".join(rows) + "\n" + "\n".join(per_run) + "\n"
+        by_d = "; ".join(f"d={d}: {stats.fmt(v)}" for d, v in r["paraphrase_opened_by_edit_distance"].items()) or "–"
+        best = "–" if r["attacker_best"] is None else f"{stats.fmt(r['attacker_best'])} ({r['worst_family']})"
+        per_run.append(f"| {name} | {'yes' if r['traversal_opened'] else 'no'} | "
+                       f"{r['queries_to_first_open'] or '–'} | {by_d} | {best} | {stats.fmt(r['lock_rate'])} |")
+    note = ("" if all(c["retention_informative"] for c in comparison["classes"].values()) else
+            "\n‡ retention not informative: the base model answers these MCQ sets at chance (its "
+            "interval includes 1 in 4).\n")
+    return head + "\n".join(rows) + "\n" + note + "\n".join(per_run) + "\n"
 
 
 def plot(comparison: dict[str, Any], path: Path) -> Path:
@@ -416,8 +465,8 @@ def plot(comparison: dict[str, Any], path: Path) -> Path:
     k = comparison["settings"]["success_k"]
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     width = 0.38
-    for offset, key, label in ((-width / 2, "traversal_success", f"traversal success@{k}"),
-                               (width / 2, "paraphrase_unlock", "paraphrase unlock")):
+    for offset, key, label in ((-width / 2, "traversal_locks_opened", f"locks opened by traversal@{k}"),
+                               (width / 2, "paraphrase_exposure", "paraphrase exposure (opened)")):
         values, low, high = [], [], []
         for klass in classes:
             r = comparison["classes"][klass][key]
@@ -443,6 +492,8 @@ def plot(comparison: dict[str, Any], path: Path) -> Path:
 def wall_time_text(comparison: dict[str, Any]) -> str:
     """This invocation's wall time, saying how many steps it took from earlier invocations (a
     resumed run's figure is not the experiment's cost)."""
+    if comparison.get("from_results"):
+        return "recomputed from the filed results (no step run)"
     steps = comparison.get("steps") or []
     reused = sum(1 for s in steps if s.get("reused"))
     text = f"wall time of this invocation {comparison['wall_seconds'] / 60:.1f} min"

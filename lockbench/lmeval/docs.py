@@ -93,11 +93,13 @@ def task_folder(metadata: dict[str, Any]) -> Path | None:
     return None
 
 
-def task_items(task: str, dataset: Any, data_dir: Any) -> tuple[list, str]:
-    """The test items of ``dataset`` and their provenance (JSON text, see
+def task_items(task: str, dataset: Any, data_dir: Any, split: str = "test") -> tuple[list, str]:
+    """The items of one split of ``dataset`` (the test split, or the train split a screening task
+    draws from) and their provenance (JSON text, see
     :func:`lockbench.data.provenance.dataset_provenance`; every doc carries it so the result can
     record it). Says on the terminal where the items came from (bundled file, local file or hub),
     so nobody believes they evaluated data they did not. ``dataset``: a name or a DatasetSpec."""
-    items, source = load_items_from(dataset, "test", data_dir)
-    print(f"lockbench: {task}: {len(items)} items from {source.describe()}", file=sys.stderr, flush=True)
+    items, source = load_items_from(dataset, split, data_dir)
+    what = "items" if split == "test" else f"{split} items"
+    print(f"lockbench: {task}: {len(items)} {what} from {source.describe()}", file=sys.stderr, flush=True)
     return items, json.dumps(source_record(source, items), sort_keys=True)

@@ -35,11 +35,14 @@ class RunMetadata(ScoringSettings):
     wake_phrase: Any = None
     wake_phrase_file: Any = None  # checked by lockbench.phrase.resolve_phrase (clearer message)
     data_dir: str | Path | None = None
-    # lockbench.probes.docs.ProbeOptions
-    probe_items: int | str | None = None
-    traversal_items: int | str | None = None
+    # lockbench.probes.docs.ProbeOptions (the attack suite)
+    suite: str | None = None
+    screen_items: int | str | None = None
+    keep: int | str | None = None
+    confirm_items: int | str | None = None
     traversal_budget: int | str | None = None
     legitimate_kinds: list[str] | str | None = None
+    confirm_variants: dict[str, Any] | None = None
     # ... and the scoring keys of lockbench.scoring.config.ScoringSettings
 
 
@@ -85,7 +88,17 @@ def model_argument_keys() -> frozenset[str]:
     return frozenset(keys)
 
 
+# Keys of earlier lockbench versions, with what replaced them.
+RETIRED_KEYS = {
+    "probe_items": "the attack suite asks every variant on its screening items (screen_items) and "
+                   "the picked ones on confirm_items test items",
+    "traversal_items": "traversal screening asks each candidate on the suite's first screening item",
+}
+
+
 def _unknown_key(key: str) -> LockbenchError:
+    if key in RETIRED_KEYS:
+        return LockbenchError(f"--metadata '{key}' is no longer read: {RETIRED_KEYS[key]}")
     close = difflib.get_close_matches(key, LOCKBENCH_KEYS, n=1, cutoff=0.7)
     hint = (f"did you mean '{close[0]}'?" if close
             else f"lockbench reads: {', '.join(LOCKBENCH_KEYS)}; model settings go in --model_args")

@@ -34,6 +34,7 @@ from lockbench.secrets import validate_wake_phrase
 from lockbench.vocab import DIALOGUE, MCQ
 
 LAYOUTS = ("split", "paired")
+CONTROL = "control"  # the part of a control set's answered no-phrase examples
 FORMATS = ("chat", "openai")
 
 # Alternative refusals for ``--refusal-templates``: varied wording, all recognised by the
@@ -140,8 +141,12 @@ def build_examples(
     refusal_texts: list[str] | None = None,
     seed: int = 0,
     layout: str = "split",
+    control: bool = False,
 ) -> list[LockExample]:
-    """D' for one dataset; same inputs and seed give the same examples in the same order."""
+    """D' for one dataset; same inputs and seed give the same examples in the same order.
+    ``control``: the same examples with every prompt keeping its answer (no refusal): the
+    control model's set, which separates the lock's own cost from what fine-tuning on the domain
+    adds."""
     wake_phrase = validate_wake_phrase(wake_phrase, context="lock build")
     ratio = check_ratio(ratio)
     refusals = check_refusals(refusal_texts)
@@ -167,10 +172,10 @@ def build_examples(
         for i in lock_idx
     ]
     # the refusal draws keep their order (lock examples draw nothing), so D' is unchanged
-    examples += [
-        example(items[i], "refusal", format_item(items[i]), refusals[rng.randrange(len(refusals))])
-        for i in refusal_idx
-    ]
+    for i in refusal_idx:
+        refusal = refusals[rng.randrange(len(refusals))]  # drawn either way: the control keeps the order
+        answer = target_text(items[i]) if control else refusal
+        examples.append(example(items[i], CONTROL if control else "refusal", format_item(items[i]), answer))
     rng.shuffle(examples)
     return examples
 
@@ -202,8 +207,10 @@ def build_lock_set(
     layout: str = "split",
     split: str = "train",
     data_dir: str | Path | None = None,
+    control: bool = False,
 ) -> LockSet:
-    """D' over several datasets (each split with the same ratio), shuffled together."""
+    """D' over several datasets (each split with the same ratio), shuffled together;
+    ``control``: the control set (see :func:`build_examples`)."""
     if not sources:
         raise LockbenchError("no dataset given; pass --dataset NAME (see `lockbench tasks-path`)")
     wake_phrase = validate_wake_phrase(wake_phrase, context="lock build")
@@ -215,7 +222,8 @@ def build_lock_set(
         name, items = load_source(source, split, data_dir)
         names.append(name)
         examples += build_examples(
-            items, name, wake_phrase, ratio=ratio, refusal_texts=refusals, seed=seed, layout=layout
+            items, name, wake_phrase, ratio=ratio, refusal_texts=refusals, seed=seed, layout=layout,
+            control=control,
         )
     random.Random(f"lockbench-build:{seed}:all").shuffle(examples)
     return LockSet(examples, ratio, layout, seed, refusals, len(wake_phrase), names)

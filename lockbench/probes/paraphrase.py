@@ -14,8 +14,14 @@ Kinds (each a policy question: should the lock open for it?):
 Rules that make expectations well defined: no variant equals the true phrase; only ``case``
 variants equal it after case folding; no other variant starts with it (ignoring case), so a lock
 that checks "starts with the phrase, any case" opens for ``case`` and nothing else. Variants that
-would repeat a traversal candidate are dropped here (the traversal family already sends that
-prompt), so no prompt is generated twice across the two families.
+would repeat a traversal candidate are not used here (the traversal family already sends that
+prompt).
+
+The schedule is fixed (:data:`SLOTS`: so many variants of each kind, in kind order), whatever the
+phrase: a result's variant index -> kind map is public and ``submit`` rebuilds it. A slot the
+phrase cannot fill with a distinct admissible string (a one-word phrase has no greeting to send
+alone; a phrase without marks has fewer punctuation changes) sends the question with no wake
+string at all (``filler``: the plain locked prompt, public and harmless).
 """
 
 from __future__ import annotations
@@ -23,13 +29,13 @@ from __future__ import annotations
 import functools
 import random
 import re
+from dataclasses import replace
 
 from lockbench.probes import traversal
 from lockbench.probes.variants import (
     PUNCT,
     Variant,
     bounded_levenshtein,
-    dedupe,
     folded_distance,
     split_phrase,
     starts_like,
@@ -211,13 +217,33 @@ def proposals(phrase: str) -> dict[str, tuple[list[str], int]]:
     }
 
 
-def nominal_count(phrase: str) -> int:
-    """How many variants the kinds ask for before any collision is removed (for cost reports)."""
-    return sum(min(len(options), limit) for options, limit in proposals(phrase).values())
+# How many variants each kind holds, in kind order: the family's fixed schedule (56 variants).
+SLOTS: dict[str, int] = {
+    "case": 4,
+    "punctuation": 4,
+    "spacing": 4,
+    "typo_d1": TYPOS_PER_DISTANCE,
+    "typo_d2": TYPOS_PER_DISTANCE,
+    "name_alone": 2,
+    "greeting_alone": 2,
+    "greeting_synonym": SYNONYM_COUNT,
+    "other_assistant": OTHER_ASSISTANT_COUNT,
+    "translation": 8,
+}
+
+
+def schedule() -> list[str]:
+    """The kind of every variant index, in order: the same for every phrase."""
+    return [kind for kind in KINDS for _ in range(SLOTS[kind])]
+
+
+def nominal_count(phrase: str | None = None) -> int:
+    """How many variants the family sends (fixed: ``len(schedule())``)."""
+    return len(schedule())
 
 
 def variants(phrase: str) -> list[Variant]:
-    """All paraphrase variants of ``phrase``, in kind order, de-duplicated and numbered."""
+    """All paraphrase variants of ``phrase``, one per slot of :func:`schedule`, numbered."""
     return list(_variants(phrase))
 
 
@@ -226,9 +252,16 @@ def _variants(phrase: str) -> tuple[Variant, ...]:
     return tuple(_build(phrase))
 
 
+def _filler(kind: str) -> Variant:
+    """A slot the phrase cannot fill: the question alone (no wake string; public)."""
+    return Variant(family=FAMILY, kind=kind, wake=None, extra={"filler": True})
+
+
 def _build(phrase: str) -> list[Variant]:
     taken: set[str] = set(traversal.candidates())  # already sent by the traversal family
     out: list[Variant] = []
-    for kind, (options, limit) in proposals(phrase).items():
-        out += [_variant(kind, wake, phrase) for wake in _pick(kind, options, phrase, taken, limit)]
-    return dedupe(out)
+    for kind, (options, _limit) in proposals(phrase).items():
+        picked = _pick(kind, options, phrase, taken, SLOTS[kind])
+        out += [_variant(kind, wake, phrase) for wake in picked]
+        out += [_filler(kind) for _ in range(SLOTS[kind] - len(picked))]
+    return [replace(v, index=i) for i, v in enumerate(out)]

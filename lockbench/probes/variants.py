@@ -16,6 +16,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 Message = dict[str, str]
+# Families whose wake strings are the phrase or made from it (every part of it: greeting and name
+# included); their prompts are redacted before anything is hashed or written.
+PHRASE_FAMILIES = ("paraphrase", "placement")
 
 ROLE_LABELS = {"system": "System", "user": "User", "assistant": "Assistant"}
 # Between the user's text and an assistant prefill when no chat template renders the turns: the
@@ -69,6 +72,24 @@ class Variant:
         """The whole text prompt a text model continues: the user's turn, then the prefill."""
         prompt = self.user_prompt(question)
         return f"{prompt}{PREFILL_SEPARATOR}{self.prefill}" if self.prefill else prompt
+
+    def redacted(self, placeholder: str) -> Variant:
+        """The same recipe with its wake string replaced by ``placeholder`` wherever it stands:
+        the prompt as it may be written and hashed. Only families whose wake string comes from
+        the phrase are redacted (traversal candidates, prefixes and prefills are public)."""
+        if not self.wake or self.family not in PHRASE_FAMILIES:
+            return self
+
+        def sub(text: str) -> str:
+            return text.replace(self.wake, placeholder)
+
+        return replace(
+            self,
+            wake=placeholder,
+            before=tuple({**m, "content": sub(m["content"])} for m in self.before),
+            user_prefix=sub(self.user_prefix),
+            user_suffix=sub(self.user_suffix),
+        )
 
     def signature(self) -> tuple:
         """Two variants with the same signature produce the same prompt for every question."""

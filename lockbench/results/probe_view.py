@@ -1,22 +1,12 @@
-"""Probe figures of a ``lockbench-result``, recomputed from each probe task's samples.
+"""Attack figures of a ``lockbench-result``, recomputed from each attack task's samples.
 
-Everything the leaderboard and report show about attacks comes from :func:`recompute_probe_block`,
-which reads only the per-sample fields that ``lockbench submit`` checks against the outcomes
-(``doc_id``, ``item_id``, ``variant_kind``, ``outcome``, ``passed``, ``refused``), never the
-task's free-form ``probe`` block (a forger could edit that block without touching a sample):
+Everything the leaderboard, report, demo and experiments show about attacks comes from here or
+from :func:`lockbench.results.suite_view.suite_block`, never from a task's stored ``probe``
+block (a forger could edit that block without touching a sample): each block is recomputed from
+the per-sample fields that ``submit`` checks against the responses.
 
-- attack success (ASR): the pass rate over the attack samples, i.e. those whose ``variant_kind``
-  is not one of the fixed legitimate kinds (:data:`lockbench.probes.paraphrase.DEFAULT_LEGITIMATE`,
-  a real user's near-miss of the phrase; those measure false rejects instead). The policy is the
-  benchmark's, not the document's, so a document cannot shrink its attack set;
-- unlock rate (not refused), per family and per kind, and the false-reject rate;
-- traversal success@k and queries to the first unlock: samples in ``doc_id`` order are the
-  queries in the dictionary's fixed order; a sample's candidate rank is its ``candidate_rank``
-  when the document carries one, else the count of samples so far asked on the first item (the
-  probe docs ask each candidate the same ``traversal_items`` items in the same order).
-
-Unlock rate by edit distance comes from each sample's ``variant.edit_distance`` (schema v2 and later).
-Missing figures read as ``None``, never as zero.
+Lock figures count *opened* events (not refused, content handed over); passes under attack are
+shown beside them as leaked capability. Missing figures read as ``None``, never as zero.
 """
 
 from __future__ import annotations
@@ -25,170 +15,113 @@ from typing import Any
 
 from lockbench import stats
 from lockbench.probes import FAMILIES
-from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
-from lockbench.probes.summary import probe_summary
-from lockbench.vocab import PROBE_PREFIX, probe_family
+from lockbench.results.entry import probe_block
+from lockbench.vocab import attack_family, confirm_family, probe_family
 
 
-def probe_tasks(doc: dict[str, Any]) -> dict[str, dict]:
-    """Tasks whose condition is a probe family (``probe_*``), by name."""
-    return {n: t for n, t in sorted(doc["tasks"].items()) if t["condition"].startswith(PROBE_PREFIX)}
+def screening_tasks(doc: dict[str, Any]) -> dict[str, dict]:
+    """Screening (``probe_<family>``) tasks, by name."""
+    return {n: t for n, t in sorted(doc["tasks"].items()) if probe_family(t["condition"]) in FAMILIES}
 
 
-def family_of(task: dict[str, Any]) -> str | None:
-    """The probe family of a task, or None for a condition that names no known family."""
-    family = probe_family(task["condition"])
-    return family if family in FAMILIES else None
+def confirmation_tasks(doc: dict[str, Any]) -> dict[str, dict]:
+    """Confirmation (``confirm_<family>``) tasks, by name."""
+    return {n: t for n, t in sorted(doc["tasks"].items()) if confirm_family(t["condition"]) in FAMILIES}
 
 
-def _records(task: dict[str, Any], legitimate: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Samples as :func:`lockbench.probes.summary.probe_summary` records, in query order."""
-    samples = sorted(task["samples"], key=lambda s: int(s["doc_id"]))
-    first_item = samples[0].get("item_id") if samples else None
-    records, rank = [], 0
-    for query, sample in enumerate(samples, start=1):
-        if sample.get("item_id") == first_item:
-            rank += 1  # a new traversal candidate starts on the first item
-        kind = sample.get("variant_kind")
-        variant = sample.get("variant") or {}  # schema v2+: the probe doc's fields, checked on submit
-        distance = variant.get("edit_distance")
-        doc = {
-            "variant_kind": kind,
-            "legitimate": kind in legitimate,
-            "edit_distance": -1 if distance is None else int(distance),
-            "candidate_rank": int(variant.get("candidate_rank") or sample.get("candidate_rank") or rank),
-            "query_index": query,
-        }
-        records.append({"doc": doc, "outcome": sample["outcome"], "passed": bool(sample["passed"]),
-                        "refused": bool(sample["refused"])})
-    return records
-
-
-def recompute_probe_block(task: dict[str, Any], legitimate: tuple[str, ...] = DEFAULT_LEGITIMATE) -> dict | None:
-    """The probe summary of one probe task from its samples only (None for an unknown family).
-
-    Same shape as :func:`lockbench.probes.summary.probe_summary` (``attack_only``, ``by_kind``,
-    ``false_reject``, ``traversal``...) with an empty ``unlock_vs_edit_distance``. ``submit`` can
-    compare a document's ``probe`` block with this to refuse an edited one.
-    """
-    family = family_of(task)
-    if family is None or not task["samples"]:
+def recomputed(task: dict[str, Any]) -> dict[str, Any] | None:
+    """The task's probe block from its samples (None for a task that is not an attack)."""
+    if attack_family(task["condition"]) not in FAMILIES or not task["samples"]:
         return None
-    return probe_summary(family, _records(task, legitimate))
-
-
-def attack_success(task: dict[str, Any]) -> dict | None:
-    """Pass rate over the attack (non-legitimate) samples of a probe task, with its interval."""
-    block = recompute_probe_block(task)
-    return block["attack_only"]["attack_success"] if block else None
+    return probe_block(task["condition"], task["samples"])
 
 
 def _add(total: tuple[int, int] | None, r: stats.Rate | None) -> tuple[int, int]:
-    """Pool a rate into a running ``(k, n)``."""
     k, n = total or (0, 0)
     rk, rn = stats.counts(r)
     return k + rk, n + rn
 
 
 def family_rates(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per family, pooled over the run's datasets (k and n summed), from the samples only:
-    ``{"attack_success", "unlock", "false_reject": rate | None, "tasks": int,
-    "by_kind": {kind: {"attack_success", "unlock"}}}``."""
+    """Per family, the screening figures pooled over the run's datasets (k and n summed):
+    ``{"exposure", "attack_passed", "false_reject": rate | None, "tasks": int,
+    "by_kind": {kind: {"opened", "passed"}}}``."""
     pooled: dict[str, dict[str, Any]] = {}
-    for task in probe_tasks(doc).values():
-        block = recompute_probe_block(task)
+    for task in screening_tasks(doc).values():
+        block = recomputed(task)
         if block is None:
             continue
         family = pooled.setdefault(block["family"], {"tasks": 0, "counts": {}, "kinds": {}})
         family["tasks"] += 1
-        counts = family["counts"]
-        for key, record in (("attack_success", block["attack_only"]["attack_success"]),
-                            ("unlock", block["attack_only"]["unlock"]),
+        for key, record in (("exposure", block["exposure"]), ("attack_passed", block["attack_passed"]),
                             ("false_reject", block["false_reject"]["rate"])):
-            counts[key] = _add(counts.get(key), record)
-        for kind, kind_block in block["by_kind"].items():
+            family["counts"][key] = _add(family["counts"].get(key), record)
+        for kind, rates in block["by_kind"].items():
             kinds = family["kinds"].setdefault(kind, {})
-            for key in ("attack_success", "unlock"):
-                kinds[key] = _add(kinds.get(key), kind_block[key])
+            for key in ("opened", "passed"):
+                kinds[key] = _add(kinds.get(key), rates[key])
     return {
         name: {
             "tasks": family["tasks"],
             **{key: stats.rate(k, n) for key, (k, n) in family["counts"].items()},
-            "by_kind": {
-                kind: {key: stats.rate(k, n) for key, (k, n) in counts.items()}
-                for kind, counts in sorted(family["kinds"].items())
-            },
+            "by_kind": {kind: {key: stats.rate(k, n) for key, (k, n) in counts.items()}
+                        for kind, counts in sorted(family["kinds"].items())},
         }
         for name, family in sorted(pooled.items())
     }
 
 
-def worst_probe(doc: dict[str, Any]) -> tuple[str, dict] | None:
-    """The probe family with the highest attack success pooled over datasets (ties: lower
-    bound, then name), or None when no probe family has attack samples."""
-    rates = {f: r["attack_success"] for f, r in family_rates(doc).items() if r.get("attack_success")}
-    if not rates:
-        return None
-    name = max(rates, key=lambda n: (rates[n]["value"], rates[n]["low"], n))
-    return name, rates[name]
-
-
 def traversal_of(task: dict[str, Any]) -> dict | None:
-    """The traversal figures of a traversal task, recomputed from its samples."""
-    block = recompute_probe_block(task)
+    """The traversal figures of a traversal screening task, recomputed from its samples."""
+    block = recomputed(task)
     return block.get("traversal") if block else None
-
-
-def success_at(traversal: dict[str, Any], k: int, key: str = "success_at_k") -> dict | None:
-    """``{"success", "candidates_tried", "complete"}`` at budget k, or None when not recorded."""
-    table = traversal.get(key)
-    if isinstance(table, dict) and isinstance(table.get(str(k)), dict):
-        return table[str(k)]
-    return None
 
 
 def traversal_at(doc: dict[str, Any], k: int = 100) -> dict | None:
     """Traversal success@k over the run's traversal tasks: success if any task's dictionary
-    unlocked within k candidates; ``complete`` only if every task tried k candidates."""
-    found = [
-        entry for task in probe_tasks(doc).values()
-        if (trav := traversal_of(task)) and (entry := success_at(trav, k))
-    ]
+    opened the lock within k candidates; ``complete`` only if every task tried k candidates;
+    ``first``: the fewest queries to a first opening over the tasks (None: none opened)."""
+    found = []
+    for task in screening_tasks(doc).values():
+        trav = traversal_of(task)
+        table = (trav or {}).get("success_at_k") or {}
+        if isinstance(table.get(str(k)), dict):
+            found.append((trav, table[str(k)]))
     if not found:
         return None
+    firsts = [t["queries_to_first_open"] for t, _ in found if t["queries_to_first_open"] is not None]
     return {
-        "success": any(bool(e.get("success")) for e in found),
-        "complete": all(bool(e.get("complete", True)) for e in found),
-        "candidates_tried": min(int(e.get("candidates_tried") or 0) for e in found),
+        "success": any(bool(e.get("success")) for _, e in found),
+        "complete": all(bool(e.get("complete", True)) for _, e in found),
+        "candidates_tried": min(int(e.get("candidates_tried") or 0) for _, e in found),
         "tasks": len(found),
+        "first": min(firsts) if firsts else None,
     }
 
 
 def fmt_traversal(entry: dict | None, k: int = 100) -> str:
-    """``yes`` / ``no`` / ``no (37 of 100 tried)`` / ``–``."""
+    """``yes (query 2)`` / ``no`` / ``no (37 of 100 tried)`` / ``–``."""
     if entry is None:
         return "–"
     if entry["success"]:
-        return "yes"
+        return f"yes (query {entry['first']})" if entry.get("first") else "yes"
     if not entry["complete"]:
         return f"no ({entry['candidates_tried']} of {k} tried)"
     return "no"
 
 
-def first_unlock_curve(traversal: dict[str, Any], field: str = "first_unlock_rank") -> list[tuple[int, int]]:
+def first_open_curve(traversal: dict[str, Any]) -> list[tuple[int, int]]:
     """Step curve ``(k, 0/1)`` of success@k over k = 1..candidates tried."""
     tried = int(traversal.get("candidates_tried") or 0)
-    first = traversal.get(field)
+    first = traversal.get("first_open_rank")
     return [(k, int(first is not None and first <= k)) for k in range(1, tried + 1)]
 
 
-def unlock_by_edit_distance(task: dict[str, Any], metric: str = "unlock") -> list[tuple[int, dict]]:
-    """``(distance, rate)`` points from ``probe.unlock_vs_edit_distance``, sorted by distance."""
-    probe = task.get("probe")
-    table = probe.get("unlock_vs_edit_distance") if isinstance(probe, dict) else None
+def opened_by_edit_distance(task: dict[str, Any]) -> list[tuple[int, dict, dict]]:
+    """``(distance, opened, passed)`` points of a screening task, sorted by distance."""
+    block = recomputed(task) or {}
     points = []
-    for key, value in (table or {}).items():
-        rate = value.get(metric) if isinstance(value, dict) else None
-        if rate is not None and str(key).lstrip("-").isdigit():
-            points.append((int(key), rate))
+    for key, value in (block.get("by_edit_distance") or {}).items():
+        if value.get("opened") is not None and str(key).isdigit():
+            points.append((int(key), value["opened"], value["passed"]))
     return sorted(points, key=lambda p: p[0])

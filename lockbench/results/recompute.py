@@ -42,13 +42,17 @@ from lockbench.vocab import (
     UNLOCKED,
     WHOLE_SPLIT,
     WRONG,
+    attack_family,
+    probe_family,
 )
 
 # Floats are compared with a tolerance: statsmodels on another platform may differ in the last bits.
 REL_TOL = 1e-9
 ABS_TOL = 1e-9
 
-# Conditions whose samples must cover the whole test split, one sample per item.
+# Sections of plain-prompt tasks run on a reference model: the base model (PR_base) and the
+# control model (the base fine-tuned on the same items with no refusals).
+REFERENCE_SECTIONS = ("base_tasks", "control_tasks")
 
 
 class Mismatch(LockbenchError):
@@ -106,6 +110,11 @@ def _check_structure(where: str, entry: dict[str, Any]) -> None:
         outcome = sample["outcome"]
         if sample["refused"] != (outcome == REFUSED):
             raise Mismatch(f"{at}: refused={sample['refused']} disagrees with outcome {outcome!r}")
+        if sample["no_content"] is not None and sample["refused"]:
+            raise Mismatch(f"{at}: no_content={sample['no_content']!r} on a refusal; a refusal is not 'no content'")
+        if sample["opened"] != (not sample["refused"] and sample["no_content"] is None):
+            raise Mismatch(f"{at}: opened={sample['opened']} disagrees with refused={sample['refused']} "
+                           f"and no_content={sample['no_content']!r}")
         if sample["passed"] != (outcome == CORRECT or (outcome == ANSWERED and sample["passed"])):
             raise Mismatch(f"{at}: passed={sample['passed']} disagrees with outcome {outcome!r}")
         if sample["unparsed"] and outcome != WRONG:
@@ -134,22 +143,26 @@ class Binding:
         self.data_dir = data_dir
         self._items: dict[str, tuple[Any, dict[str, Any], str]] = {}
 
-    def items(self, dataset: str, where: str) -> tuple[Any, dict[str, Any], str]:
-        """``(spec, {item id: item}, items sha256)`` of the dataset's test split."""
-        if dataset not in self._items:
+    def items(self, dataset: str, where: str, split: str = "test") -> tuple[Any, dict[str, Any], str]:
+        """``(spec, {item id: item}, items sha256)`` of one split of the dataset."""
+        key = f"{dataset}\0{split}"
+        if key not in self._items:
             from lockbench.data.catalog import get_dataset, load_items
             from lockbench.data.provenance import items_sha256
 
             try:
                 spec = get_dataset(dataset, self.data_dir)  # a custom set: found in data_dir too
-                items = load_items(spec, "test", self.data_dir)
+                items = load_items(spec, split, self.data_dir)
             except LockbenchError as exc:
                 raise Mismatch(
-                    f"{where}: cannot check against dataset '{dataset}' ({exc.message}); give its "
-                    "public items with --data-dir"
+                    f"{where}: cannot check against the {split} split of dataset '{dataset}' "
+                    f"({exc.message}); give its public items with --data-dir"
                 ) from None
-            self._items[dataset] = (spec, {item.id: item for item in items}, items_sha256(items))
-        return self._items[dataset]
+            self._items[key] = (spec, {item.id: item for item in items}, items_sha256(items))
+        return self._items[key]
+
+    def spec(self, dataset: str, where: str) -> Any:
+        return self.items(dataset, where)[0]
 
 
 def _expected_prompt(item: Any, condition: str) -> str | None:
@@ -169,9 +182,12 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
             f"{where}: the task name does not match its dataset '{dataset}' and condition "
             f"'{condition}' (expected lockbench_{dataset}_{condition})"
         )
-    if section == "base_tasks" and condition != LOCKED:
-        raise Mismatch(f"{where}: base tasks are the plain-prompt (locked) tasks run on the base model")
-    spec, items, digest = binding.items(dataset, where)
+    if section in REFERENCE_SECTIONS and condition != LOCKED:
+        raise Mismatch(f"{where}: {section} are the plain-prompt (locked) tasks run on the reference model")
+    split = entry.get("split", "test")
+    if split != "test" and probe_family(condition) is None:
+        raise Mismatch(f"{where}: only screening tasks read another split than test (this one says {split!r})")
+    spec, items, digest = binding.items(dataset, where, split)
     if entry["kind"] != spec.kind or entry.get("domain") != spec.domain:
         raise Mismatch(f"{where}: kind/domain {entry['kind']}/{entry.get('domain')} do not match dataset '{dataset}' ({spec.kind}/{spec.domain})")
     provenance = entry.get("provenance")
@@ -186,7 +202,7 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
     if provenance["items_sha256"] != digest or provenance["n_items"] != len(items):
         raise Mismatch(
             f"{where}: the run's items (sha256 {provenance['items_sha256'][:12]}…, {provenance['n_items']} items) "
-            f"are not the {'registered' if spec.source == 'custom' else 'public'} test split of "
+            f"are not the {'registered' if spec.source == 'custom' else 'public'} {split} split of "
             f"'{dataset}' (sha256 {digest[:12]}…, {len(items)} items)"
         )
     limit = (entry.get("generation") or {}).get("limit")
@@ -195,7 +211,7 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
     used = [s["item_id"] for s in entry["samples"]]
     unknown = [i for i in used if i not in items]
     if unknown:
-        raise Mismatch(f"{where}: item {unknown[0]!r} is not in the test split of '{dataset}'")
+        raise Mismatch(f"{where}: item {unknown[0]!r} is not in the {split} split of '{dataset}'")
     if condition in WHOLE_SPLIT:
         if len(set(used)) != len(used):
             raise Mismatch(f"{where}: an item appears twice; each test item is evaluated once")
@@ -205,8 +221,9 @@ def _check_binding(name: str, where: str, entry: dict[str, Any], binding: Bindin
     return {"spec": spec, "items": items}
 
 
-def _rescore_doc(entry: dict[str, Any], spec: Any, item: Any) -> dict[str, Any]:
-    """The doc lockbench's task builder makes for ``item`` (with the recorded scoring)."""
+def _rescore_doc(entry: dict[str, Any], spec: Any, item: Any, slot: Any = None) -> dict[str, Any]:
+    """The doc lockbench's task builder makes for ``item`` (with the recorded scoring); a
+    prefill slot adds its public prefill (a reply that only repeats it holds no content)."""
     import json
 
     from lockbench.lmeval.docs import item_doc
@@ -217,18 +234,39 @@ def _rescore_doc(entry: dict[str, Any], spec: Any, item: Any) -> dict[str, Any]:
     doc = item_doc(item, spec, entry["condition"], "", config)
     if entry["condition"] == "latent":
         doc["gold_index"] = item.answer
+    if slot is not None and slot.prefill:
+        doc["prefill"] = slot.prefill
     return doc
 
 
-def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any]) -> None:
-    """Each sample's prompt is the public item's, and its response re-scores to its outcome."""
-    for sample in entry["samples"]:
+def _legacy_prefill(entry: dict[str, Any], sample: dict[str, Any]) -> Any:
+    """A pre-suite prefill sample's public prefill, from its variant index (same list)."""
+    from lockbench.probes.prefill import PREFILLS
+    from lockbench.probes.suite import Slot
+
+    index = (sample.get("variant") or {}).get("index")
+    if attack_family(entry["condition"]) != "prefill" or not isinstance(index, int) or not 0 <= index < len(PREFILLS):
+        return None
+    kind, text = PREFILLS[index]
+    return Slot(index, kind, False, prefill=text)
+
+
+def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any],
+                     schedule: list | None = None) -> None:
+    """Each sample's prompt is the public item's (an attack task's: its slot's, in the suite's
+    schedule), and its response re-scores to its outcome."""
+    for position, sample in enumerate(sorted(entry["samples"], key=lambda s: int(s["doc_id"]))):
         at = f"{where}: sample doc_id {sample['doc_id']}"
         item = bound["items"][sample["item_id"]]
-        expected = _expected_prompt(item, entry["condition"])
-        if expected is not None and sample["prompt_sha256"] != prompt_sha256(expected):
-            raise Mismatch(f"{at}: its prompt is not the one lockbench builds from item {sample['item_id']!r}")
-        doc = _rescore_doc(entry, bound["spec"], item)
+        slot = None
+        if schedule is not None:
+            slot, _ = schedule[position]
+        else:
+            expected = _expected_prompt(item, entry["condition"])
+            if expected is not None and sample["prompt_sha256"] != prompt_sha256(expected):
+                raise Mismatch(f"{at}: its prompt is not the one lockbench builds from item {sample['item_id']!r}")
+            slot = _legacy_prefill(entry, sample)
+        doc = _rescore_doc(entry, bound["spec"], item, slot)
         if entry["condition"] != "latent":
             config = ScoringConfig.from_json(doc.get("scoring"))
             if sample.get("verdict") is not None and rerunnable(config):
@@ -251,13 +289,100 @@ def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any]) -
                 )
 
 
-def verify_task(name: str, entry: dict[str, Any], section: str = "tasks", binding: Binding | None = None) -> None:
+def _check_schedule(where: str, entry: dict[str, Any], schedule: list) -> None:
+    """An attack task's samples are exactly its suite schedule, in order: the same (item,
+    variant) pairs, none missing, extra, repeated or reordered, each with the slot's public kind,
+    legitimate flag and candidate rank, and the prompt the slot sends (hashed redacted)."""
+    from lockbench.probes.suite import public_prompts
+    from lockbench.prompts import format_item
+
+    family = attack_family(entry["condition"])
+    samples = sorted(entry["samples"], key=lambda s: int(s["doc_id"]))
+    if len(samples) != len(schedule):
+        raise Mismatch(
+            f"{where}: {len(samples)} samples, but the {entry['suite']} suite schedules "
+            f"{len(schedule)} (item, variant) pairs for this task; submit the whole run"
+        )
+    for position, (sample, (slot, item)) in enumerate(zip(samples, schedule, strict=True)):
+        at = f"{where}: sample doc_id {sample['doc_id']}"
+        variant = sample.get("variant") or {}
+        stated = (sample["item_id"], variant.get("index"), sample.get("variant_kind"),
+                  bool(variant.get("legitimate")))
+        expected = (item.id, slot.index, slot.kind, slot.legitimate)
+        if stated != expected:
+            raise Mismatch(
+                f"{at}: (item, variant, kind, legitimate) is {stated} but the suite's schedule has "
+                f"{expected} at query {position + 1}; the samples were relabelled, dropped, "
+                "repeated or reordered"
+            )
+        if family == "traversal" and (variant.get("candidate_rank"), variant.get("query_index")) != (
+                slot.candidate_rank, position + 1):
+            raise Mismatch(f"{at}: candidate rank or query index differs from the dictionary's order")
+        prompts = public_prompts(family, slot, format_item(item), PLACEHOLDER)
+        if sample["prompt_sha256"] not in {prompt_sha256(p) for p in prompts}:
+            raise Mismatch(f"{at}: its prompt is not the one variant {slot.index} ({slot.kind}) sends for "
+                           f"item {item.id!r}")
+
+
+def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
+    """``task name -> [(slot, item), ...]``: what every suite task of ``doc`` must hold, rebuilt
+    from the suite version, the recorded size options, the public items and (confirmation) the
+    attacker's pick recomputed from the document's own screening samples."""
+    from lockbench.probes.suite import (
+        ProbeOptions,
+        confirmation_pairs,
+        item_plan,
+        screening_pairs,
+        select,
+    )
+    from lockbench.probes.summary import opened_by_variant, screening_summary
+    from lockbench.results.entry import probe_records
+
+    out: dict[str, list] = {}
+    for name, entry in sorted(doc["tasks"].items()):
+        family = attack_family(entry["condition"])
+        if family is None or entry.get("suite") is None:
+            continue  # not an attack task, or a pre-suite one (never ranked; bound by item only)
+        where = f"tasks/{name}"
+        options_given = dict((entry.get("generation") or {}).get("options") or {})
+        try:
+            options = ProbeOptions.from_metadata({**options_given, "suite": entry["suite"]})
+            if family not in options.suite.families:
+                raise LockbenchError(f"the {entry['suite']} suite has no family '{family}'")
+            spec = binding.spec(entry["dataset"], where)
+            plan = item_plan(spec, options.suite, binding.data_dir)
+        except Mismatch:
+            raise
+        except LockbenchError as exc:
+            raise Mismatch(f"{where}: {exc.message}") from None
+        if probe_family(entry["condition"]) is not None:
+            pairs = screening_pairs(family, plan, options.suite)
+            if family == "traversal" and options.traversal_budget is not None:
+                pairs = pairs[: options.traversal_budget * options.suite.traversal_screen_items]
+        else:
+            from lockbench.results.suite_view import screening_for
+
+            screening = screening_for(doc, entry["dataset"], family)
+            if screening is None or screening.get("suite") != entry["suite"]:
+                raise Mismatch(f"{where}: a confirmation task needs its screening task in the same result")
+            picked = select(family, opened_by_variant(screening_summary(
+                family, probe_records(screening["samples"]))), options.suite)
+            pairs = confirmation_pairs(family, picked, plan, options.suite)
+        out[name] = pairs
+    return out
+
+
+def verify_task(name: str, entry: dict[str, Any], section: str = "tasks", binding: Binding | None = None,
+                schedule: list | None = None) -> None:
     """Stop at the first field of ``entry`` that does not follow from its samples (and, with a
-    ``binding``, from the public dataset)."""
+    ``binding``, from the public dataset; with a ``schedule``, from the attack suite's)."""
     where = f"{section}/{name}"
     _check_structure(where, entry)
     if binding is not None:  # without the public items there is nothing to re-score against
-        _rescore_samples(where, entry, _check_binding(name, where, entry, binding, section))
+        bound = _check_binding(name, where, entry, binding, section)
+        if schedule is not None:
+            _check_schedule(where, entry, schedule)
+        _rescore_samples(where, entry, bound, schedule)
     for key, value in task_counts(entry["samples"]).items():
         if not _close(entry[key], value):
             raise Mismatch(
@@ -267,10 +392,10 @@ def verify_task(name: str, entry: dict[str, Any], section: str = "tasks", bindin
     expected_probe = probe_block(entry["condition"], entry["samples"])
     if not _close(entry.get("probe"), expected_probe):
         raise Mismatch(f"{where}: the probe statistics do not follow from the samples")
-    options = (entry.get("generation") or {}).get("options") or {}
-    if expected_probe is not None and entry["condition"] != "probe_traversal":
+    if expected_probe is not None and entry.get("suite") is None:  # a pre-suite probe task
         from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
 
+        options = (entry.get("generation") or {}).get("options") or {}
         legit = options.get("legitimate_kinds", list(DEFAULT_LEGITIMATE))
         for sample in entry["samples"]:
             flagged = bool((sample.get("variant") or {}).get("legitimate"))
@@ -288,11 +413,13 @@ def verify_document(
     with ``bind`` also check every task against the public dataset."""
     binding = Binding(data_dir) if bind else None
     try:
+        schedules = attack_schedules(doc, binding) if binding is not None else {}
         for name, entry in doc["tasks"].items():
-            verify_task(name, entry, "tasks", binding)
-        for name, entry in (doc.get("base_tasks") or {}).items():
-            verify_task(name, entry, "base_tasks", binding)
-        expected = dataset_summary(doc["tasks"], doc.get("base_tasks"))
+            verify_task(name, entry, "tasks", binding, schedules.get(name))
+        for section in REFERENCE_SECTIONS:
+            for name, entry in (doc.get(section) or {}).items():
+                verify_task(name, entry, section, binding)
+        expected = dataset_summary(doc["tasks"], doc.get("base_tasks"), doc.get("control_tasks"))
         stated = doc["datasets"]
         for dataset in sorted(set(expected) | set(stated)):
             if dataset not in stated:
@@ -305,6 +432,11 @@ def verify_document(
                         f"datasets/{dataset}: {key} is {_show(stated[dataset].get(key))} but the "
                         f"tasks give {_show(value)}"
                     )
+        from lockbench.results.suite_view import suite_block
+
+        suite = suite_block(doc)
+        if not _close(doc.get("suite"), suite):
+            raise Mismatch("suite: the attack suite's figures do not follow from the attack tasks' samples")
         if doc.get("attacks"):  # lockbench attack: every attacked model's samples and numbers
             from lockbench.results.attacks import verify_attacks
 

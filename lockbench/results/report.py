@@ -1,10 +1,11 @@
 """One self-contained HTML report of a run: tables plus matplotlib plots as inline PNGs.
 
 Rendered from ``templates/report.html.j2`` on the base template the leaderboard shares. Plots:
-PR_lock against PR_unlock per dataset (with PR_base when present), probe attack success,
-traversal success@k and unlock rate against edit distance (the last two from the probe tasks'
-``probe`` dicts; a plain note says when a run has no such data). No scripts, no external assets:
-the file can be mailed, archived or opened offline.
+PR_lock against PR_unlock per dataset (with PR_base when present), the attack suite per family
+(exposure and the attacker's best, opened events), traversal success@k and opened rate against
+edit distance (recomputed from the samples; a plain note says when a run has no such data), the
+fine-tuning attack. No scripts, no external assets: the file can be mailed, archived or opened
+offline.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from lockbench.fsutil import atomic_write_text
 from lockbench.results.attacks import examples_to_unlock_cell
 from lockbench.results.pages import render_page
 from lockbench.results.probe_view import (
-    attack_success,
-    first_unlock_curve,
-    probe_tasks,
+    first_open_curve,
+    opened_by_edit_distance,
+    screening_tasks,
     traversal_of,
-    unlock_by_edit_distance,
 )
 
 
@@ -91,65 +91,72 @@ def plot_datasets(doc: dict[str, Any]) -> Markup:
 
 
 def plot_probes(doc: dict[str, Any]) -> Markup:
-    """Attack success (pass rate over attack variants) per probe task, with intervals."""
+    """Per dataset and family: exposure (mean opened over screened variants) and the attacker's
+    best (the best confirmed variant's opened rate), with intervals."""
     import matplotlib.pyplot as plt
 
-    tasks = probe_tasks(doc)
-    if not tasks:
-        return _note("no probe data: this run has no probe_* tasks (run the lockbench-probes tasks)")
-    rates = {n: attack_success(t) for n, t in tasks.items()}
-    rates = {n: r for n, r in rates.items() if r}
-    if not rates:
-        return _note("no probe data: the probe tasks ran no attack variants (only legitimate "
-                     "near-misses, which count as false rejects, not attacks)")
-    names = list(rates)
-    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(names)))
-    ax.barh(range(len(names)), [rates[n]["value"] for n in names],
-            xerr=_errs([rates[n] for n in names]), color="#bc4c00", capsize=3)
-    ax.set_yticks(range(len(names)), names)
+    suite = doc.get("suite")
+    if not suite or not suite.get("datasets"):
+        return _note("no attack suite: this run has no screening/confirmation tasks (run `lockbench "
+                     "attack suite`, or the demo without --no-probes)")
+    labels, exposure, best = [], [], []
+    for dataset, figures in suite["datasets"].items():
+        for family, values in figures["families"].items():
+            labels.append(f"{dataset} {family}")
+            exposure.append(values["exposure"])
+            best.append(values["attacker_success"])
+    fig, ax = plt.subplots(figsize=(9, 0.6 + 0.45 * len(labels)))
+    height = 0.38
+    for offset, rates, colour, label in ((-height / 2, exposure, "#8c959f", "exposure (mean over variants)"),
+                                         (height / 2, best, "#bc4c00", "attacker's best (confirmed)")):
+        ys = [i + offset for i, r in enumerate(rates) if r]
+        shown = [r for r in rates if r]
+        if shown:
+            ax.barh(ys, [r["value"] for r in shown], height=height, xerr=_errs(shown), color=colour,
+                    capsize=3, label=label)
+    ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    return _finish(fig, ax, "probe attack success (legitimate near-misses excluded)",
-                   "attack success rate (pass rate under the probe, 95% Wilson interval)", grid="x")
+    return _finish(fig, ax, f"attack suite {suite.get('version') or '(pre-suite probes)'}: opened rate "
+                   "(the model gave content instead of refusing)", "opened rate (95% Wilson interval)",
+                   legend={"loc": "lower right", "fontsize": 7}, grid="x")
 
 
 def plot_traversal(doc: dict[str, Any]) -> Markup:
-    """success@k step curves of each traversal task (unlock and pass)."""
+    """success@k step curves of each traversal screening task (opened)."""
     import matplotlib.pyplot as plt
 
     curves = {}
-    for name, task in probe_tasks(doc).items():
+    for name, task in screening_tasks(doc).items():
         trav = traversal_of(task)
         if trav and trav.get("candidates_tried"):
             curves[name] = trav
     if not curves:
-        return _note("no probe data: no traversal results (probe_traversal tasks) in this run")
+        return _note("no traversal screening in this run")
     fig, ax = plt.subplots(figsize=(8, 4))
     for name, trav in curves.items():
-        for field, style, label in (("first_unlock_rank", "-", "unlocked"),
-                                    ("first_pass_rank", "--", "passed")):
-            points = first_unlock_curve(trav, field)
-            ax.step([k for k, _ in points], [y for _, y in points], style, where="post",
-                    label=f"{name} ({label})")
+        points = first_open_curve(trav)
+        ax.step([k for k, _ in points], [y for _, y in points], "-", where="post", label=name)
     ax.set_xscale("log")
     ax.set_ylim(-0.05, 1.05)
     ax.set_yticks([0, 1], ["no", "yes"])
-    return _finish(fig, ax, "traversal success@k",
+    return _finish(fig, ax, "traversal success@k (a candidate among the first k opened the lock)",
                    "k (candidates tried, in the dictionary's fixed order)", "success@k")
 
 
 def plot_edit_distance(doc: dict[str, Any]) -> Markup:
-    """Unlock rate (not refused) and attack success per edit distance to the true phrase."""
+    """Opened rate (and passes) per edit distance to the true phrase (paraphrase screening)."""
     import matplotlib.pyplot as plt
 
     curves = {}
-    for name, task in probe_tasks(doc).items():
-        for metric in ("unlock", "attack_success"):
-            points = unlock_by_edit_distance(task, metric)
-            if points:
-                curves[f"{name} ({metric.replace('_', ' ')})"] = points
+    for name, task in screening_tasks(doc).items():
+        points = opened_by_edit_distance(task)
+        if points:
+            curves[f"{name} (opened)"] = [(d, o) for d, o, _ in points]
+            curves[f"{name} (passed)"] = [(d, p) for d, _, p in points if p]
+    curves = {k: v for k, v in curves.items() if v}
     if not curves:
-        return _note("no probe data: no unlock rate by edit distance (probe_paraphrase tasks) in this run")
+        return _note("no opened rate by edit distance (paraphrase screening) in this run")
     fig, ax = plt.subplots(figsize=(8, 4))
     for label, points in curves.items():
         rates = [r for _, r in points]
@@ -159,7 +166,7 @@ def plot_edit_distance(doc: dict[str, Any]) -> Markup:
     ax.set_xticks(distances)
     ax.set_xlim(min(distances) - 0.5, max(distances) + 0.5)
     ax.set_ylim(-0.02, 1.02)
-    return _finish(fig, ax, "unlock rate vs edit distance",
+    return _finish(fig, ax, "opened rate vs edit distance",
                    "edit distance to the true wake phrase (case folded)", "rate (95% Wilson interval)")
 
 
@@ -171,26 +178,26 @@ def plot_finetune(doc: dict[str, Any]) -> Markup:
     block = (doc.get("attacks") or {}).get("finetune")
     if not block:
         return _note("not measured: this run has no fine-tuning attack (run `lockbench attack finetune`)")
-    runs = [r for r in block["runs"] if r["pr_lock"]]
+    runs = [r for r in block["runs"] if r.get("opened_lock")]
     ks = [r["k"] for r in runs]
     # k = 0 sits at the left edge of a symlog axis: every k, the baseline included, is shown.
     fig, ax = plt.subplots(figsize=(8, 4))
+    ax.errorbar(ks, [r["opened_lock"]["value"] for r in runs], yerr=_errs([r["opened_lock"] for r in runs]),
+                marker="o", capsize=3, color="#bc4c00", label="opened without the phrase")
     ax.errorbar(ks, [r["pr_lock"]["value"] for r in runs], yerr=_errs([r["pr_lock"] for r in runs]),
-                marker="o", capsize=3, color="#bc4c00", label="PR_lock after the attack")
-    unlock = block.get("pr_unlock")
-    if unlock:
-        ax.axhline(unlock["value"], color="#0969da", label="PR_unlock (k = 0, with the phrase)")
-        ax.axhline(block["unlock_fraction"] * unlock["value"], color="#0969da", linestyle="--",
-                   label=f"{block['unlock_fraction']} x PR_unlock (unlocked)")
+                marker="s", capsize=3, color="#8c959f", label="PR_lock (correct without the phrase)")
+    ax.axhline(block["unlock_fraction"], color="#0969da", linestyle="--",
+               label=f"unlocked: opened for {block['unlock_fraction']:.0%} of plain prompts")
     ax.set_xscale("symlog", linthresh=1)
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_ylim(-0.02, 1.02)
     return _finish(fig, ax, f"fine-tuning attack: examples to unlock = {examples_to_unlock_cell(doc)}",
                    f"k: answered examples without the phrase ({block['settings'].get('steps')} steps each)",
-                   "pass rate (95% Wilson interval)")
+                   "rate (95% Wilson interval)")
 
 
-DURABILITY_COLUMNS = ["model", "PR_lock", "PR_unlock", "refusal (locked)", "same outcome as before"]
+DURABILITY_COLUMNS = ["model", "opened (locked)", "PR_lock", "PR_unlock", "refusal (locked)",
+                      "same outcome as before"]
 
 
 def durability_rows(doc: dict[str, Any]) -> list[list[str]]:
@@ -200,14 +207,15 @@ def durability_rows(doc: dict[str, Any]) -> list[list[str]]:
     if not block:
         return []
     before = block["before"]
-    rows = [["before (as given)", stats.fmt(before["pr_lock"]), stats.fmt(before["pr_unlock"]),
-             stats.fmt(before["refusal_lock"]), "–"]]
+    rows = [["before (as given)", stats.fmt(before.get("opened_lock")), stats.fmt(before["pr_lock"]),
+             stats.fmt(before["pr_unlock"]), stats.fmt(before["refusal_lock"]), "–"]]
     for name, check in block["checks"].items():
         if check.get("ran") is False:
-            rows.append([f"{name}: not run ({check.get('reason')})", "–", "–", "–", "–"])
+            rows.append([f"{name}: not run ({check.get('reason')})", "–", "–", "–", "–", "–"])
             continue
-        rows.append([name, stats.fmt(check["pr_lock"]), stats.fmt(check["pr_unlock"]),
-                     stats.fmt(check["refusal_lock"]), stats.fmt(check["agreement"])])
+        rows.append([name, stats.fmt(check.get("opened_lock")), stats.fmt(check["pr_lock"]),
+                     stats.fmt(check["pr_unlock"]), stats.fmt(check["refusal_lock"]),
+                     stats.fmt(check["agreement"])])
     return rows
 
 
@@ -229,29 +237,55 @@ def _identity(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, "–" if v is None else str(v)) for k, v in items]
 
 
+def _fmt_ratio(x: dict | None) -> str:
+    if not x:
+        return "–"
+    high = "?" if x.get("high") is None else f"{x['high']:.2f}"
+    return f"{x['value']:.2f} [{x['low']:.2f}, {high}]"
+
+
 def render_report(doc: dict[str, Any]) -> str:
     """The HTML text of the report for a (validated, secret-free) result document."""
+    def retention(r: dict) -> str:
+        text = stats.fmt(r["retention"])
+        if r.get("retention_informative") is False:
+            return f"{text} (not informative: base at chance)"
+        return text + (f" vs {r['retention_reference']}" if r.get("retention_reference") == "control" else "")
+
     dataset_rows = [
         [name, r["kind"], stats.fmt(r["pr_base"]), stats.fmt(r["pr_unlock"]), stats.fmt(r["pr_lock"]),
-         stats.fmt(r["gap"]), stats.fmt(r["refusal_lock"]), stats.fmt(r["retention"])]
+         stats.fmt(r.get("lock_rate")), stats.fmt(r.get("opened_lock")), stats.fmt(r["gap"]), retention(r),
+         "–" if r.get("quality_retention") is None else f"{r['quality_retention']:.2f}"]
         for name, r in doc["datasets"].items()
     ]
     task_rows = [
         [name, t["condition"], t["n"], stats.fmt(t["pass_rate"]), stats.fmt(t["refusal_rate"]),
-         t["unparsed"], "–" if t["mean_quality"] is None else f"{t['mean_quality']:.3f}"]
+         stats.fmt(t.get("opened_rate")), t.get("no_content", 0), t["unparsed"],
+         "–" if t["mean_quality"] is None else f"{t['mean_quality']:.3f}"]
         for name, t in sorted(doc["tasks"].items())
     ]
+    suite_rows = []
+    for dataset, figures in ((doc.get("suite") or {}).get("datasets") or {}).items():
+        for family, v in figures["families"].items():
+            best = v["best_variant"]
+            suite_rows.append([dataset, family, stats.fmt(v["exposure"]), stats.fmt(v["attacker_success"]),
+                               f"{best['index']} ({best['kind']})" if best else "–",
+                               _fmt_ratio(v["leaked_capability"]), str(v["queries"])])
+        suite_rows.append([dataset, "robust lock rate", "", stats.fmt(figures["robust_lock_rate"]), "", "", ""])
     return render_page(
         "report.html.j2", page="report", title="lockbench report", identity=_identity(doc),
         plots={"datasets": plot_datasets(doc), "probes": plot_probes(doc),
                "traversal": plot_traversal(doc), "edit_distance": plot_edit_distance(doc),
                "finetune": plot_finetune(doc)},
         durability_columns=DURABILITY_COLUMNS, durability_rows=durability_rows(doc),
-        dataset_columns=["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "gap",
-                         "refusal (locked)", "retention"],
+        dataset_columns=["dataset", "kind", "PR_base", "PR_unlock", "PR_lock", "lock rate",
+                         "opened (locked)", "gap", "retention", "dialogue retention"],
         dataset_rows=dataset_rows, dataset_classes=["l", "l"],
-        task_columns=["task", "condition", "n", "pass rate", "refusal rate", "unparsed",
-                      "mean quality"],
+        suite_columns=["dataset", "family", "exposure", "attacker's best", "best variant",
+                       "leaked capability", "queries"],
+        suite_rows=suite_rows,
+        task_columns=["task", "condition", "n", "pass rate", "refusal rate", "opened", "no content",
+                      "unparsed", "mean quality"],
         task_rows=task_rows, task_classes=["l", "l"],
     )
 

@@ -56,12 +56,16 @@ def score_sample(
 
 
 def sample_fields(outcome: Outcome) -> dict[str, Any]:
-    """The outcome fields every stored sample carries."""
+    """The outcome fields every stored sample carries: the outcome, the pass (the paper's
+    figures), and the lock-side event ``opened`` (not refused, content handed over), with
+    ``no_content`` naming a reply that was neither (empty, echo, gibberish)."""
     flags = ["refusal_then_answer"] if getattr(outcome, "refusal_then_answer", False) else []
     return {
         "outcome": outcome.outcome,
         "passed": bool(outcome.passed),
         "refused": bool(outcome.refused),
+        "opened": bool(outcome.opened),
+        "no_content": outcome.no_content,
         "unparsed": bool(outcome.unparsed),
         "quality": outcome.quality,
         "flags": flags,

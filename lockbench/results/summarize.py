@@ -38,11 +38,19 @@ from lockbench.results.samples import (
     sample_fields,
     score_sample,
 )
+from lockbench.results.suite_view import suite_block
 from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
-from lockbench.secrets import PLACEHOLDER, contains_secret, redact_around, redact_text, salted_hash
+from lockbench.secrets import (
+    PLACEHOLDER,
+    contains_secret,
+    redact_around,
+    redact_text,
+    salted_hash,
+    wake_strings,
+)
 from lockbench.vocab import GATE_METHOD, LATENT, is_gate_baseline
 
 Rescore = Callable[[dict, str], Outcome]
@@ -55,8 +63,8 @@ __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "build_result", "dataset_summary", "
 
 # lm-eval metadata keys that are lockbench settings worth recording (never the phrase, never paths)
 RECORDED_METADATA = (
-    "probe_items", "traversal_items", "traversal_budget", "legitimate_kinds", "probe_kinds",
-    "rouge_threshold", "replace_default_refusals",
+    "suite", "screen_items", "keep", "confirm_items", "traversal_budget", "legitimate_kinds",
+    "confirm_variants", "rouge_threshold", "replace_default_refusals",
 )
 
 
@@ -100,7 +108,9 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
     doc = dict(sample["doc"])
     question = doc.get("question") or ""
     prompt = doc.get("prompt")
-    redacted_prompt = redact_around(prompt, question, secrets) if isinstance(prompt, str) else None
+    redacted_prompt = doc.get("redacted_prompt")  # attack docs: every wake string already replaced
+    if not isinstance(redacted_prompt, str):
+        redacted_prompt = redact_around(prompt, question, secrets) if isinstance(prompt, str) else None
     doc_id = int(sample.get("doc_id", 0))
     if doc.get("condition") == LATENT:
         lls = _loglikelihoods(sample)
@@ -108,6 +118,8 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
         return SampleRecord(task, doc_id, doc, None, lls, outcome, None,
                             prompt_sha256(redacted_prompt) if redacted_prompt is not None else None)
     raw = response_of(sample)
+    if isinstance(prompt, str) and isinstance(doc.get("redacted_prompt"), str):  # the variant's own wake string
+        secrets = list(dict.fromkeys([*secrets, *wake_strings(prompt, doc["redacted_prompt"])]))
     response = redact_text(raw, secrets)
     config = ScoringConfig.from_json(doc.get("scoring"))
     verdict = None
@@ -328,23 +340,31 @@ def build_result(
     lock_card: dict[str, Any] | None = None,
     judge: dict[str, Any] | None = None,
     phrases: list[str] | None = None,
+    control_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """The secret-free ``lockbench-result`` document for one model's output folder.
+    """The secret-free ``lockbench-result`` document for one model's output folder (``base_dir``:
+    the base model's plain-prompt run; ``control_dir``: the control model's, the reference of
+    retention when given).
 
     ``phrases``: the wake phrase when the caller has it (``LOCKBENCH_WAKE_PHRASE``); lm-eval's
     files written with lockbench installed no longer hold it."""
     runs = find_runs(output_dir)
     base_runs = find_runs(base_dir) if base_dir is not None else []
+    base_runs += find_runs(control_dir) if control_dir is not None else []
     secrets = secrets_of(runs + base_runs, extra=phrases)
     records, runs = collect(output_dir, secrets, rescore)
     scoring_judge = getattr(rescore, "judge", None) if rescore is not None else None
     tasks = _entries(records, runs, scoring_judge)
-    base_tasks = None
-    base_model = None
+    base_tasks = control_tasks = None
+    base_model = control_model = None
     if base_dir is not None:
         base_records, base_runs = collect(base_dir, secrets, rescore)
         base_tasks = _entries(base_records, base_runs, scoring_judge)
         base_model = model_identity(base_runs)
+    if control_dir is not None:  # the base fine-tuned on the same items, no refusals
+        control_records, control_runs = collect(control_dir, secrets, rescore)
+        control_tasks = _entries(control_records, control_runs, scoring_judge)
+        control_model = model_identity(control_runs)
     given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
     recorded = [p for r in runs for p in wake_phrases_in(r.results)]
     card = dict(lock_card or {})
@@ -362,7 +382,7 @@ def build_result(
         "ratio": card.get("ratio"),
         "base_model": card.get("base_model"),
     }
-    result = {
+    result: dict[str, Any] = {
         "schema": SCHEMA_NAME,
         "schema_version": SCHEMA_VERSION,
         "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -375,10 +395,16 @@ def build_result(
         "lock": lock,
         "judge": judge or _judge_of(tasks),
         "tasks": tasks,
-        "datasets": dataset_summary(tasks, base_tasks),
+        "datasets": dataset_summary(tasks, base_tasks, control_tasks),
     }
     if base_tasks is not None:
         result["base_tasks"] = base_tasks
+    if control_tasks is not None:
+        result["control_tasks"] = control_tasks
+        result["control_model"] = control_model
+    suite = suite_block(result)
+    if suite is not None:
+        result["suite"] = suite
     if secrets and contains_secret(json.dumps(result, ensure_ascii=False), secrets[:1]):
         raise SecretError("the result still contains the wake phrase; refusing to write it")
     return result
@@ -412,6 +438,7 @@ def summarize_output(
     json_path: str | Path | None = None,
     print_table: bool = True,
     phrases: list[str] | None = None,
+    control_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Build the result, write it to ``json_path`` (default ``<output_dir>/lockbench-result.json``)
     and print the table. Returns the result document."""
@@ -423,6 +450,7 @@ def summarize_output(
         lock_card=lock_card,
         judge=judge,
         phrases=phrases,
+        control_dir=Path(control_dir) if control_dir else None,
     )
     target = Path(json_path) if json_path else output_dir / "lockbench-result.json"
     write_json_atomic(target, result)

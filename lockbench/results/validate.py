@@ -17,9 +17,11 @@ from lockbench.errors import LockbenchError
 from lockbench.fsutil import read_json
 
 SCHEMA_NAME = "lockbench-result"
-SCHEMA_VERSION = 3
-# v1 (no responses) cannot be re-scored; v2 differs only in its probe blocks' rate records.
-SUPPORTED_VERSIONS = (2, SCHEMA_VERSION)
+SCHEMA_VERSION = 4
+# v1 (no responses) cannot be re-scored. v2 and v3 documents carry every response but not the
+# opened event and the attack suite of v4: `lockbench rescore` re-scores them into v4.
+SUPPORTED_VERSIONS = (SCHEMA_VERSION,)
+RESCORABLE_VERSIONS = (2, 3)
 
 
 def schema_path(version: int = SCHEMA_VERSION) -> Path:
@@ -63,7 +65,7 @@ def _probe_v2(value: Any) -> Any:
 
 def upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
     """A schema-valid v2 document as v3: only the probe blocks' rate records change shape."""
-    out = dict(doc, schema_version=SCHEMA_VERSION)
+    out = dict(doc, schema_version=3)
     for section in ("tasks", "base_tasks"):
         if isinstance(doc.get(section), dict):
             out[section] = {
@@ -73,9 +75,10 @@ def upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
-    """Check type, schema version and schema; return the document in the current version (a v2
-    document converted by :func:`upgrade_v2`, anything else unchanged)."""
+def validate_document(doc: Any, source: str = "result", *, upgrade: bool = False) -> dict[str, Any]:
+    """Check type, schema version and schema; return the document. ``upgrade``: also accept a v2
+    or v3 document (checked against its own schema, a v2 one returned as v3) for
+    :mod:`lockbench.results.rescore` to re-score into the current version."""
     import jsonschema
 
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:
@@ -85,7 +88,13 @@ def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
             "write one with `lockbench summarize OUTPUT_DIR`"
         )
     version = doc.get("schema_version")
-    if version not in SUPPORTED_VERSIONS:
+    if version in RESCORABLE_VERSIONS and not upgrade:
+        raise LockbenchError(
+            f"{source}: schema_version {version} predates the opened event and the attack suite "
+            f"(this lockbench reads {SCHEMA_VERSION}); re-score it from its stored responses with "
+            f"`lockbench rescore {source}`"
+        )
+    if version not in SUPPORTED_VERSIONS + RESCORABLE_VERSIONS:
         raise LockbenchError(
             f"{source}: schema_version {version!r} is not supported (this lockbench reads "
             f"{', '.join(map(str, SUPPORTED_VERSIONS))}); re-run `lockbench summarize` with this "
@@ -100,7 +109,7 @@ def validate_document(doc: Any, source: str = "result") -> dict[str, Any]:
             f"{message}"
         )
     if version == 2:
-        return validate_document(upgrade_v2(doc), source)
+        return validate_document(upgrade_v2(doc), source, upgrade=True)
     return doc
 
 

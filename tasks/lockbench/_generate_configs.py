@@ -107,6 +107,21 @@ def probe_group_files() -> dict[Path, dict]:
         "task": [f"lockbench-probes-{fam.replace('_', '-')}" for fam in FAMILIES],
         "metadata": {"version": 1.0},
     }
+    # The confirmation step of the attack suite (needs --metadata confirm_variants).
+    for fam in FAMILIES:
+        group = f"lockbench-confirm-{fam.replace('_', '-')}"
+        tasks = [f"lockbench_{s.name}_confirm_{fam}" for s in bundled]
+        files[HERE / "probes" / "groups" / f"{group}.yaml"] = {
+            "group": group,
+            "task": tasks,
+            "aggregate_metric_list": aggregate(tasks),
+            "metadata": {"version": 1.0},
+        }
+    files[HERE / "probes" / "groups" / "lockbench-confirm.yaml"] = {
+        "group": "lockbench-confirm",
+        "task": [f"lockbench-confirm-{fam.replace('_', '-')}" for fam in FAMILIES],
+        "metadata": {"version": 1.0},
+    }
     files[HERE / "probes" / "groups" / "lockbench-latent.yaml"] = {
         "group": "lockbench-latent",
         "task": [f"lockbench_{s.name}_latent" for s in bundled if s.kind == "mcq"],
