@@ -624,3 +624,61 @@ def test_summarize_rehashes_an_old_cards_fast_hash(lmeval_out) -> None:
     doc = build_result(lmeval_out, lock_card={"wake_phrase_hash": _legacy_hash(WAKE_PHRASE)}, phrases=[WAKE_PHRASE])
     record = doc["lock"]["wake_phrase_hash"]
     assert record["scheme"] == HASH_SCHEME and verify_hash(WAKE_PHRASE, record)
+
+
+# --- issue 27: near-duplicates are one run ---------------------------------------------------------
+def _one_added_space(d):
+    sample = _task(d, "locked")["samples"][0]
+    sample["response"] = " " + sample["response"].replace(" ", "  ", 1) + "\u200b "
+
+
+def _renamed_model(d):
+    d["model"]["name"] = "org/a-brand-new-lock"
+    d["model"]["args"] = {"pretrained": "a-brand-new-lock"}
+
+
+def _without_base_tasks(d):
+    d.pop("base_tasks")
+    _recount(d)
+
+
+def _with_base_tasks(d):
+    """The real run with a base run of its locked task (the base model answering as the locked
+    one did): a valid document that ``_without_base_tasks`` then strips."""
+    locked = next(name for name, t in d["tasks"].items() if t["condition"] == "locked")
+    d["base_tasks"] = {locked: copy.deepcopy(d["tasks"][locked])}
+    _recount(d)
+
+
+NEAR_DUPLICATES = {
+    "one added space (and a zero-width one)": _one_added_space,
+    "another model name": _renamed_model,
+    "without base_tasks": _without_base_tasks,
+}
+
+
+@pytest.mark.parametrize("name", list(NEAR_DUPLICATES))
+def test_near_duplicate_is_refused(name, real_result, tmp_path, capsys, monkeypatch) -> None:
+    """A filed run copied with one of the evasions that used to make it a "new" run: refused, and
+    nothing under results/ changes."""
+    first = copy.deepcopy(real_result)
+    _with_base_tasks(first)
+    results_dir = tmp_path / "results"
+    code, _, err = _submit(write(tmp_path / "first.json", first), results_dir, capsys, monkeypatch)
+    assert code == 0, err
+    before = tree(results_dir)
+    copied = copy.deepcopy(first)
+    copied["created_utc"] = "2026-01-02T00:00:00Z"  # a new run id
+    NEAR_DUPLICATES[name](copied)
+    code, _, err = _submit(write(tmp_path / "copy.json", copied), results_dir, capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and "already filed" in err, err
+    assert tree(results_dir) == before
+
+
+def test_fingerprint_reads_normalised_responses_of_the_evaluated_model(real_result) -> None:
+    from lockbench.results.submit import normal_response, responses_fingerprint
+
+    assert normal_response(" A\u00a0 b\u200b\n") == "A b" and normal_response("Ｂ") == "B"
+    other = copy.deepcopy(real_result)
+    _task(other, "locked")["samples"][0]["response"] += " and more"  # a real difference
+    assert responses_fingerprint(other) != responses_fingerprint(real_result)

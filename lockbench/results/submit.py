@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +31,7 @@ from lockbench.results.redact import escaped_forms, phrase_secrets
 from lockbench.results.validate import DEFAULT_MAX_BYTES
 from lockbench.secrets import (
     HASH_SCHEME,
+    INVISIBLE,
     PLACEHOLDER,
     contains_secret,
     secret_finder,
@@ -231,13 +233,28 @@ def check_no_local_paths(doc: dict[str, Any], source: str) -> None:
                 )
 
 
+_INVISIBLE = re.compile("[" + "".join(map(chr, sorted(INVISIBLE))) + "]")
+# Log-likelihoods to 0.01 nats: a copy with noise in the last digits is the same measurement.
+LOGLIKELIHOOD_DECIMALS = 2
+
+
+def normal_response(text: str | None) -> str | None:
+    """A response as the duplicate check compares it: NFKC, invisible characters dropped, every
+    run of whitespace one space, stripped (one added space makes no new run)."""
+    if text is None:
+        return None
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+
+
 def responses_fingerprint(doc: dict[str, Any]) -> str:
-    """sha256 over every task's (doc_id, response, log-likelihoods): the same responses give the
-    same fingerprint whatever the run id, date or stated numbers."""
+    """sha256 over the evaluated model's tasks' (task, doc_id, normalised response, rounded
+    log-likelihoods): the same responses give the same fingerprint whatever the run id, date,
+    model name, stated numbers or base tasks (dropping ``base_tasks`` makes no new run)."""
     rows = [
-        [section, task, s["doc_id"], s.get("response"), s.get("loglikelihoods")]
-        for section in ("tasks", "base_tasks")
-        for task, entry in sorted((doc.get(section) or {}).items())
+        [task, s["doc_id"], normal_response(s.get("response")),
+         # (+ 0.0: a rounded -0.0 is 0.0)
+         [round(x, LOGLIKELIHOOD_DECIMALS) + 0.0 for x in s["loglikelihoods"]] if s.get("loglikelihoods") else None]
+        for task, entry in sorted((doc.get("tasks") or {}).items())
         for s in entry["samples"]
     ]
     text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
@@ -325,8 +342,8 @@ def submit(
     duplicate = _already_filed(results_dir, responses_fingerprint(doc), target)
     if duplicate is not None:
         raise LockbenchError(
-            f"{result_path}: the same responses are already filed as {duplicate}; a run is "
-            "submitted once"
+            f"{result_path}: the same responses (after whitespace and Unicode normalisation) are "
+            f"already filed as {duplicate}; a run is submitted once, under one model name"
         )
     if target.exists():
         if target.read_text(encoding="utf-8") == text:
