@@ -244,20 +244,29 @@ def test_tampered_file_in_results_refused(populated, capsys) -> None:
 
 
 def test_verified_rows_are_marked(template, tmp_path, tiny_model, capsys, monkeypatch) -> None:
-    """A passing `lockbench verify --record` beside a run marks its row; a failing one says so."""
+    """A passing `lockbench verify --record` beside a run, bound to the run's bytes and weights and
+    sampling every task, marks its row; a failing one says so; an unbound one (a record copied
+    from another file) does not count (tests/test_results_verify.py makes real records)."""
     import json
 
+    from lockbench.fsutil import file_sha256
     from lockbench.results.verify import verification_path
 
     results = tmp_path / "results"
     file_result(template, results, tmp_path, "real")
     path = next(p for p in results.rglob("*.json"))
     assert build_rows([(path, template)])[0].verified == "no"
-    record = {"schema": "lockbench-verification", "verified": True, "matched": 24, "checked": 24}
+    record = {"schema": "lockbench-verification", "schema_version": 2, "verified": True, "complete": True,
+              "matched": 24, "checked": 24, "result_sha256": file_sha256(path),
+              "weights_sha256": template["model"]["weights_sha256"],
+              "samples": {"tasks": {task: [0] for task in template["tasks"]}}}
     verification_path(path).write_text(json.dumps(record))
     assert build_rows([(path, template)])[0].verified == "yes (24 of 24)"
     record.update(verified=False, matched=3)
     verification_path(path).write_text(json.dumps(record))
     assert build_rows([(path, template)])[0].verified == "no (3 of 24)"
+    record.update(verified=True, result_sha256="0" * 64)
+    verification_path(path).write_text(json.dumps(record))
+    assert build_rows([(path, template)])[0].verified == "no (record does not match this file)"
     code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)  # records are not runs
     assert code == 0, err

@@ -48,7 +48,7 @@ from lockbench.results.probe_view import family_rates, fmt_traversal, traversal_
 from lockbench.results.recompute import verify_document
 from lockbench.results.submit import model_display_name
 from lockbench.results.validate import load_result
-from lockbench.results.verify import read_verification
+from lockbench.results.verify import verification_cell
 from lockbench.vocab import is_gate_baseline
 
 MARKDOWN_NAME = "LEADERBOARD.md"
@@ -159,7 +159,6 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
         base_rows = [r for r in datasets if r["pr_base"]]
         score, no_base, no_probes = composite_score(doc)
         worst = worst_probe(doc)
-        record = read_verification(path)
         families = family_rates(doc)
         rows.append(
             Row(
@@ -182,8 +181,7 @@ def build_rows(loaded: list[tuple[Path, dict[str, Any]]]) -> list[Row]:
                 lock_part=lock_part(doc)[0],
                 no_base=no_base,
                 no_probes=no_probes,
-                verified=(f"yes ({record['matched']} of {record['checked']})" if record and record.get("verified")
-                          else f"no ({record['matched']} of {record['checked']})" if record else "no"),
+                verified=verification_cell(path, doc),
                 custom=custom,
                 baseline=is_gate_baseline(doc["model"]),
                 examples_to_unlock=examples_to_unlock_cell(doc),
