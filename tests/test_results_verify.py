@@ -262,7 +262,8 @@ def test_an_llm_judge_is_re_run_on_the_sampled_responses(tmp_path_factory, tiny_
     monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)
     folder = tmp_path / "out"
     shutil.copytree(real_output(tmp_path_factory, tiny_model), folder)
-    judge = json.dumps({"name": "hf", "model": str(tiny_model), "batch_size": 4})
+    # batch 1: no padding, so a borderline p(yes) vs p(no) cannot flip between the two runs
+    judge = json.dumps({"name": "hf", "model": str(tiny_model), "batch_size": 1})
     judged = tmp_path / "judged.json"
     code, _, err = run_cli(["judge", folder, "--judge", judge, "--json-path", judged, "--quiet"], capsys)
     assert code == 0, err
