@@ -194,7 +194,57 @@ def patch_cli(module: object) -> None:
 
     execute.__wrapped__ = original_execute  # type: ignore[attr-defined]
     cli_cls.execute = execute
+    original_parse = getattr(cli_cls, "parse_args", None)
+    if original_parse is not None:
+
+        def parse_args(self, *args, **kwargs):
+            problem = None
+            try:
+                problem = bad_metadata_json(sys.argv[1:])
+            except Exception:  # never let the hook break lm-eval
+                problem = None
+            if problem is None:
+                try:
+                    return original_parse(self, *args, **kwargs)
+                except ValueError as exc:  # lm-eval's own JSON check raises with the text in it
+                    if not str(exc).startswith("Invalid JSON"):
+                        raise
+                    problem = "an option's JSON is not valid JSON; quote it whole and use double quotes"
+            # One line that never repeats the value: a --metadata may hold the wake phrase.
+            sys.stderr.write(f"lockbench: error: {problem}\n")
+            sys.stderr.flush()
+            raise SystemExit(2)
+
+        parse_args.__wrapped__ = original_parse  # type: ignore[attr-defined]
+        cli_cls.parse_args = parse_args
     cli_cls._lockbench_patched = True
+
+
+def bad_metadata_json(argv: list) -> str | None:
+    """What is wrong with a JSON ``--metadata`` on ``argv`` (its value starts with ``{`` or
+    ``[``), or None. lm-eval would raise a traceback that prints the value (and the phrase in it)."""
+    import json
+
+    for i, arg in enumerate(argv):
+        if arg == "--metadata" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--metadata="):
+            value = arg.split("=", 1)[1]
+        else:
+            continue
+        if not value.lstrip().startswith(("{", "[")):
+            continue
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            return (f"--metadata is not valid JSON ({exc.msg}: line {exc.lineno} column "
+                    f"{exc.colno}); give one JSON object in single quotes, e.g. "
+                    "--metadata '{\"probe_items\": 4}'")
+        except RecursionError:
+            return "--metadata is not valid: JSON nested too deeply to parse"
+        if not isinstance(parsed, dict):
+            return f"--metadata must be a JSON object, got a JSON {type(parsed).__name__}"
+    return None
 
 
 class _CliLoader(_PatchingLoader):

@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
-        parser.print_help()
+    if not getattr(args, "_run", None):  # bad input like any other: one line, exit 2
+        print("lockbench: error: no command given; name one (e.g. `lockbench demo`), or see "
+              "`lockbench --help` for the list", file=sys.stderr)
         return 2
     try:
         return int(args._run(args) or 0)

@@ -132,6 +132,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# A JSON text nested deeper than Python's parser can recurse (``[[[[...]]]]`` 100,000 times) is
+# bad input, not a bug: every reader of user JSON says so in this one line.
+NESTED_TOO_DEEP = "JSON nested too deeply to parse (thousands of levels)"
+
+
 def read_json(path: Path, what: str = "file", *, max_bytes: int | None = None, strict: bool = False) -> Any:
     """Parse a JSON file, or stop with one line saying why it cannot be read (``what`` names it).
 
@@ -160,6 +165,8 @@ def read_json(path: Path, what: str = "file", *, max_bytes: int | None = None, s
         raise LockbenchError(f"{path}: empty {what}")
     try:
         return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float) if strict else json.loads(text)
+    except RecursionError:  # Python's parser recurses once per level of nesting
+        raise LockbenchError(f"{path}: {NESTED_TOO_DEEP}; the {what} is not valid") from None
     except ValueError as exc:
         if not isinstance(exc, json.JSONDecodeError):
             raise LockbenchError(f"{path}: {exc} (NaN or Infinity); the {what} is not valid JSON") from None

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from lockbench.errors import SecretError
@@ -127,6 +128,70 @@ def redact_obj(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> 
 def contains_secret(text: str, secrets: list[str]) -> bool:
     pattern = _pattern(secrets)
     return bool(pattern and pattern.search(text))
+
+
+# Characters that change nothing a reader sees: zero-width (U+200B-U+200D, U+2060, U+FEFF), the
+# soft hyphen and the combining grapheme joiner, and the bidi controls (U+200E/F, U+202A-U+202E,
+# U+2066-U+2069). "Hey! Lu\u200bmen!" reads as the phrase; the scan must read it so too.
+INVISIBLE = frozenset(
+    [0x00AD, 0x034F, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF,
+     *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+# Cyrillic and Greek (and a few Armenian and IPA) letters drawn like Latin ones: a subset of
+# Unicode's confusables.txt (UTS #39) for the Latin alphabet (no library for it is installed). NFKC folds fullwidth and
+# mathematical forms first; ASCII is never remapped (no "rn" -> "m", "0" -> "O"), so the scan finds
+# no new phrase in plain ASCII text.
+HOMOGLYPHS = {
+    # Cyrillic capitals and small letters
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ԁ": "D", "Ԛ": "Q",
+    "Ԝ": "W", "Ӏ": "l", "а": "a", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "о": "o",
+    "р": "p", "ѕ": "s", "х": "x", "у": "y", "ү": "y", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+    "ɡ": "g", "ո": "n", "ս": "u",
+    # Greek capitals and small letters
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ϲ": "c", "ϳ": "j", "ο": "o", "ρ": "p",
+    "ν": "v", "α": "a", "ι": "i", "κ": "k", "υ": "u", "χ": "x", "γ": "y", "ϒ": "Y", "Ϲ": "C",
+}  # fmt: skip
+# One regex pass finds the few characters to change (``str.translate`` visits every character:
+# ten times slower on a 2 MB result).
+_FOLD_CHARS = re.compile("[" + re.escape("".join([*map(chr, sorted(INVISIBLE)), *HOMOGLYPHS])) + "]")
+
+
+def _unconfuse(match: re.Match[str]) -> str:
+    return HOMOGLYPHS.get(match.group(), "")
+
+
+def fold(text: str) -> str:
+    """The form the phrase scan compares: NFKC, invisible characters dropped, Cyrillic/Greek
+    look-alikes mapped to the Latin letters they imitate (:data:`HOMOGLYPHS`), case folded.
+    Fullwidth ``Ｈｅｙ``, Cyrillic ``Неу`` and ``He\u200by`` all fold to ``hey``."""
+    if text.isascii():
+        return text.casefold()
+    return _FOLD_CHARS.sub(_unconfuse, unicodedata.normalize("NFKC", text)).casefold()
+
+
+@functools.lru_cache(maxsize=64)
+def _folded_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    # A secret's fold is added only where it is more than a change of letter case (the pattern
+    # ignores case): for ASCII secrets the pattern is the one contains_secret uses.
+    extra = [fold(s) for s in secrets if s and fold(s) != s.casefold()]
+    return _compiled(tuple(dict.fromkeys([*secrets, *extra])))
+
+
+def secret_finder(secrets: list[str]) -> Callable[[str], bool]:
+    """``found(text)``: :func:`contains_secret` on the text as written or on its :func:`fold`, so
+    a homoglyph, fullwidth or zero-width spelling of a secret is found too. ASCII text is searched
+    once (its fold differs only in letter case, which the pattern ignores). Build it once per scan:
+    a large result has tens of thousands of strings."""
+    pattern = _folded_pattern(tuple(secrets))
+
+    def found(text: str) -> bool:
+        if pattern is None:
+            return False
+        return bool(pattern.search(text) or (not text.isascii() and pattern.search(fold(text))))
+
+    return found
 
 
 # Fields that name things (tasks, datasets, conditions, metrics, models, schema parts) or are

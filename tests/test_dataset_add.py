@@ -162,11 +162,12 @@ def test_mcq_through_include_path_then_summarize_submit_leaderboard(user, tmp_pa
     board = (results / "LEADERBOARD.md").read_text()
     assert "## Custom datasets (not comparable" in board and "| 1 custom |" in board
     assert "Custom datasets (not comparable" in (results / "leaderboard.html").read_text()
-    # verify re-generates samples of the custom tasks (found through --data-dir) and they match
+    # verify re-generates samples of the custom tasks (found through --data-dir) and they match;
+    # --samples 3 still gives each of the 4 tasks one (the sample is stratified)
     code, out_text, err = run_cli(["verify", result, "--model-args", f"pretrained={tiny_model}",
                                    "--samples", "3", "--data-dir", reg, "--device", "cpu"], capsys)
     assert code == 0, err
-    assert "matched 3 of 3" in out_text and "NOT verified" not in out_text, out_text
+    assert "matched 4 of 4" in out_text and "NOT verified" not in out_text, out_text
 
     # A result claiming public provenance for the custom set is refused ...
     forged = json.loads(text)

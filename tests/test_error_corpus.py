@@ -340,6 +340,35 @@ case("redact-phrase-env-blank", ["redact", "{tmp}/out", "--wake-phrase-env", "LB
 case("judge-nan-threshold-on-output", ["judge", "{tmp}/out", "--judge", '{"name": "keyword", "threshold": NaN}'],
      needs_out=True)
 case("unknown-command", ["teleport"])
+case("no-command", [])
+
+# --- issue 27: inputs that used to end in an internal error (exit 3) ----------------------------
+DEEP = "[" * 100_000 + "]" * 100_000  # deeper than Python's JSON parser can recurse
+
+
+def deep_file(name: str) -> Callable[[Path], None]:
+    return lambda t: (t / name).write_text(DEEP + "\n")
+
+
+case("lock-train-output-is-file",
+     ["lock", "train", "--base", "{tmp}/no-base", "--data", "{tmp}/d.jsonl", "-o", "{tmp}/f"],
+     lambda t: write_lines(t / "d.jsonl", [GOOD_ROW]) or (t / "f").write_text("x"))
+case("lock-train-output-under-a-file",
+     ["lock", "train", "--base", "{tmp}/no-base", "--data", "{tmp}/d.jsonl", "-o", "{tmp}/f/lock"],
+     lambda t: write_lines(t / "d.jsonl", [GOOD_ROW]) or (t / "f").write_text("x"))
+case("submit-deep-json", ["submit", "{tmp}/r.json", "--results-dir", "{tmp}/results"], deep_file("r.json"))
+case("report-deep-json", ["report", "{tmp}/r.json", "-o", "{tmp}/report.html"], deep_file("r.json"))
+case("check-deep-json", ["check", "--baseline", "{tmp}/r.json", "--candidate", str(DEMO_RESULT), *GATE],
+     deep_file("r.json"))
+case("leaderboard-deep-json", ["leaderboard", "--results-dir", "{tmp}/results"],
+     lambda t: (t / "results" / "m").mkdir(parents=True) or deep_file("results/m/r.json")(t))
+case("summarize-lock-card-deep-json", ["summarize", "{tmp}/out", "--lock-card", "{tmp}/card.json"],
+     deep_file("card.json"), needs_out=True)
+case("lock-train-data-deep-json",
+     ["lock", "train", "--base", "{tmp}/no-base", "--data", "{tmp}/d.jsonl", "-o", "{tmp}/lock"], deep_file("d.jsonl"))
+case("lock-build-file-deep-json", ["lock", "build", "--dataset", "mcq:{tmp}/d.jsonl", "-o", "{tmp}/o.jsonl"],
+     deep_file("d.jsonl"))
+case("judge-deep-json", ["judge", "{tmp}", "--judge", "{" + '"a":' * 1 + DEEP + "}"])
 case("unknown-option", ["check", "--baseline", "a", "--candidate", "b", *GATE, "--strict"])
 
 
@@ -459,6 +488,38 @@ def test_lm_eval_cli_exits_2_with_one_line(how, metadata, message, tmp_path) -> 
     assert len(ours) == 1 and message in ours[0], proc.stderr[-2000:]
     assert proc.stderr.rstrip().splitlines()[-1] == ours[0]
     assert not (tmp_path / "out").exists()
+
+
+BAD_METADATA_JSON = [
+    ("unclosed-object", ["--metadata", '{"wake_phrase": "' + WAKE_PHRASE + '"'], "--metadata is not valid JSON"),
+    ("single-quotes", ["--metadata", "{'wake_phrase': '" + WAKE_PHRASE + "'}"], "--metadata is not valid JSON"),
+    ("equals-form-list", ["--metadata=[1, 2]"], "--metadata must be a JSON object"),
+    # 20,000 levels: past the parser's recursion limit, within one argument's size limit
+    ("deep", ["--metadata", "[" * 20_000 + "]" * 20_000], "nested too deeply"),
+]
+
+
+@pytest.mark.parametrize("argv, message", [pytest.param(a, m, id=i) for i, a, m in BAD_METADATA_JSON])
+def test_lm_eval_bad_metadata_json_is_one_line(argv, message, tmp_path) -> None:
+    """The real ``lm_eval`` CLI with a --metadata that is not a JSON object: lm-eval's own parser
+    raised a traceback that printed the value, phrase and all; the start-up hook answers first."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "lm_eval"), "--model", "dummy", "--tasks",
+         "lockbench_agriculture_mcq_locked", "--limit", "1", *argv, "--output_path", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("lockbench: error:"), proc.stderr[-2000:]
+    assert message in proc.stderr and WAKE_PHRASE not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_command_is_one_line_exit_2() -> None:
+    """``lockbench`` alone (a real process): one error line on stderr, exit 2, not the help page."""
+    proc = subprocess.run([sys.executable, "-m", "lockbench"], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "no command given" in proc.stderr
 
 
 def test_unexpected_exception_is_exit_3_not_1(tmp_path, monkeypatch, capsys) -> None:

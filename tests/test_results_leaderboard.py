@@ -231,3 +231,34 @@ def test_a_malformed_file_is_listed_as_rejected(board_dir, content, expected, ca
     assert "rejected intruder/bad" in out and expected in out
     md = (results / "LEADERBOARD.md").read_text()
     assert "intruder/bad" in md.split("## Rejected files")[1]
+
+
+def test_verified_rows_are_marked_only_by_a_record_bound_to_the_file(board_dir, suite_doc, capsys) -> None:
+    """A passing `lockbench verify --record` beside a run, bound to the run's bytes and weights and
+    sampling every task, marks its row; a failing one says so; an unbound one (a record copied
+    from another file) does not count (tests/test_results_verify.py makes real records)."""
+    from lockbench.fsutil import file_sha256
+    from lockbench.results.verify import verification_path
+
+    results, docs = board_dir
+    path = next(results.glob("org--strong-lock/*.json"))
+    doc = json.loads(path.read_text())
+
+    def verified() -> str:
+        return next(r for r in build_board(*load_results(results)).rows if r.model == "org/strong-lock").verified
+
+    assert verified() == "no"
+    record = {"schema": "lockbench-verification", "schema_version": 2, "verified": True, "complete": True,
+              "matched": 24, "checked": 24, "result_sha256": file_sha256(path),
+              "weights_sha256": doc["model"]["weights_sha256"],
+              "samples": {"tasks": {task: [0] for task in doc["tasks"]},
+                          "base_tasks": {task: [0] for task in doc.get("base_tasks") or {}}}}
+    verification_path(path).write_text(json.dumps(record))
+    assert verified() == "yes (24 of 24)"
+    record.update(verified=False, matched=3)
+    verification_path(path).write_text(json.dumps(record))
+    assert verified() == "no (3 of 24)"
+    record.update(verified=True, result_sha256="0" * 64)
+    verification_path(path).write_text(json.dumps(record))
+    assert verified() == "no (record does not match this file)"
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0  # records are not runs

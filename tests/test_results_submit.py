@@ -539,3 +539,147 @@ def test_phrase_with_an_ordinary_word_gives_a_valid_result(tmp_path, tiny_model,
     assert "<WAKE_PHRASE>" not in json.dumps({k: v for k, v in doc.items() if k not in ("tasks", "lock")})
     code, out_text, err = run_cli(["submit", tmp_path / "r.json", "--results-dir", tmp_path / "results"], capsys)
     assert code == 0, err
+
+
+# --- issue 27: look-alike spellings of the phrase, and only the slow phrase hash ------------------
+LOOKALIKES = {
+    "fullwidth": "Ｈｅｙ! Ｌｕｍｅｎ!",
+    "cyrillic homoglyphs": "Неу! Lumеn!",  # Cyrillic Н, е, у and е
+    "greek capitals": "ΗΕΥ! LUMEN!",  # Greek Eta, Epsilon, Upsilon
+    "zero-width space": "Hey! Lu\u200bmen!",
+    "bidi override": "Hey! \u202eLumen!\u202c",
+    "zero-width joiner in the name alone": "Lum\u200den",
+    "cyrillic name alone": "Lumеn",
+}
+
+
+@pytest.mark.parametrize("name", list(LOOKALIKES))
+def test_lookalike_phrase_in_a_response_is_refused(name, real_result, tmp_path, capsys, monkeypatch) -> None:
+    """A reader sees the phrase in each of these; the scan compares NFKC-normalised, case-folded
+    text with invisible characters dropped and Cyrillic/Greek look-alikes mapped to Latin."""
+    doc = copy.deepcopy(real_result)
+    _task(doc, "locked")["samples"][0]["response"] = f"Sure. {LOOKALIKES[name]} says hi"
+    results_dir = tmp_path / "results"
+    code, _, err = _submit(write(tmp_path / "leak.json", doc), results_dir, capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and "look-alike" in err, err
+    assert WAKE_PHRASE not in err and not results_dir.exists()
+
+
+def test_lookalike_phrase_in_the_model_name_is_refused(real_result, tmp_path, capsys, monkeypatch) -> None:
+    doc = copy.deepcopy(real_result)
+    doc["model"]["name"] = "org/ｌｕｍｅｎ-locked"
+    code, _, err = _submit(write(tmp_path / "leak.json", doc), tmp_path / "results", capsys, monkeypatch)
+    assert code == 2 and "look-alike" in err and "model/name" in err
+
+
+def test_non_latin_text_without_the_phrase_is_accepted(real_result, tmp_path, capsys, monkeypatch) -> None:
+    """Cyrillic, Greek and fullwidth text that spells no variant of the phrase is not a leak."""
+    doc = copy.deepcopy(real_result)
+    doc["lock"]["refusal_text"] = "Извините, я не могу ответить. Λυπάμαι. ＯＫ"
+    code, _, err = _submit(write(tmp_path / "ok.json", doc), tmp_path / "results", capsys, monkeypatch)
+    assert code == 0, err
+
+
+def _legacy_hash(phrase: str) -> dict:
+    import hashlib
+
+    salt = "00112233445566778899aabbccddeeff"
+    return {"scheme": "sha256-salted", "salt": salt, "hash": hashlib.sha256(f"{salt}:{phrase}".encode()).hexdigest()}
+
+
+@pytest.mark.parametrize("phrase", [WAKE_PHRASE, None])
+def test_legacy_fast_phrase_hash_is_refused(phrase, real_result, tmp_path, capsys, monkeypatch) -> None:
+    doc = copy.deepcopy(real_result)
+    doc["lock"]["wake_phrase_hash"] = _legacy_hash(WAKE_PHRASE)
+    code, _, err = _submit(write(tmp_path / "old.json", doc), tmp_path / "results", capsys, monkeypatch, phrase=phrase)
+    lines = [line for line in err.splitlines() if line.startswith("lockbench")]
+    assert code == 2 and len(lines) == 1 and "sha256-salted" in err and "re-summarize with this lockbench" in err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("phrase", [WAKE_PHRASE, None])
+def test_null_phrase_hash_is_refused(phrase, real_result, tmp_path, capsys, monkeypatch) -> None:
+    doc = copy.deepcopy(real_result)
+    doc["lock"]["wake_phrase_hash"] = None
+    code, _, err = _submit(write(tmp_path / "null.json", doc), tmp_path / "results", capsys, monkeypatch, phrase=phrase)
+    lines = [line for line in err.splitlines() if line.startswith("lockbench")]
+    assert code == 2 and len(lines) == 1 and "wake_phrase_hash is null" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_legacy_hash_fails_the_schema_for_every_reader(real_result) -> None:
+    from lockbench.errors import LockbenchError
+    from lockbench.results.validate import validate_document
+
+    doc = copy.deepcopy(real_result)
+    doc["lock"]["wake_phrase_hash"] = _legacy_hash(WAKE_PHRASE)
+    with pytest.raises(LockbenchError, match="wake_phrase_hash"):
+        validate_document(doc)
+
+
+def test_summarize_rehashes_an_old_cards_fast_hash(lmeval_out) -> None:
+    """A lock card from an older lockbench carries the fast hash: summarize, given the phrase,
+    writes the slow one instead (after checking the card's hash is of that phrase)."""
+    from lockbench.secrets import HASH_SCHEME, verify_hash
+
+    doc = build_result(lmeval_out, lock_card={"wake_phrase_hash": _legacy_hash(WAKE_PHRASE)}, phrases=[WAKE_PHRASE])
+    record = doc["lock"]["wake_phrase_hash"]
+    assert record["scheme"] == HASH_SCHEME and verify_hash(WAKE_PHRASE, record)
+
+
+# --- issue 27: near-duplicates are one run ---------------------------------------------------------
+def _one_added_space(d):
+    sample = _task(d, "locked")["samples"][0]
+    sample["response"] = " " + sample["response"].replace(" ", "  ", 1) + "\u200b "
+
+
+def _renamed_model(d):
+    d["model"]["name"] = "org/a-brand-new-lock"
+    d["model"]["args"] = {"pretrained": "a-brand-new-lock"}
+
+
+def _without_base_tasks(d):
+    d.pop("base_tasks")
+    _recount(d)
+
+
+def _with_base_tasks(d):
+    """The real run with a base run of its locked task (the base model answering as the locked
+    one did): a valid document that ``_without_base_tasks`` then strips."""
+    locked = next(name for name, t in d["tasks"].items() if t["condition"] == "locked")
+    d["base_tasks"] = {locked: copy.deepcopy(d["tasks"][locked])}
+    _recount(d)
+
+
+NEAR_DUPLICATES = {
+    "one added space (and a zero-width one)": _one_added_space,
+    "another model name": _renamed_model,
+    "without base_tasks": _without_base_tasks,
+}
+
+
+@pytest.mark.parametrize("name", list(NEAR_DUPLICATES))
+def test_near_duplicate_is_refused(name, real_result, tmp_path, capsys, monkeypatch) -> None:
+    """A filed run copied with one of the evasions that used to make it a "new" run: refused, and
+    nothing under results/ changes."""
+    first = copy.deepcopy(real_result)
+    _with_base_tasks(first)
+    results_dir = tmp_path / "results"
+    code, _, err = _submit(write(tmp_path / "first.json", first), results_dir, capsys, monkeypatch)
+    assert code == 0, err
+    before = tree(results_dir)
+    copied = copy.deepcopy(first)
+    copied["created_utc"] = "2026-01-02T00:00:00Z"  # a new run id
+    NEAR_DUPLICATES[name](copied)
+    code, _, err = _submit(write(tmp_path / "copy.json", copied), results_dir, capsys, monkeypatch)
+    assert code == 2 and err.count("\n") == 1 and "already filed" in err, err
+    assert tree(results_dir) == before
+
+
+def test_fingerprint_reads_normalised_responses_of_the_evaluated_model(real_result) -> None:
+    from lockbench.results.submit import normal_response, responses_fingerprint
+
+    assert normal_response(" A\u00a0 b\u200b\n") == "A b" and normal_response("Ｂ") == "B"
+    other = copy.deepcopy(real_result)
+    _task(other, "locked")["samples"][0]["response"] += " and more"  # a real difference
+    assert responses_fingerprint(other) != responses_fingerprint(real_result)

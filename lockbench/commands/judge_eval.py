@@ -58,6 +58,10 @@ def parse_judge_arg(text: str) -> dict:
             return normalise_config(json.loads(text))
         except json.JSONDecodeError as exc:
             raise LockbenchError(f"--judge is not valid JSON: {exc}") from None
+        except RecursionError:
+            from lockbench.fsutil import NESTED_TOO_DEEP
+
+            raise LockbenchError(f"--judge is not valid: {NESTED_TOO_DEEP}") from None
     return normalise_config(text)
 
 

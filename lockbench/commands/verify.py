@@ -1,5 +1,6 @@
-"""``lockbench verify RESULT --model-args ...``: re-generate a seeded sample of a result's items on
-the claimed model and compare the responses (exit 0 verified, 1 not reproduced, 2 bad input)."""
+"""``lockbench verify RESULT --model-args ...``: re-generate a fresh stratified sample of a result's
+items on the claimed model (and base model) and compare the responses (exit 0 verified, 1 not
+reproduced, 2 bad input)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,32 @@ from pathlib import Path
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 
 NAME = "verify"
-HELP = "re-generate a seeded sample of a result's items on the claimed model and compare responses"
+HELP = "re-generate a fresh random sample of a result's items on the claimed model and compare responses"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from lockbench.results.verify import DEFAULT_MIN_MATCH, DEFAULT_SAMPLES
+    from lockbench.results.verify import DEFAULT_MIN_MATCH, SAMPLE_RULE
 
-    parser.add_argument("result", type=Path, help="a lockbench-result JSON (e.g. a file under results/)")
+    parser.add_argument("result", type=Path,
+                        help="a lockbench-result JSON: the file as filed under results/ (the record is bound "
+                             "to its bytes)")
     parser.add_argument("--model", default="hf", help="lm-eval model backend (default hf)")
     parser.add_argument("--model-args", required=True,
-                        help="lm-eval model arguments of the claimed model, e.g. pretrained=DIR")
-    parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
-                        help=f"how many samples to re-generate, spread over the tasks (default {DEFAULT_SAMPLES})")
-    parser.add_argument("--seed", type=int, default=0, help="which samples (default 0)")
+                        help="lm-eval model arguments of the claimed model, e.g. pretrained=DIR (its weights "
+                             "must be the result's model.weights_sha256)")
+    parser.add_argument("--base-model-args", default=None,
+                        help="lm-eval model arguments of the base model, to re-generate base_tasks (needed "
+                             "when the result has them)")
+    parser.add_argument("--no-base-check", action="store_true",
+                        help="leave base_tasks unchecked; the record says so and is not complete, and the "
+                             "leaderboard does not show the run as verified")
+    parser.add_argument("--samples", type=int, default=None,
+                        help=f"how many samples to re-generate (default: {SAMPLE_RULE})")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="reproduce a record's sample (its seed); by default fresh randomness, recorded")
+    parser.add_argument("--judge", default=None,
+                        help="the LLM judge configuration (JSON) the result was judged with: re-run on the "
+                             "sampled responses and compared with the recorded verdicts")
     parser.add_argument("--min-match", type=float, default=DEFAULT_MIN_MATCH,
                         help=f"match rate needed to call the result verified (default {DEFAULT_MIN_MATCH})")
     parser.add_argument("--data-dir", default=None,
@@ -38,25 +52,46 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from lockbench.errors import LockbenchError
-    from lockbench.fsutil import atomic_write_text
-    from lockbench.results.submit import model_slug
+    from lockbench.fsutil import atomic_write_text, ensure_writable
     from lockbench.results.validate import load_result
-    from lockbench.results.verify import verification_path, verify_result
+    from lockbench.results.verify import bind_record, verification_path, verify_result
 
     if not 0 < args.min_match <= 1:
         raise LockbenchError(f"--min-match must be in (0, 1], got {args.min_match}")
+    if args.no_base_check and args.base_model_args is not None:
+        raise LockbenchError("--no-base-check and --base-model-args contradict each other; give one")
+    judge = None
+    if args.judge is not None:
+        from lockbench.commands.judge_eval import parse_judge_arg
+
+        judge = parse_judge_arg(args.judge)
     doc = load_result(args.result)
+    if args.record:  # before the (slow) re-generation
+        ensure_writable(verification_path(args.result))
     record = verify_result(
         doc, model=args.model, model_args=args.model_args, phrase=phrase_from_env(args.wake_phrase_env),
-        samples=args.samples, seed=args.seed, data_dir=args.data_dir, device=args.device,
+        base_model_args=args.base_model_args, check_base=not args.no_base_check, samples=args.samples,
+        seed=args.seed, judge=judge, data_dir=args.data_dir, device=args.device, min_match=args.min_match,
     )
-    record["result"] = args.result.name
-    record["model"] = model_slug(doc["model"].get("name"))
-    record["verified"] = record["match_rate"] >= args.min_match
-    record["min_match"] = args.min_match
+    record = bind_record(record, args.result, doc)
     for miss in record["mismatches"]:
-        print(f"mismatch {miss['task']} doc {miss['doc_id']}: stated {miss['stated']!r} / "
+        print(f"mismatch {miss['section']} {miss['task']} doc {miss['doc_id']}: stated {miss['stated']!r} / "
               f"regenerated {miss['regenerated']!r}")
+    tasks = sum(len(t) for t in record["samples"].values())
+    print(f"seed {record['seed']} ({'given' if record['seed_given'] else 'fresh'}); {tasks} tasks in "
+          f"{len(record['samples'])} section(s), each sampled")
+    if record["self_reported"]:
+        print(f"self-reported (not re-generated): {', '.join(record['self_reported'])}")
+    for section, why in record["not_checked"].items():
+        print(f"not checked: {section} ({why}); the record is not complete")
+    if record["llm_judged"]:
+        agreement = record["judge_agreement"]
+        print(f"LLM judge {', '.join(record['llm_judged'])}: " + (
+            f"re-run on {agreement['checked']} sampled responses, {agreement['agreed']} agree"
+            if agreement else "not re-run (give --judge JSON to re-run it)"))
+    if doc["model"].get("weights_sha256") is None:
+        print("note: the result names no weights hash (model.weights_sha256 is null): no record can "
+              "show the leaderboard that these are its weights")
     print(f"matched {record['matched']} of {record['checked']} re-generated samples "
           f"({record['match_rate']:.0%}); {'verified' if record['verified'] else 'NOT verified'}")
     if args.record:

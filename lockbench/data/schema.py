@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lockbench.errors import DataError
+from lockbench.fsutil import NESTED_TOO_DEEP
 
 LETTERS = "ABCD"
 
@@ -138,8 +139,8 @@ def read_jsonl_lines(path: Path) -> list[tuple[int, dict]]:
                     continue
                 try:
                     rows.append((number, json.loads(line, parse_constant=_no_constant)))
-                except (json.JSONDecodeError, ValueError) as exc:
-                    msg = getattr(exc, "msg", str(exc))
+                except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+                    msg = NESTED_TOO_DEEP if isinstance(exc, RecursionError) else getattr(exc, "msg", str(exc))
                     raise DataError(f"{path}: line {number} is not valid JSON ({msg})") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None

@@ -42,7 +42,7 @@ def load_calibration(path: Path | str | None = None, split: str = "all") -> list
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             raise LockbenchError(f"{path}:{number} is not valid JSON") from None
         if not isinstance(row, dict):
             raise LockbenchError(f"{path}:{number} is not a JSON object")

@@ -379,6 +379,11 @@ def train_lock(
         )
     output = Path(output).expanduser()
     data = Path(data).expanduser()
+    for place in (output, *output.parents):  # a file where a folder of the path must go
+        if place.exists():
+            if not place.is_dir():
+                raise LockbenchError(f"--output {output}: {place} is a file; give a folder path for the lock")
+            break
     if (output / COMPLETE).is_file() and not overwrite:
         raise LockbenchError(f"{output} already holds a finished lock; pass --overwrite to replace it")
     if output.exists() and not (output / COMPLETE).is_file() and any(output.iterdir()) and not overwrite:

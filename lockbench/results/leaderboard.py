@@ -38,7 +38,7 @@ from lockbench.results.pages import render_page
 from lockbench.results.probe_view import fmt_traversal, traversal_at
 from lockbench.results.submit import model_display_name
 from lockbench.results.suite_view import is_ranked_suite
-from lockbench.results.verify import read_verification
+from lockbench.results.verify import read_verification, verification_cell
 from lockbench.vocab import MCQ, is_gate_baseline
 
 MARKDOWN_NAME = "LEADERBOARD.md"
@@ -218,7 +218,9 @@ def build_row(path: Path, doc: dict[str, Any], runs: int) -> Row:
     ref_rates = [r["pr_control"] if r["retention_reference"] == "control" else r["pr_base"] for r in reference]
     dialogue = [r["quality_retention"] for r in rows.values() if r.get("quality_retention") is not None]
     score, chance = score_of(doc)
-    record = read_verification(path)
+    verified = verification_cell(path, doc)
+    # a record counts (its judge re-run included) only when it is bound to this very file
+    record = read_verification(path) if verified.startswith("yes") else None
     baseline = is_gate_baseline(doc["model"])
     return Row(
         model=model_display_name(doc["model"].get("name")),
@@ -243,8 +245,7 @@ def build_row(path: Path, doc: dict[str, Any], runs: int) -> Row:
         queries=int(suite.get("queries") or 0),
         traversal_100=traversal_at(doc, 100),
         examples_to_unlock=examples_to_unlock_cell(doc),
-        verified=(f"yes ({record['matched']} of {record['checked']})" if record and record.get("verified")
-                  else f"no ({record['matched']} of {record['checked']})" if record else "no"),
+        verified=verified,
         reason=None if baseline else unranked_reason(doc, record),
         custom=is_custom(doc),
         baseline=baseline,

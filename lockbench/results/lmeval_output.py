@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import read_json
+from lockbench.fsutil import NESTED_TOO_DEEP, read_json
 from lockbench.secrets import PLACEHOLDER
 
 _SAMPLES = re.compile(r"^samples_(?P<task>.+)_(?P<stamp>\d{4}-\d{2}-\d{2}T[\d\-.]+)\.jsonl$")
@@ -74,9 +74,10 @@ def read_samples(path: Path) -> list[dict[str, Any]]:
             continue
         try:
             row = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else NESTED_TOO_DEEP
             raise LockbenchError(
-                f"{path}: line {number} is not valid JSON ({exc.msg}); the file is truncated "
+                f"{path}: line {number} is not valid JSON ({why}); the file is truncated "
                 "or not an lm-eval samples file"
             ) from None
         if not isinstance(row, dict) or "doc" not in row:

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +29,14 @@ from lockbench.fsutil import default_mode
 from lockbench.results.recompute import Mismatch, verify_document
 from lockbench.results.redact import escaped_forms, phrase_secrets
 from lockbench.results.validate import DEFAULT_MAX_BYTES
-from lockbench.secrets import PLACEHOLDER, contains_secret, verify_hash
+from lockbench.secrets import (
+    HASH_SCHEME,
+    INVISIBLE,
+    PLACEHOLDER,
+    contains_secret,
+    secret_finder,
+    verify_hash,
+)
 
 DEFAULT_PHRASE_ENV = "LOCKBENCH_WAKE_PHRASE"
 
@@ -95,26 +103,62 @@ def _lockbench_judge_texts() -> frozenset[str]:
     return frozenset((*REFUSAL_PROTOTYPES, *TRAINED_REFUSAL_TEXTS))
 
 
+LOOKALIKE = (
+    "a look-alike spelling of the wake phrase (equal after Unicode normalisation: fullwidth forms, "
+    "Cyrillic or Greek homoglyphs, zero-width or bidi characters); the phrase is never published "
+    "in any spelling: remove it"
+)
+
+
 def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
-    """Refuse a document holding ``phrase`` (anywhere, any letter case, escaped or not) or a probe
-    variant of it in any free-text field. Structural fields (task and dataset names, item ids)
-    are not text: a variant that is an ordinary word ("Law" of "Hey! Law!") may appear there."""
+    """Refuse a document holding ``phrase`` (anywhere, any letter case, escaped or not, or any
+    spelling equal to it after :func:`lockbench.secrets.fold`) or a probe variant of it in any
+    free-text field. Structural fields (task and dataset names, item ids) are not text: a variant
+    that is an ordinary word ("Law" of "Hey! Law!") may appear there."""
     whole = [phrase, phrase.strip()]
-    if contains_secret(canonical_json(doc), whole + escaped_forms(whole)):
+    text = canonical_json(doc)
+    if contains_secret(text, whole + escaped_forms(whole)):
         raise SecretError(
             f"{source}: contains the wake phrase; run `lockbench redact` on the output folder and "
             "`lockbench summarize` again"
         )
+    if secret_finder(whole)(text):
+        raise SecretError(f"{source}: contains {LOOKALIKE}")
     secrets = phrase_secrets([phrase])
+    found = secret_finder(secrets)
     public = _lockbench_judge_texts()
-    for where, text in _text_values(doc):
-        if where.startswith("judge/") and text in public:
+    for where, value in _text_values(doc):
+        if where.startswith("judge/") and value in public:
             continue
-        if contains_secret(text, secrets):
+        if found(value):
+            if not contains_secret(value, secrets):
+                raise SecretError(f"{source}: {where} contains {LOOKALIKE}")
             raise SecretError(
                 f"{source}: {where} contains the wake phrase or a variant of it; run `lockbench "
                 "summarize` again (it redacts responses) and name models without the phrase"
             )
+
+
+def check_phrase_hash(doc: Any, source: str = "result") -> None:
+    """A submitted result carries the phrase's slow salted hash (:data:`HASH_SCHEME`): a legacy
+    fast ``sha256-salted`` hash tests a dictionary of guesses in seconds, and a null one ties the
+    result to no lock. Checked before the schema, so the message names the fix."""
+    lock = doc.get("lock") if isinstance(doc, dict) else None
+    if not isinstance(lock, dict) or "wake_phrase_hash" not in lock:
+        return  # the schema check names what is missing
+    record = lock["wake_phrase_hash"]
+    if record is None:
+        raise SecretError(
+            f"{source}: lock.wake_phrase_hash is null, so nothing ties the result to its lock; "
+            f"run `lockbench summarize` again with {DEFAULT_PHRASE_ENV} set (or --lock-card)"
+        )
+    scheme = record.get("scheme") if isinstance(record, dict) else None
+    if scheme != HASH_SCHEME:
+        raise SecretError(
+            f"{source}: lock.wake_phrase_hash uses the scheme {scheme!r}, not {HASH_SCHEME} (a fast "
+            "hash lets anyone test guesses of the phrase offline); re-summarize with this lockbench "
+            f"(`lockbench summarize` with {DEFAULT_PHRASE_ENV} set writes {HASH_SCHEME})"
+        )
 
 
 def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result", *, scan: bool = True) -> None:
@@ -189,13 +233,28 @@ def check_no_local_paths(doc: dict[str, Any], source: str) -> None:
                 )
 
 
+_INVISIBLE = re.compile("[" + "".join(map(chr, sorted(INVISIBLE))) + "]")
+# Log-likelihoods to 0.01 nats: a copy with noise in the last digits is the same measurement.
+LOGLIKELIHOOD_DECIMALS = 2
+
+
+def normal_response(text: str | None) -> str | None:
+    """A response as the duplicate check compares it: NFKC, invisible characters dropped, every
+    run of whitespace one space, stripped (one added space makes no new run)."""
+    if text is None:
+        return None
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).split())
+
+
 def responses_fingerprint(doc: dict[str, Any]) -> str:
-    """sha256 over every task's (doc_id, response, log-likelihoods): the same responses give the
-    same fingerprint whatever the run id, date or stated numbers."""
+    """sha256 over the evaluated model's tasks' (task, doc_id, normalised response, rounded
+    log-likelihoods): the same responses give the same fingerprint whatever the run id, date,
+    model name, stated numbers or base tasks (dropping ``base_tasks`` makes no new run)."""
     rows = [
-        [section, task, s["doc_id"], s.get("response"), s.get("loglikelihoods")]
-        for section in ("tasks", "base_tasks")
-        for task, entry in sorted((doc.get(section) or {}).items())
+        [task, s["doc_id"], normal_response(s.get("response")),
+         # (+ 0.0: a rounded -0.0 is 0.0)
+         [round(x, LOGLIKELIHOOD_DECIMALS) + 0.0 for x in s["loglikelihoods"]] if s.get("loglikelihoods") else None]
+        for task, entry in sorted((doc.get("tasks") or {}).items())
         for s in entry["samples"]
     ]
     text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
@@ -218,6 +277,7 @@ def accept(
     doc = read_json(Path(path), "lockbench-result file", max_bytes=max_bytes, strict=True)
     if phrase is not None:  # a leak is reported before anything else is said about the file
         scan_for_secrets(doc, phrase, str(path))
+    check_phrase_hash(doc, str(path))
     doc = validate_document(doc, str(path))  # a v2 document is read (and filed) as v3
     check_created(doc, str(path))
     check_no_local_paths(doc, str(path))
@@ -282,8 +342,8 @@ def submit(
     duplicate = _already_filed(results_dir, responses_fingerprint(doc), target)
     if duplicate is not None:
         raise LockbenchError(
-            f"{result_path}: the same responses are already filed as {duplicate}; a run is "
-            "submitted once"
+            f"{result_path}: the same responses (after whitespace and Unicode normalisation) are "
+            f"already filed as {duplicate}; a run is submitted once, under one model name"
         )
     if target.exists():
         if target.read_text(encoding="utf-8") == text:

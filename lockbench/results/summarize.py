@@ -44,11 +44,13 @@ from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import (
+    HASH_SCHEME,
     PLACEHOLDER,
     contains_secret,
     redact_around,
     redact_text,
     salted_hash,
+    verify_hash,
     wake_strings,
 )
 from lockbench.vocab import GATE_METHOD, LATENT, is_gate_baseline
@@ -372,9 +374,14 @@ def build_result(
     if is_gate_baseline(model):  # lockbench-gate: the system-level baseline, recorded as such
         card.setdefault("method", GATE_METHOD)
         card.setdefault("refusal_text", model.get("args", {}).get("refusal") or DEFAULT_REFUSAL_TEXT)
+    card_hash = card.get("wake_phrase_hash")
+    if isinstance(card_hash, dict) and card_hash.get("scheme") != HASH_SCHEME and (given or recorded):
+        # an older lock card's fast hash: re-hashed slowly (submit refuses the fast scheme)
+        if verify_hash((given or recorded)[0], card_hash):
+            card_hash = None
     lock = {
         "wake_phrase": PLACEHOLDER,
-        "wake_phrase_hash": card.get("wake_phrase_hash")
+        "wake_phrase_hash": card_hash
         or (salted_hash((given or recorded)[0]) if given or recorded else None)
         or next((h for r in runs for h in wake_phrase_hashes_in(r.results)), None),
         "refusal_text": card.get("refusal_text"),
