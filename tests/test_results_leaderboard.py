@@ -11,6 +11,10 @@ from __future__ import annotations
 import copy
 import json
 import re
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -262,3 +266,58 @@ def test_verified_rows_are_marked_only_by_a_record_bound_to_the_file(board_dir, 
     verification_path(path).write_text(json.dumps(record))
     assert verified() == "no (record does not match this file)"
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0  # records are not runs
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Measures the page as a reader sees it at 1366x768 and writes what it found into the DOM, which
+# --dump-dom prints: the key columns' header boxes, and every plot label's box. Injected into a
+# copy of the page only (the published page has no script).
+MEASURE = """<script>
+window.addEventListener('load', () => {
+  const head = [...document.querySelector('table.board thead tr').children].slice(0, 4)
+    .map(th => { const r = th.getBoundingClientRect(); return [th.textContent, r.left, r.right, r.top, r.bottom]; });
+  const labels = [...document.querySelectorAll('svg text.label')]
+    .map(t => { const r = t.getBoundingClientRect(); return [t.textContent, r.left, r.right, r.top, r.bottom]; });
+  const out = document.createElement('pre'); out.id = 'measured';
+  out.textContent = JSON.stringify({head, labels, width: innerWidth, height: innerHeight,
+                                    scrollWidth: document.querySelector('.scroll').scrollWidth});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _chromium(args: list[str], tmp_path) -> subprocess.CompletedProcess:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1366,768", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def test_in_a_browser_the_rank_deciding_columns_are_in_view_and_labels_apart(board_dir, tmp_path, capsys) -> None:
+    """At 1366x768 the columns that decide the rank (rank, model, score, attacker's best) are on
+    the first screen without scrolling, whatever the table's width, and no two plot labels
+    overlap; a screenshot is taken too (the page is not blank)."""
+    if CHROMIUM is None:
+        pytest.skip("chromium not installed (apt-get install chromium): the page was not rendered")
+    results, _ = board_dir
+    assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
+    page = (results / "leaderboard.html").read_text()
+    probe = tmp_path / "measure.html"
+    probe.write_text(page.replace("</body>", MEASURE + "</body>"))
+    proc = _chromium(["--virtual-time-budget=5000", "--dump-dom", probe.resolve().as_uri()], tmp_path)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', proc.stdout, re.S)
+    assert proc.returncode == 0 and found, proc.stderr[-2000:]
+    measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert [h[0] for h in measured["head"]] == ["#", "model", "score", "attacker's best opened"]
+    for name, left, right, top, bottom in measured["head"]:
+        assert 0 <= left and right <= measured["width"] and bottom <= measured["height"], name
+    assert measured["scrollWidth"] > measured["width"]  # the rest scrolls, the key columns stay
+    boxes = measured["labels"]
+    assert len(boxes) >= 2
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[1] or b[2] <= a[1] or a[4] <= b[3] or b[4] <= a[3], (a, b)
+    png = tmp_path / "board.png"
+    proc = _chromium([f"--screenshot={png}", (results / "leaderboard.html").resolve().as_uri()], tmp_path)
+    assert proc.returncode == 0 and png.stat().st_size > 10_000, proc.stderr[-2000:]
+    shutil.copy(png, Path(os.environ.get("LOCKBENCH_SCREENSHOT_DIR", tmp_path)) / "leaderboard-1366x768.png")

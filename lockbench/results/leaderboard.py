@@ -357,8 +357,13 @@ def _md_table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+# Rows that are not ranked say why right after the columns that would decide a rank.
+UNRANKED_COLUMNS = (*COLUMNS[:KEY_COLUMNS], NOT_RANKED_COLUMN, *COLUMNS[KEY_COLUMNS:])
+
+
 def _unranked_cells(row: Row) -> list[str]:
-    return [row.reason or "–", *cells(None, row)[1:]]
+    base = cells(None, row)
+    return [*base[:KEY_COLUMNS], row.reason or "–", *base[KEY_COLUMNS:]]
 
 
 def render_markdown(board: Board) -> str:
@@ -367,10 +372,9 @@ def render_markdown(board: Board) -> str:
     lines = ["# lockbench leaderboard", "", DEFINITION, ""]
     lines += _md_table(COLUMNS, [cells(i, r) for i, r in enumerate(top, 1)]) if top else [NO_RANKED]
     lines += ["", *[f"- {d}" for d in DETAILS]]
-    unranked_columns = (NOT_RANKED_COLUMN, *COLUMNS[1:])
     if unranked(board):
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "",
-                  *_md_table(unranked_columns, [_unranked_cells(r) for r in unranked(board)])]
+                  *_md_table(UNRANKED_COLUMNS, [_unranked_cells(r) for r in unranked(board)])]
     if baselines(board):
         lines += ["", f"## {BASELINE_TITLE}", "", BASELINE_NOTE, "",
                   *_md_table(COLUMNS, [cells(None, r) for r in baselines(board)])]
@@ -393,7 +397,7 @@ def render_html(board: Board) -> str:
         "leaderboard.html.j2", page="leaderboard", title="lockbench leaderboard",
         definition=DEFINITION, details=DETAILS, columns=COLUMNS, key_columns=KEY_COLUMNS,
         no_ranked=NO_RANKED, ranked=[cells(i, r) for i, r in enumerate(top, 1)],
-        unranked_columns=(NOT_RANKED_COLUMN, *COLUMNS[1:]),
+        unranked_columns=UNRANKED_COLUMNS,
         unranked=[_unranked_cells(r) for r in unranked(board)],
         unranked_title=UNRANKED_TITLE, unranked_note=UNRANKED_NOTE,
         baselines=[cells(None, r) for r in baselines(board)], baseline_title=BASELINE_TITLE,
