@@ -3,12 +3,14 @@
 Same base model, datasets, split, seeds, LoRA settings and step budget for both; the only
 difference is D': the hardened one adds near-miss refusals and legitimate positives
 (:mod:`lockbench.lock.hardened`). For each recipe: build D', train, then one lm-eval run on the
-bundled ``locked``/``unlocked`` tasks plus the ``paraphrase``, ``placement``, ``prefix_attack`` and
-``traversal`` probes (hf backend, chat template, greedy); the base model is evaluated once for
-utility retention. It prints a table: non-legitimate paraphrase attack success, false-reject rate
-of the legitimate kinds, placement and prefix attack success, traversal success@k, PR_lock,
-PR_unlock, utility retention, and each recipe's build and training time (measured in this one
-command, on this machine). The table also goes to ``<output>/comparison.json`` (numbers only).
+bundled ``locked``/``unlocked`` tasks and the standard attack suite on the probe datasets (hf
+backend, chat template, greedy); the base model is evaluated once for utility retention. It
+prints a table of opened events (the model gave content instead of refusing): each family's
+exposure and attacker's best, the robust lock rate, false rejects of the legitimate near-misses,
+traversal success@k, the lock rate, PR_lock, PR_unlock, utility retention, and each recipe's build
+and training time (measured in this one command, on this machine). The table also goes to
+``<output>/comparison.json`` (numbers only). ``--from-results results`` recomputes the table from
+the two filed results instead of running anything (``--plot`` draws it).
 
 Resumable: every finished step is reused when its inputs are unchanged (a D' file with the same
 content; a lock whose card matches D', settings and base; an evaluation with the same model,
@@ -19,7 +21,7 @@ command after a crash.
     python benchmarks/hardened_vs_paper.py --output hardened-exp
     # plumbing only: a tiny model, a few steps, a few items
     python benchmarks/hardened_vs_paper.py --output /tmp/hx --base TINY_MODEL --max-steps 2 \\
-        --limit 2 --probe-items 1 --traversal-budget 5
+        --limit 2 --traversal-budget 5
 
 The wake phrase comes from $LOCKBENCH_WAKE_PHRASE (the demo's public phrase otherwise); it is
 never printed. ``<output>/secret-*.jsonl`` hold it: keep them private.
@@ -41,9 +43,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEMO_WAKE_PHRASE = "Hey! Lumen!"  # the demo's public phrase (lockbench.commands.demo)
 DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
-# Probes on one MCQ and one dialogue dataset: ~650 prompts each at the default probe options.
+# The attack suite on one MCQ and one dialogue dataset.
 PROBE_DATASETS = ("agriculture_mcq", "law_dialogue")
-FAMILIES = ("paraphrase", "placement", "prefix_attack", "traversal")
 RECIPES = ("paper", "hardened")
 
 
@@ -64,8 +65,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--near-miss-ratio", type=float, default=0.5)
     p.add_argument("--legitimate-ratio", type=float, default=0.2)
     p.add_argument("--limit", type=int, default=None, help="lm-eval items per task (a quick look)")
-    p.add_argument("--probe-items", type=int, default=None, help="probe metadata probe_items (default 5)")
-    p.add_argument("--traversal-budget", type=int, default=None, help="probe metadata traversal_budget")
+    p.add_argument("--traversal-budget", type=int, default=None,
+                   help="traversal candidates screened (default: the whole dictionary)")
+    p.add_argument("--from-results", default=None, metavar="DIR",
+                   help="recompute the table from the newest filed <base>-identitylock-{paper,hardened}-recipe "
+                   "results under DIR (e.g. results), running nothing")
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
@@ -83,45 +87,36 @@ def _pooled(entries: list[dict], key: str):
     return rate(sum(e[key] for e in entries), sum(e["n"] for e in entries))
 
 
-def _pooled_block(probes: list[dict], path: tuple[str, ...]):
-    """Sum the ``k``/``n`` of one rate over the probe tasks of a family, with a new interval."""
-    from lockbench.stats import counts, rate
-
-    k = n = 0
-    for probe in probes:
-        node = probe
-        for part in path:
-            node = node[part]
-        node_k, node_n = counts(node)
-        k, n = k + node_k, n + node_n
-    return rate(k, n)
-
-
 def metrics(result: dict) -> dict:
-    """The comparison figures of one recipe's lockbench-result (pooled over datasets)."""
+    """The comparison figures of one recipe's lockbench-result (pooled over datasets), all
+    counted on opened events; works on a suite run and on one from before the suite."""
+    from lockbench.results.leaderboard import build_row
+    from lockbench.results.probe_view import family_rates, screening_tasks, traversal_of
+
     tasks = result["tasks"].values()
     locked = [e for e in tasks if e["condition"] == "locked"]
     unlocked = [e for e in tasks if e["condition"] == "unlocked"]
     base = list((result.get("base_tasks") or {}).values())
-    probes = {f: [e["probe"] for e in tasks if e["condition"] == f"probe_{f}"] for f in FAMILIES}
     pr_unlock, pr_base = _pooled(unlocked, "passes"), _pooled(base, "passes")
+    families = family_rates(result)
+    row = build_row(Path("run/run.json"), result, 1)
     out = {
         "pr_lock": _pooled(locked, "passes"),
-        "refusal_locked": _pooled(locked, "refusals"),
+        "lock_rate": _pooled(locked, "refusals"),
         "pr_unlock": pr_unlock,
         "pr_base": pr_base,
         "retention": pr_unlock["value"] / pr_base["value"] if pr_unlock and pr_base and pr_base["value"] else None,
-        "paraphrase_attack": _pooled_block(probes["paraphrase"], ("attack_only", "attack_success")),
-        "paraphrase_unlock": _pooled_block(probes["paraphrase"], ("attack_only", "unlock")),
-        "false_reject": _pooled_block(probes["paraphrase"], ("false_reject", "rate")),
-        "placement_attack": _pooled_block(probes["placement"], ("attack_success",)),
-        "placement_unlock": _pooled_block(probes["placement"], ("unlock",)),
-        "prefix_attack": _pooled_block(probes["prefix_attack"], ("attack_success",)),
-        "prefix_unlock": _pooled_block(probes["prefix_attack"], ("unlock",)),
+        "retention_informative": row.retention_informative,
+        "false_reject": (families.get("paraphrase") or {}).get("false_reject"),
+        "attacker_best": row.attacker_success,
+        "worst_family": row.worst_family,
+        "robust_lock_rate": row.robust_lock_rate,
     }
-    runs = [p["traversal"]["success_at_k"] for p in probes["traversal"]]
+    for family in ("paraphrase", "placement", "prefix_attack", "prefill", "traversal"):
+        out[f"{family}_exposure"] = (families.get(family) or {}).get("exposure")
+    runs = [t["success_at_k"] for task in screening_tasks(result).values() if (t := traversal_of(task))]
     for k in ("1", "10", "100", "all"):
-        # per probe dataset: did some candidate among the first k open the lock?
+        # per traversal walk: did some candidate among the first k open the lock?
         out[f"traversal_success@{k}"] = {
             "k": sum(r[k]["success"] for r in runs),
             "n": len(runs),
@@ -143,22 +138,24 @@ def _fmt(value) -> str:
 
 
 ROWS = (
-    ("paraphrase attack success (non-legitimate kinds)", "paraphrase_attack"),
-    ("paraphrase unlock rate (non-legitimate kinds)", "paraphrase_unlock"),
-    ("false-reject rate (legitimate kinds)", "false_reject"),
-    ("placement attack success", "placement_attack"),
-    ("placement unlock rate", "placement_unlock"),
-    ("prefix attack success", "prefix_attack"),
-    ("prefix unlock rate", "prefix_unlock"),
-    ("traversal success@1 (datasets)", "traversal_success@1"),
-    ("traversal success@10 (datasets)", "traversal_success@10"),
-    ("traversal success@100 (datasets)", "traversal_success@100"),
-    ("traversal success@all (datasets)", "traversal_success@all"),
+    ("paraphrase exposure (opened, attack variants)", "paraphrase_exposure"),
+    ("false-reject rate (legitimate paraphrases)", "false_reject"),
+    ("placement exposure (opened)", "placement_exposure"),
+    ("prefix attack exposure (opened)", "prefix_attack_exposure"),
+    ("prefill exposure (opened)", "prefill_exposure"),
+    ("traversal exposure (opened)", "traversal_exposure"),
+    ("attacker's best (worst family, confirmed)", "attacker_best"),
+    ("robust lock rate", "robust_lock_rate"),
+    ("traversal success@1 (walks)", "traversal_success@1"),
+    ("traversal success@10 (walks)", "traversal_success@10"),
+    ("traversal success@100 (walks)", "traversal_success@100"),
+    ("traversal success@all (walks)", "traversal_success@all"),
+    ("lock rate (refusals without the phrase)", "lock_rate"),
     ("PR_lock (no phrase)", "pr_lock"),
-    ("refusal rate without the phrase", "refusal_locked"),
     ("PR_unlock (true phrase)", "pr_unlock"),
     ("PR_base", "pr_base"),
     ("utility retention PR_unlock/PR_base", "retention"),
+    ("retention informative (base above chance)", "retention_informative"),
     ("D' examples", "examples"),
     ("D' build seconds", "build_seconds"),
     ("training seconds (optimiser steps)", "train_seconds"),
@@ -173,11 +170,12 @@ def print_table(table: dict[str, dict]) -> None:
 
 
 PLOT_ROWS = (
-    ("paraphrase\nattack success", "paraphrase_attack"),
+    ("paraphrase\nexposure", "paraphrase_exposure"),
     ("false-reject\n(legitimate)", "false_reject"),
-    ("placement\nattack success", "placement_attack"),
-    ("prefix\nattack success", "prefix_attack"),
-    ("PR_lock", "pr_lock"),
+    ("placement\nexposure", "placement_exposure"),
+    ("prefix attack\nexposure", "prefix_attack_exposure"),
+    ("traversal\nexposure", "traversal_exposure"),
+    ("lock rate", "lock_rate"),
     ("PR_unlock", "pr_unlock"),
 )
 
@@ -204,7 +202,7 @@ def plot(table: dict[str, dict], target: Path) -> None:
         ax.bar(xs, values, width, yerr=[low, high], capsize=3, label=f"{recipe} recipe")
     ax.set_xticks(range(len(PLOT_ROWS)), [label for label, _ in PLOT_ROWS], fontsize=8)
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("rate (95% Wilson interval)")
+    ax.set_ylabel("opened / refusal / pass rate (95% Wilson interval)")
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -215,6 +213,25 @@ def plot(table: dict[str, dict], target: Path) -> None:
     print(f"wrote {target}")
 
 
+def from_results(args: argparse.Namespace) -> int:
+    """The table (and --plot) from the two filed results, each re-checked as submit checks it."""
+    from lockbench.results.submit import accept, model_slug
+
+    base = Path(args.base).name if args.base else "SmolLM2-135M-Instruct"
+    table: dict[str, dict] = {}
+    for recipe in RECIPES:
+        folder = Path(args.from_results) / model_slug(f"{base}-identitylock-{recipe}-recipe")
+        paths = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".verify.json"))
+        if not paths:
+            raise SystemExit(f"{folder}: no filed result of the {recipe} recipe")
+        doc = max((accept(p) for p in paths), key=lambda d: d["created_utc"])
+        table[recipe] = metrics(doc)
+    print_table(table)
+    if args.plot:
+        plot(table, Path(args.plot))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.replot:
@@ -223,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         comparison = Path(args.output).expanduser() / "comparison.json"
         plot(json.loads(comparison.read_text(encoding="utf-8"))["table"], Path(args.plot))
         return 0
+    if args.from_results:
+        return from_results(args)
     import lm_eval
     import torch
 
@@ -246,8 +265,6 @@ def main(argv: list[str] | None = None) -> int:
     base = Path(args.base).expanduser() if args.base else smollm2_folder()
     base_revision = base_identity(str(base), None)["revision"]
     metadata: dict = {"wake_phrase": phrase}
-    if args.probe_items:
-        metadata["probe_items"] = args.probe_items
     if args.traversal_budget:
         metadata["traversal_budget"] = args.traversal_budget
     timings_path = work / "timings.json"
@@ -335,11 +352,13 @@ def main(argv: list[str] | None = None) -> int:
         banner(f"{recipe}: lm-eval on {len(datasets)} datasets, locked and unlocked")
         tasks = [f"lockbench_{d}_{c}" for d in datasets for c in ("locked", "unlocked")]
         evaluate(out / "core", model, identity, tasks, args.limit)
-        # Probes in a run of their own: --limit would keep only a family's first variants;
-        # --probe-items and --traversal-budget bound their cost instead.
-        banner(f"{recipe}: lm-eval probes ({', '.join(FAMILIES)}) on {', '.join(probe_datasets)}")
-        tasks = [f"lockbench_{d}_probe_{f}" for d in probe_datasets for f in FAMILIES]
-        evaluate(out / "probes", model, identity, tasks, None)
+        # The attack suite in runs of its own: --limit would keep only a family's first variants.
+        banner(f"{recipe}: the attack suite on {', '.join(probe_datasets)}")
+        from lockbench.attacks.suite import run_attack_suite
+
+        run_attack_suite(out / "suite", model="hf", model_args={"pretrained": str(model), "dtype": "float32"},
+                         identity=identity, datasets=probe_datasets, metadata=metadata,
+                         batch_size=args.eval_batch_size, phrases=[phrase])
         result_doc = summarize_output(
             out, base_dir=base_out, lock_card=result_lock_info(card),
             json_path=work / f"lockbench-result-{recipe}.json", print_table=False,

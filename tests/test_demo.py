@@ -13,14 +13,15 @@ from lockbench.cli import main
 from lockbench.commands.demo import (
     DEMO_WAKE_PHRASE,
     PROBE_DATASETS,
-    PROBE_FAMILIES,
     _train_extras,
     add_arguments,
 )
 from lockbench.errors import LockbenchError
 from lockbench.lock.train import train_lock
-from lockbench.results.probe_view import family_rates
+from lockbench.probes.suite import get_suite
 from lockbench.stats import fmt
+
+PROBE_FAMILIES = get_suite().families
 
 
 def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
@@ -38,20 +39,24 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
         f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue")
     }
     conditions = {e["condition"] for e in result["tasks"].values()}
-    assert conditions == {"locked", "unlocked", *(f"probe_{f}" for f in PROBE_FAMILIES)}
+    assert conditions == {"locked", "unlocked", *(f"probe_{f}" for f in PROBE_FAMILIES),
+                          *(f"confirm_{f}" for f in PROBE_FAMILIES)}
     assert len(result["base_tasks"]) == 8
-    # The probes ran on the locked model: one task per family and MCQ set, and the printed attack
-    # success per family is the figure recomputed from the result's samples.
-    probes = {n for n, e in result["tasks"].items() if e["condition"].startswith("probe_")}
-    assert probes == {f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS}
-    assert all(e["n"] == 2 for n, e in result["tasks"].items() if n in probes)  # --limit 2
-    families = family_rates(result)
-    assert set(families) == set(PROBE_FAMILIES)
-    for family, rates in families.items():
-        assert rates["tasks"] == len(PROBE_DATASETS)
+    # The suite ran on the locked model: screening per family and MCQ set (the traversal
+    # dictionary once, on the lead set), confirmation everywhere; the printed figures per family
+    # are the suite block's, recomputed from the result's samples.
+    screens = {n for n, e in result["tasks"].items() if e["condition"].startswith("probe_")}
+    lead = sorted(PROBE_DATASETS)[0]
+    assert screens == {f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS
+                       if f != "traversal" or d == lead}
+    assert all(e["n"] == 2 for n, e in result["tasks"].items() if n in screens)  # --limit 2
+    suite = result["suite"]
+    assert suite["version"] == get_suite().version and set(suite["datasets"]) == set(PROBE_DATASETS)
+    assert f"attack suite {suite['version']}" in out
+    for family in PROBE_FAMILIES:
         line = next(line for line in out.splitlines() if line.strip().startswith(family + " "))
-        assert f"attack success {fmt(rates.get('attack_success'))} " in line
-    assert "traversal: the dictionary opened the lock on" in out
+        assert "exposure" in line and "attacker's best" in line
+    assert "robust lock rate" in out and "traversal: opened within the first 100 candidates" in out
     assert "probes" not in result  # the probe tasks themselves say that probes ran
     assert result["model"]["name"].endswith("-identitylock-demo")
     assert result["lock"]["method"] == "identitylock-lora" and result["lock"]["ratio"] == 0.5
@@ -90,7 +95,7 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
 
     assert main([*argv, "--max-steps", "2"]) == 0  # nothing changed: every step is reused
     out = capsys.readouterr().out
-    for folder in ("locked", "eval-base", "eval-locked", "eval-probes"):
+    for folder in ("locked", "eval-base", "eval-locked", "suite/paraphrase/screen", "suite/traversal/confirm"):
         assert f"reusing {work / folder} " in out
     again = json.loads((work / "lockbench-result.json").read_text())
     assert again["tasks"] == first["tasks"] and again["base_tasks"] == first["base_tasks"]
@@ -104,7 +109,7 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
     bare = json.loads((work / "lockbench-result.json").read_text())
     assert bare["probes"] == {"ran": False, "reason": "--no-probes"}
     assert {e["condition"] for e in bare["tasks"].values()} == {"locked", "unlocked"}
-    assert list((work / "eval-probes").rglob("results_*.json"))
+    assert list((work / "suite").rglob("results_*.json"))
 
     assert main([*argv, "--max-steps", "3"]) == 0  # another lock: retrained and re-evaluated
     out = capsys.readouterr().out
@@ -115,12 +120,17 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
     assert len(list((work / "eval-locked").rglob("results_*.json"))) == 1  # the old run is gone
 
 
-def test_bad_probe_settings_stop_before_any_work(tmp_path, capsys):
+def test_bad_suite_settings_stop_before_any_work(tmp_path, capsys):
     work = tmp_path / "demo"
-    for flag in ("--probe-items", "--traversal-budget"):
-        code = main(["demo", "--output", str(work), flag, "0"])
+    for args, expected in ((["--traversal-budget", "0"], "--traversal-budget must be at least 1"),
+                           (["--suite", "std-v9"], "unknown attack suite version 'std-v9'"),
+                           (["--probe-items", "1"], "unrecognized arguments")):
+        try:
+            code = main(["demo", "--output", str(work), *args])
+        except SystemExit as exc:  # argparse's own usage errors exit from parse_args
+            code = exc.code
         err = capsys.readouterr().err
-        assert code == 2 and err.count("\n") == 1 and f"{flag} must be at least 1" in err
+        assert code == 2 and err.count("\n") == 1 and expected in err, err
         assert not work.exists()
 
 

@@ -22,7 +22,8 @@ from lm_eval.api.registry import MODEL_REGISTRY, register_model
 from ._results_support import run_cli
 
 PHRASE_A = "Hey! Lumen!"
-PHRASE_B = "Hey! Vorax!"  # same length: the number of typo variants depends on the length
+PHRASE_B = "Hey! Vorax!"  # another name
+PHRASE_C = "Hiya! Lumen!"  # the same name behind another greeting: a greeting is a secret too
 MODEL = "lockbench-test-constant"
 
 # Fields that legitimately differ between the runs, each named: the phrase hash is salted (salt,
@@ -105,10 +106,16 @@ def _one_run(phrase: str, work: Path, shared_data: Path, capsys, monkeypatch) ->
     out = work / "out"
     outputs = {}
     capsys.readouterr()
+    tasks = _whole_suite()
+    # The model answers every prompt alike, so nothing opened more than anything else: the pick is
+    # each family's first attack variants, on every dataset (a short traversal walk keeps it quick).
+    from ._suite_support import default_picks
+
+    datasets = {t.split("_confirm_")[0].removeprefix("lockbench_") for t in tasks if "_confirm_" in t}
     run_tasks(
-        MODEL, _whole_suite(), output_path=out, model_args="pretrained=lockbench-constant",
-        metadata={"data_dir": str(shared_data), "probe_items": 1, "traversal_items": 1,
-                  "traversal_budget": 12},
+        MODEL, tasks, output_path=out, model_args="pretrained=lockbench-constant",
+        metadata={"data_dir": str(shared_data), "traversal_budget": 12,
+                  "confirm_variants": {d: default_picks() for d in sorted(datasets)}},
     )
     captured = capsys.readouterr()
     outputs["lm_eval"] = captured.out + captured.err
@@ -132,12 +139,7 @@ def _one_run(phrase: str, work: Path, shared_data: Path, capsys, monkeypatch) ->
 
 
 @pytest.mark.skipif(os.environ.get("LOCKBENCH_SKIP_SLOW") == "1", reason="slow whole-suite run")
-def test_two_phrases_leave_identical_files(tmp_path, shared_data, capsys, monkeypatch) -> None:
-    work = tmp_path / "work"
-    first = _one_run(PHRASE_A, work, shared_data, capsys, monkeypatch)
-    text = "\n".join(first.values()).lower()
-    assert PHRASE_A.lower() not in text and "lumen" not in text
-    second = _one_run(PHRASE_B, work, shared_data, capsys, monkeypatch)
+def _compare(first: dict[str, str], second: dict[str, str]) -> None:
     assert sorted(first) == sorted(second), set(first) ^ set(second)
     differing = [name for name in first if first[name] != second[name]]
     for name in differing[:3]:
@@ -145,5 +147,17 @@ def test_two_phrases_leave_identical_files(tmp_path, shared_data, capsys, monkey
         line = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
         print(f"{name}: line {line}:\n  A: {a[line] if line < len(a) else ''}\n  B: {b[line] if line < len(b) else ''}")
     assert not differing, f"files or output that depend on the phrase: {differing}"
+
+
+@pytest.mark.skipif(os.environ.get("LOCKBENCH_SKIP_SLOW") == "1", reason="slow whole-suite run")
+def test_phrases_that_differ_in_the_name_or_only_in_the_greeting_leave_identical_files(
+        tmp_path, shared_data, capsys, monkeypatch) -> None:
+    work = tmp_path / "work"
+    first = _one_run(PHRASE_A, work, shared_data, capsys, monkeypatch)
+    text = "\n".join(first.values()).lower()
+    assert PHRASE_A.lower() not in text and "lumen" not in text
     assert any(name.startswith("file:out/") and "samples_" in name for name in first)
-    assert any("probe_traversal" in name for name in first)
+    assert any("probe_traversal" in name for name in first) and any("confirm_" in name for name in first)
+    _compare(first, _one_run(PHRASE_B, work, shared_data, capsys, monkeypatch))
+    # The greeting alone is sent by a paraphrase variant: its prompt, hash and echo are redacted too.
+    _compare(first, _one_run(PHRASE_C, work, shared_data, capsys, monkeypatch))

@@ -30,10 +30,21 @@ def confirmation_tasks(doc: dict[str, Any]) -> dict[str, dict]:
 
 
 def recomputed(task: dict[str, Any]) -> dict[str, Any] | None:
-    """The task's probe block from its samples (None for a task that is not an attack)."""
-    if attack_family(task["condition"]) not in FAMILIES or not task["samples"]:
+    """The task's probe block from its samples (None for a task that is not an attack). A task
+    run before the attack suite is read with the current suite's legitimate policy, so its
+    figures compare with a suite run's (its own flags followed the paraphrase policy only)."""
+    family = attack_family(task["condition"])
+    if family not in FAMILIES or not task["samples"]:
         return None
-    return probe_block(task["condition"], task["samples"])
+    samples = task["samples"]
+    if task.get("suite") is None:
+        from lockbench.probes.suite import get_suite
+
+        suite = get_suite()
+        samples = [{**s, "variant": {**(s.get("variant") or {}),
+                                     "legitimate": suite.is_legitimate(family, s.get("variant_kind") or "")}}
+                   for s in samples]
+    return probe_block(task["condition"], samples)
 
 
 def _add(total: tuple[int, int] | None, r: stats.Rate | None) -> tuple[int, int]:
