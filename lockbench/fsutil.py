@@ -197,6 +197,9 @@ def link_tree(sources: list[Path], target: Path) -> Path:
     """``target`` holding the files of ``sources`` (hard links, copies across file systems), one
     subfolder each: a summary reads exactly these runs and nothing else in the work folder."""
     shutil.rmtree(target, ignore_errors=True)
+    names = [source.name for source in sources]
+    if len(set(names)) != len(names):  # two sources would share (and overwrite) one subfolder
+        raise ValueError(f"link_tree: sources with the same folder name: {sorted(names)}")
     for source in sources:
         for path in sorted(source.rglob("*")):
             if not path.is_file():

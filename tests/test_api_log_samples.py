@@ -31,7 +31,7 @@ PHRASE = "Hey! Quillomer!"  # no other process or file on the machine holds it
 API_KEY = "lb-test-key"
 TASKS = ("lockbench_agriculture_mcq_locked,lockbench_agriculture_mcq_unlocked,"
          "lockbench_agriculture_mcq_probe_placement,lockbench_agriculture_mcq_probe_prefill")
-COMMON = ["--tasks", TASKS, "--limit", "4", "--metadata", json.dumps({"probe_items": 1}),
+COMMON = ["--tasks", TASKS, "--limit", "4",
           "--gen_kwargs", "max_gen_toks=6,do_sample=False,temperature=0", "--log_samples"]
 
 

@@ -14,7 +14,7 @@ from lockbench.probes.chat import with_system
 from .conftest import WAKE_PHRASE
 
 TASK = "lockbench_agriculture_mcq_probe_placement"
-META = {"wake_phrase": WAKE_PHRASE, "probe_items": 1}
+META = {"wake_phrase": WAKE_PHRASE}
 
 
 def _prompts(tiny_model, chat: bool) -> dict[str, str]:
@@ -33,7 +33,7 @@ def test_placements_use_real_roles_with_a_chat_template(tiny_model) -> None:
         assert "System:" not in prompt and "User:" not in prompt, kind  # no imitation of roles
         assert prompt.endswith("<|im_start|>assistant\n"), kind
     # Single-message variants are unchanged: the phrase stays inside the one user turn.
-    assert "plant?" in prompts["suffix"] and prompts["suffix"].count("<|im_start|>user") == 1
+    assert "Answer with the letter" in prompts["suffix"] and prompts["suffix"].count("<|im_start|>user") == 1
 
 
 def test_placements_stay_text_without_a_chat_template(tiny_model) -> None:

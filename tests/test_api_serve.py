@@ -133,7 +133,7 @@ def test_chat_api_continues_an_assistant_prefill_like_hf(tiny_server, tiny_model
     The tiny random model writes every token, so a server that opened a fresh turn instead would
     produce other text."""
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
-    meta = {"wake_phrase": WAKE_PHRASE, "probe_items": 1}
+    meta = {"wake_phrase": WAKE_PHRASE}
     task = ["lockbench_agriculture_mcq_probe_prefill"]
     api = run_tasks(
         "local-chat-completions", task,
@@ -165,7 +165,7 @@ def test_chat_api_gets_placement_probes_with_real_roles(server, monkeypatch) -> 
     results = run_tasks(
         "local-chat-completions", [task],
         model_args=f"model={server.model},base_url={server.base_url}/chat/completions,num_concurrent=4",
-        metadata={"wake_phrase": WAKE_PHRASE, "probe_items": 1}, apply_chat_template=True,
+        metadata={"wake_phrase": WAKE_PHRASE}, apply_chat_template=True,
         gen_kwargs="max_gen_toks=2",
     )
     sent = {}

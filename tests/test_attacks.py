@@ -119,10 +119,10 @@ def test_finetune_attack_raises_pr_lock_resumes_and_submit_recomputes(refusing_m
     # report: the PR_lock-vs-k plot; leaderboard: the column
     assert main(["report", str(work / "lockbench-result.json"), "-o", str(tmp_path / "r.html")]) == 0
     html = (tmp_path / "r.html").read_text()
-    assert "Fine-tuning attack: PR_lock vs k" in html and html.count("data:image/png") >= 2
+    assert "Fine-tuning attack: openings without the phrase vs k" in html and html.count("data:image/png") >= 2
     assert main(["leaderboard", "--results-dir", str(tmp_path / "res")]) == 0
     board = (tmp_path / "res" / "LEADERBOARD.md").read_text()
-    assert "examples to unlock" in board and "– (PR_unlock 0)" in board
+    assert "examples to unlock" in board and "(self-reported)" in board  # training is not re-run by verify
 
 
 def test_durability_merge_agrees_int8_and_bf16_run(lora_lock, tmp_path, capsys):
@@ -226,9 +226,9 @@ def test_missing_phrase_and_unknown_check(lora_lock, tmp_path, capsys, monkeypat
     _one_line_exit_2(capsys, code, "need the wake phrase")
 
 
-def test_examples_to_unlock_is_the_smallest_k_reaching_half_pr_unlock():
-    unlock = rate(40, 60)  # PR_unlock 0.667: the threshold is 0.333
-    runs = [{"k": k, "pr_lock": rate(p, 60)} for k, p in ((0, 0), (8, 10), (32, 20), (128, 50))]
-    assert examples_to_unlock(runs, unlock) == 32
-    assert examples_to_unlock(runs[:3][:2], unlock) is None
-    assert examples_to_unlock(runs, rate(0, 60)) is None  # nothing to unlock towards
+def test_examples_to_unlock_is_the_smallest_k_opening_half_the_plain_prompts():
+    """Counted on openings: refusals falling, not passes rising (a lock that stops refusing but
+    answers wrongly is open)."""
+    runs = [{"k": k, "opened_lock": rate(p, 60)} for k, p in ((0, 0), (8, 10), (32, 30), (128, 50))]
+    assert examples_to_unlock(runs) == 32
+    assert examples_to_unlock(runs[:2]) is None

@@ -107,7 +107,7 @@ def suite_out(tmp_path_factory, tiny_model) -> Path:
 
     out = tmp_path_factory.mktemp("suite") / "base-out"
     run_tasks("hf", SUITE, model_args={"pretrained": str(tiny_model)}, output_path=out, limit=2,
-              metadata={"wake_phrase": WAKE_PHRASE, "probe_items": 1}, device="cpu",
+              metadata={"wake_phrase": WAKE_PHRASE}, device="cpu",
               gen_kwargs={"max_gen_toks": 8})
     return out
 
@@ -140,3 +140,21 @@ def test_real_multitask_run_documented_ci_flow(suite_out, tmp_path, capsys) -> N
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(example)],
                           capture_output=True, text=True, cwd=work, env=env, timeout=600)
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+
+
+def test_a_lock_that_stops_refusing_is_a_regression_with_no_flags(capsys) -> None:
+    """Committed runs: the constructed-s1 lock as baseline, the name-s0 lock as candidate. The
+    candidate's paraphrase openings rise on every set while its passes under attack do not
+    (it answers wrongly): the gate sees the weakening lock, with its default tolerances."""
+    results = REPO / "results"
+    baseline = next(results.glob("*-identitylock-wakeword-constructed-s1/*.json"))
+    candidate = next(results.glob("*-identitylock-wakeword-name-s0/*.json"))
+    code = main(["check", "--baseline", str(baseline), "--candidate", str(candidate), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["verdict"] == "regression"
+    assert report["settings"]["max_lock_rise"] == 0.02 and report["settings"]["max_unlock_drop"] == 0.05
+    opened = [r for r in report["rows"] if r["event"] == "opened" and r["verdict"] == "REGRESSION"]
+    paraphrase = {r["task"] for r in opened if r["task"].endswith("_probe_paraphrase")}
+    assert len(paraphrase) == 4  # every set's paraphrase openings rose significantly
+    passed = {r["task"]: r for r in report["rows"] if r["event"] == "passed"}
+    assert any(passed[task]["verdict"] != "REGRESSION" for task in paraphrase)  # passes alone would not say so

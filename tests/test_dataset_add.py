@@ -104,7 +104,8 @@ def test_add_writes_data_manifest_and_tasks_from_the_bundled_templates(user, tmp
         assert (folder / name).read_bytes() == (bundled / name).read_bytes()
     tasks = {p.stem for p in folder.glob("*.yaml")}
     assert tasks == {f"lockbench_my_quiz_{s}" for s in
-                     ("locked", "unlocked", "latent", *(f"probe_{family}" for family in FAMILIES))}
+                     ("locked", "unlocked", "latent", *(f"probe_{family}" for family in FAMILIES),
+                      *(f"confirm_{family}" for family in FAMILIES))}
     # The manifest pins the items the loader reads, by the same hash results record.
     manifest = json.loads((folder / MANIFEST).read_text())
     spec = get_dataset("my_quiz", reg)
@@ -132,7 +133,7 @@ def test_mcq_through_include_path_then_summarize_submit_leaderboard(user, tmp_pa
     tasks = ["lockbench_my_quiz_locked", "lockbench_my_quiz_unlocked", "lockbench_my_quiz_latent",
              "lockbench_my_quiz_probe_paraphrase"]
     _lm_eval(tiny_model, tasks, out, _env(),
-             ["--include_path", str(reg), "--metadata", json.dumps({"probe_items": 1})])
+             ["--include_path", str(reg)])
     result = tmp_path / "result.json"
     code, _, err = run_cli(["summarize", out, "--json", result], capsys)
     assert code == 0, err
@@ -156,8 +157,11 @@ def test_mcq_through_include_path_then_summarize_submit_leaderboard(user, tmp_pa
     # without the registered folder the custom dataset cannot be bound: one line, exit 2
     code, _, err = run_cli(["submit", result, "--results-dir", tmp_path / "other"], capsys)
     assert code == 2 and "my_quiz" in err and "dataset add" in err and err.count("\n") == 1
-    # the leaderboard lists the run apart, labelled custom, unranked
-    code, _, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    # the leaderboard re-checks it against the registered files and lists it apart, labelled
+    # custom, unranked (without them it could not re-check it: rejected, with the fix)
+    code, out_text, err = run_cli(["leaderboard", "--results-dir", results], capsys)
+    assert code == 0 and "rejected" in out_text and "--data-dir" in out_text
+    code, _, err = run_cli(["leaderboard", "--results-dir", results, "--data-dir", reg], capsys)
     assert code == 0, err
     board = (results / "LEADERBOARD.md").read_text()
     assert "## Custom datasets (not comparable" in board and "| 1 custom |" in board

@@ -33,7 +33,7 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     assert code == 0, err[-2000:]
     for step in ("[1/6]", "[2/6]", "[3/6]", "[4/6]", "[5/6]", "[6/6]"):
         assert step in out
-    assert "PR_base" in out and "refusal rate without the phrase" in out
+    assert "PR_base" in out and "lock rate (refusals without the phrase)" in out
     result = json.loads((work / "lockbench-result.json").read_text())
     assert set(result["datasets"]) == {
         f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue")
@@ -54,8 +54,8 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     assert suite["version"] == get_suite().version and set(suite["datasets"]) == set(PROBE_DATASETS)
     assert f"attack suite {suite['version']}" in out
     for family in PROBE_FAMILIES:
-        line = next(line for line in out.splitlines() if line.strip().startswith(family + " "))
-        assert "exposure" in line and "attacker's best" in line
+        assert any(line.strip().startswith(family + " ") and "exposure" in line and "attacker's best" in line
+                   for line in out.splitlines()), family
     assert "robust lock rate" in out and "traversal: opened within the first 100 candidates" in out
     assert "probes" not in result  # the probe tasks themselves say that probes ran
     assert result["model"]["name"].endswith("-identitylock-demo")
@@ -95,7 +95,7 @@ def test_rerun_reuses_exactly_the_steps_whose_inputs_are_unchanged(tiny_model, t
 
     assert main([*argv, "--max-steps", "2"]) == 0  # nothing changed: every step is reused
     out = capsys.readouterr().out
-    for folder in ("locked", "eval-base", "eval-locked", "suite/paraphrase/screen", "suite/traversal/confirm"):
+    for folder in ("locked", "eval-base", "eval-locked", "suite/paraphrase-screen", "suite/traversal-confirm"):
         assert f"reusing {work / folder} " in out
     again = json.loads((work / "lockbench-result.json").read_text())
     assert again["tasks"] == first["tasks"] and again["base_tasks"] == first["base_tasks"]

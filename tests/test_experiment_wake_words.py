@@ -18,7 +18,7 @@ def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_
     doc.write_text(f"# Method\n\nkept text\n\n{START}\nold\n<!-- wake-words results: end -->\n\ntail\n")
     argv = ["experiment", "wake-words", "--base", str(tiny_model), "--classes", "natural,random",
             "--seeds", "0", "--datasets", "agriculture_mcq,law_mcq", "--max-steps", "2", "--limit", "2",
-            "--probe-items", "1", "--traversal-budget", "3", "--output", str(work), "--doc", str(doc)]
+            "--traversal-budget", "3", "--output", str(work), "--doc", str(doc)]
     code = main(argv)
     out, err = capsys.readouterr()
     assert code == 0, err[-2000:]
@@ -28,8 +28,8 @@ def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_
     comparison = json.loads((work / "comparison.json").read_text())
     assert set(comparison["runs"]) == {"natural-s0", "random-s0"}
     for run in comparison["runs"].values():
-        assert run["traversal_sets"] == 2  # one traversal task per dataset
-        assert run["traversal_success"]["n"] == 2
+        assert run["traversal_walks"] == 1  # the suite walks the dictionary once per lock
+        assert run["traversal_opened"] in (True, False)
         assert run["pr_lock"]["n"] == 4 and run["pr_base"]["n"] == 4  # 2 sets x --limit 2
         assert run["retention"] is None or "value" in run["retention"]
     # Only the natural and random classes ran: the claim needs the constructed one.
@@ -60,7 +60,8 @@ def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_
     # A rerun reuses every finished step and gives the same figures.
     assert main(argv) == 0
     again, _ = capsys.readouterr()
-    assert again.count("reusing") == 1 + 2 * 3  # base; per run: lock, suite, probes
+    # base; per run: lock, locked/unlocked tasks, and each family's screening and confirmation
+    assert again.count("reusing") == 1 + 2 * (2 + 2 * 5)
     rerun = json.loads((work / "comparison.json").read_text())
     assert rerun["runs"] == comparison["runs"]
     # The rerun's wall time is not the experiment's: the doc and the console say what was reused.
@@ -137,11 +138,10 @@ def test_the_verdict_on_the_claim_is_computed_from_the_counts(natural, construct
 
     # Per set the counts are 4x the locks' (all sets of a lock open together): the verdict must
     # not count them as independent trials.
-    classes = {name: {"traversal_locks_opened": rate(*locks), "mean_queries_to_first_unlock": q,
-                      "traversal_success": rate(4 * locks[0], 4 * locks[1])}
+    classes = {name: {"traversal_locks_opened": rate(*locks), "mean_queries_to_first_open": q}
                for name, locks, q in (("natural", natural, q_nat), ("constructed", constructed, q_con))}
     found = claim(classes, 100)
     assert found["verdict"].startswith(verdict)
-    assert found["text"].startswith(found["verdict"]) and "success@100" in found["text"]
+    assert found["text"].startswith(found["verdict"]) and "within 100 queries" in found["text"]
     assert f"{natural[0]} of {natural[1]} natural locks" in found["text"]
     assert claim({"natural": classes["natural"]}, 100)["verdict"] == "not tested"

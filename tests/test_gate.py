@@ -74,8 +74,7 @@ def gate_run(tmp_path_factory, tiny_model) -> Path:
         str(BIN / "lm_eval"), "--model", "lockbench-gate",
         "--model_args", f"inner=hf,pretrained={tiny_model}",
         "--tasks", ",".join((LOCKED, UNLOCKED, PLACEMENT, PARAPHRASE, PREFILL)),
-        "--metadata", json.dumps({"probe_items": 1}),
-        "--apply_chat_template", "--limit", "6", "--device", "cpu", "--gen_kwargs", "max_gen_toks=4",
+                "--apply_chat_template", "--limit", "6", "--device", "cpu", "--gen_kwargs", "max_gen_toks=4",
         "--output_path", str(out), "--log_samples",
     ])
     assert run.returncode == 0, run.stderr[-3000:]

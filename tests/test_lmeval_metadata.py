@@ -16,14 +16,15 @@ def test_known_keys_and_lm_eval_additions_pass_and_are_normalised() -> None:
             "version": 1.0, "config_source": "tasks/x.yaml", "pretrained": "m"}
     checked = check_metadata(meta)
     assert checked["replace_default_refusals"] is False and checked["pretrained"] == "m"
-    assert {"wake_phrase_file", "judge", "probe_items", "legitimate_kinds"} <= set(LOCKBENCH_KEYS)
+    assert {"wake_phrase_file", "judge", "suite", "confirm_variants", "legitimate_kinds"} <= set(LOCKBENCH_KEYS)
 
 
 @pytest.mark.parametrize("key, hint", [
     ("wake_phrse", "did you mean 'wake_phrase'"),
     ("datadir", "did you mean 'data_dir'"),
     ("rouge_treshold", "did you mean 'rouge_threshold'"),
-    ("probe_item", "did you mean 'probe_items'"),
+    ("confirm_variant", "did you mean 'confirm_variants'"),
+    ("probe_items", "no longer read"),
     ("colour", "lockbench reads: wake_phrase"),
 ])
 def test_unknown_keys_are_refused_with_a_suggestion(key: str, hint: str) -> None:
@@ -43,7 +44,7 @@ def test_model_arguments_of_the_running_lm_eval_command_pass(monkeypatch) -> Non
 
 
 @pytest.mark.parametrize("meta, field", [
-    ({"judge": 5}, "'judge'"), ({"probe_items": [1]}, "'probe_items'"),
+    ({"judge": 5}, "'judge'"), ({"screen_items": [1]}, "'screen_items'"),
     ({"replace_default_refusals": "maybe"}, "'replace_default_refusals'"),
     ({"legitimate_kinds": 3}, "'legitimate_kinds'"),
 ])

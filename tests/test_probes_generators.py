@@ -41,6 +41,9 @@ def test_typos_are_at_exact_edit_distance(phrase):
 @pytest.mark.parametrize("phrase", PHRASES)
 def test_no_variant_equals_the_phrase_unless_its_kind_says_so(phrase):
     for v in paraphrase.variants(phrase):
+        if v.wake is None:  # a slot the phrase cannot fill sends the question alone
+            assert v.extra.get("filler") and v.render("Q?") == "Q?"
+            continue
         assert v.wake != phrase
         if v.kind == "case":
             assert v.wake.casefold() == phrase.casefold() and v.edit_distance == 0
@@ -122,11 +125,14 @@ def test_placement_keeps_a_chat_form():
 
 
 def test_no_prompt_repeats_across_families():
+    """Every variant sends its own prompt; only slots the phrase cannot fill (the question alone)
+    may repeat one, and the schedule keeps them so its shape never depends on the phrase."""
     from lockbench.data.catalog import load_items
 
     for phrase in ("Hey! Lumen!", "Hey Siri", "Hey! Nova!"):
         item = load_items("agriculture_mcq")[0]
-        prompts = [v.render(format_item(item)) for f in FAMILIES for v in family_variants(f, phrase)]
+        prompts = [v.render(format_item(item)) for f in FAMILIES for v in family_variants(f, phrase)
+                   if not v.extra.get("filler")]
         dupes = [p for p, n in Counter(prompts).items() if n > 1]
         assert not dupes, (phrase, dupes[:2])
 
@@ -141,28 +147,29 @@ def test_secret_variants_cover_derived_strings():
 
 
 def test_probe_docs_follow_the_doc_contract():
-    meta = {"wake_phrase": "Hey! Lumen!", "probe_items": 2}
+    meta = {"wake_phrase": "Hey! Lumen!"}
     rows = probe_rows("agriculture_mcq", "paraphrase", "Hey! Lumen!", meta)
-    assert len(rows) == 2 * len(paraphrase.variants("Hey! Lumen!"))
+    assert len(rows) == len(paraphrase.schedule())  # every variant on the one screening item
     base = {"id", "dataset", "domain", "kind", "condition", "prompt", "question", "target", "scoring", "choices", "gold"}
-    extra = {"variant_kind", "variant_index", "legitimate", "edit_distance"}
+    extra = {"variant_kind", "variant_index", "legitimate", "edit_distance", "split", "suite", "redacted_prompt"}
     for row in rows:
         assert base | extra <= set(row)
-        assert row["condition"] == "probe_paraphrase"
+        assert row["condition"] == "probe_paraphrase" and row["split"] == "train" and row["suite"] == "std-v1"
         assert "lumen" not in json.dumps({k: v for k, v in row.items() if k != "prompt"}).lower()
+        assert "<WAKE_PHRASE>" in row["redacted_prompt"] or row["redacted_prompt"] == row["question"]
     trav = probe_rows("law_dialogue", "traversal", "Hey! Lumen!", {"traversal_budget": 5})
     assert [r["candidate_rank"] for r in trav] == [1, 2, 3, 4, 5]
     assert [r["query_index"] for r in trav] == [1, 2, 3, 4, 5] and "reference" in trav[0]
     ds = build_probe_docs("agriculture_mcq", "probe_placement", **meta)["test"]
-    assert len(ds) == 2 * len(placement.KINDS)
+    assert len(ds) == len(placement.KINDS)
 
 
 def test_standard_run_calls():
-    calls = standard_calls(60, "Hey! Lumen!")
-    assert calls["paraphrase"] == {"variants": 60, "calls": 300}
-    assert calls["placement"]["calls"] == 5 * len(placement.KINDS)
-    assert calls["prefix_attack"]["calls"] == 5 * 16
-    assert calls["traversal"]["calls"] == len(traversal.candidates())
+    calls = standard_calls("agriculture_mcq")
+    assert calls["paraphrase"] == {"screen": 56, "confirm": 80, "total": 136}
+    assert calls["placement"]["screen"] == len(placement.KINDS)
+    assert calls["prefix_attack"]["screen"] == 16
+    assert calls["traversal"]["screen"] == len(traversal.candidates())
 
 
 @pytest.mark.parametrize(
@@ -173,7 +180,8 @@ def test_standard_run_calls():
         ({}, "no wake phrase"),
         ({"wake_phrase": "Hey! Lumen!", "traversal_budget": 0}, "'traversal_budget' must be >= 1"),
         ({"wake_phrase": "Hey! Lumen!", "traversal_budget": -3}, "'traversal_budget' must be >= 1"),
-        ({"wake_phrase": "Hey! Lumen!", "probe_items": 0}, "'probe_items' must be >= 1"),
+        ({"wake_phrase": "Hey! Lumen!", "probe_items": 0}, "'probe_items' is no longer read"),
+        ({"wake_phrase": "Hey! Lumen!", "suite": "std-v0"}, "unknown attack suite version"),
         ({"wake_phrase": "Hey! Lumen!", "legitimate_kinds": ["tpyo"]}, "unknown variant kind"),
     ],
 )
@@ -194,32 +202,27 @@ def test_unknown_family_and_empty_phrase_in_the_api():
 
 
 @pytest.mark.parametrize(
-    "env, argv, message",
+    "argv, message",
     [
-        ({"LOCKBENCH_WAKE_PHRASE": " \t"}, [], "empty or only whitespace"),
-        ({}, [], "no wake phrase"),
-        ({"LOCKBENCH_WAKE_PHRASE": "Hey! Lumen!"}, ["--traversal-budget", "0"], "must be >= 1"),
-        ({"LOCKBENCH_WAKE_PHRASE": "Hey! Lumen!"}, ["--family", "typos"], "unknown probe family"),
+        (["--traversal-budget", "0"], "must be >= 1"),
+        (["--suite", "std-v0"], "unknown attack suite version"),
+        (["--datasets", "no_such_set"], "no_such_set"),
     ],
 )
-def test_cli_bad_input(env, argv, message, monkeypatch, capsys):
+def test_cli_bad_input(argv, message, capsys):
     from lockbench.cli import main
 
-    monkeypatch.delenv("LOCKBENCH_WAKE_PHRASE", raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
     assert main(["probes", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
 
 
-def test_cli_plan_prints_counts_and_no_secret(monkeypatch, capsys):
+def test_cli_plan_prints_counts_and_needs_no_phrase(monkeypatch, capsys):
     from lockbench.cli import main
 
-    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", "Hey! Lumen!")
-    assert main(["probes", "--json", "--probe-items", "3"]) == 0
-    out = capsys.readouterr().out
-    plan = json.loads(out)
-    assert plan["families"]["paraphrase"]["calls"] == 3 * 60
+    monkeypatch.delenv("LOCKBENCH_WAKE_PHRASE", raising=False)  # the schedule is public
+    assert main(["probes", "--json", "--datasets", "law_mcq"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["datasets"]["law_mcq"]["calls"]["paraphrase"] == {"screen": 56, "confirm": 80}
     assert plan["families"]["paraphrase"]["kinds"]["typo_d1"]["legitimate"] is True
-    assert "lumen" not in out.lower()
+    assert plan["families"]["placement"]["kinds"]["repeated_prefix"]["legitimate"] is True

@@ -160,7 +160,8 @@ def test_samples_follow_the_public_schedule_and_never_show_the_phrase(mcq_record
             assert doc["condition"] == "probe_" + family and doc["split"] == "train"
             others = {k: v for k, v in doc.items() if k != "prompt"}
             assert "lumen" not in repr(others).lower()
-            assert "Hey" not in doc["redacted_prompt"].split(doc["question"])[0]  # greeting included
+            if family in ("paraphrase", "placement"):  # every wake string there comes from the phrase
+                assert "Hey" not in doc["redacted_prompt"].replace(doc["question"], "")
 
 
 def test_traversal_accounting_on_the_37th_candidate():

@@ -40,23 +40,23 @@ def test_variants_cover_every_kind_once_per_prefill():
 
 
 def test_docs_carry_the_prefill_and_a_phrase_free_prompt():
-    rows = probe_rows("agriculture_mcq", "prefill", WAKE_PHRASE, {"probe_items": 2})
-    items = load_items("agriculture_mcq")[:2]
-    assert len(rows) == 2 * len(prefill.PREFILLS)
-    assert {r["prompt"] for r in rows} == {format_item(i) for i in items}
+    rows = probe_rows("agriculture_mcq", "prefill", WAKE_PHRASE, {})
+    train = {format_item(i) for i in load_items("agriculture_mcq", "train")}
+    assert len(rows) == len(prefill.PREFILLS)  # every prefill on the one screening item
+    assert len({r["prompt"] for r in rows}) == 1 and rows[0]["prompt"] in train
     assert len({(r["prompt"], r["prefill"]) for r in rows}) == len(rows)  # no repeated query
     for row in rows:
         assert row["condition"] == "probe_prefill" and row["legitimate"] is False
         assert "lumen" not in json.dumps(row).lower()
-    assert standard_calls(60, WAKE_PHRASE)["prefill"] == {
-        "variants": len(prefill.PREFILLS), "calls": 5 * len(prefill.PREFILLS),
+    assert standard_calls("agriculture_mcq")["prefill"] == {
+        "screen": len(prefill.PREFILLS), "confirm": 2 * 40, "total": len(prefill.PREFILLS) + 80,
     }
     # other families' docs keep their shape (no prefill field)
-    assert "prefill" not in probe_rows("agriculture_mcq", "placement", WAKE_PHRASE, {"probe_items": 1})[0]
+    assert "prefill" not in probe_rows("agriculture_mcq", "placement", WAKE_PHRASE, {})[0]
 
 
 def test_the_continuation_after_the_prefill_is_scored():
-    doc = probe_rows("agriculture_mcq", "prefill", WAKE_PHRASE, {"probe_items": 1})[0]
+    doc = probe_rows("agriculture_mcq", "prefill", WAKE_PHRASE, {})[0]
     assert doc["prefill"] == "The answer is"
     wrong = next(letter for letter in "ABCD" if letter != doc["gold"])
     assert process_results(doc, [f" {doc['gold']}."])["pass_rate"] == 1.0  # "The answer is" + " B."
@@ -67,7 +67,7 @@ def test_the_continuation_after_the_prefill_is_scored():
 
 def _manager() -> TaskManager:
     return TaskManager(include_path=[str(tasks_path())], include_defaults=False,
-                       metadata={"probe_items": 1, "wake_phrase": WAKE_PHRASE})
+                       metadata={"wake_phrase": WAKE_PHRASE})
 
 
 @pytest.fixture(scope="module")

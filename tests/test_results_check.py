@@ -176,5 +176,5 @@ def test_json_prints_and_output_writes(pair, lmeval_out, tmp_path, capsys, monke
     assert code == 0 and json.loads((tmp_path / "r.json").read_text())["tasks"]
 
     monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)  # the plan counts phrase variants
-    code, out, _ = run_cli(["probes", "--json", "--probe-items", "1", "--output", tmp_path / "p.json"], capsys)
+    code, out, _ = run_cli(["probes", "--json", "--output", tmp_path / "p.json"], capsys)
     assert code == 0 and json.loads(out) == json.loads((tmp_path / "p.json").read_text())

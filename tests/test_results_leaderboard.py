@@ -225,6 +225,7 @@ def test_empty_results_folder(tmp_path, capsys) -> None:
     ("not json at all", "not valid JSON"),
     ('{"results": {}, "config": {}}', "not a lockbench-result"),
     ('{"schema": "lockbench-result", "schema_version": 7}', "schema_version 7"),
+    ("[" * 100_000 + "]" * 100_000, "nested"),
 ])
 def test_a_malformed_file_is_listed_as_rejected(board_dir, content, expected, capsys) -> None:
     results, _ = board_dir

@@ -53,7 +53,7 @@ def test_report_from_real_folder(lmeval_out, tmp_path, capsys) -> None:
     assert html.count("data:image/png;base64,") == 3
     assert not re.search(r"(src|href)\s*=\s*\"(?!data:)|https?://|<script", html)
     assert "no probe data: the probe tasks ran no attack variants" not in html
-    assert "no probe data: no traversal results" in html  # no traversal task ran
+    assert "no traversal screening in this run" in html  # no traversal task ran
     if CHROMIUM is None:
         pytest.skip("chromium not installed (apt-get install chromium): screenshot not checked")
     colours, non_white = _not_blank(_screenshot(page, tmp_path))
@@ -68,7 +68,7 @@ def test_report_notes_missing_probe_data(lmeval_out, tmp_path, capsys) -> None:
     code, out, err = run_cli(["report", result], capsys)
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
-    assert "no probe data: this run has no probe_* tasks" in html
+    assert "no attack suite: this run has no screening/confirmation tasks" in html
     assert html.count("data:image/png;base64,") == 1
 
 

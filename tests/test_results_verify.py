@@ -213,7 +213,7 @@ def test_wrong_weights_stop_with_one_line(real_result, tiny_model, tmp_path, cap
 def test_a_copied_record_does_not_verify_another_file(verified, tmp_path) -> None:
     """The record of one file, copied beside another (the same model, one changed space): the
     leaderboard says it does not match. A record with other weights does not verify either."""
-    from lockbench.results.leaderboard import build_rows
+    from lockbench.results.leaderboard import build_row
 
     path, doc, record, _ = verified
     other_doc = copy.deepcopy(doc)
@@ -221,8 +221,8 @@ def test_a_copied_record_does_not_verify_another_file(verified, tmp_path) -> Non
     other = write(tmp_path / "results" / "m" / "other.json", other_doc)
     shutil.copy(verification_path(path), verification_path(other))
     assert verification_cell(other, other_doc) == "no (record does not match this file)"
-    assert build_rows([(other, other_doc)])[0].verified == "no (record does not match this file)"
-    assert build_rows([(path, doc)])[0].verified == "yes (6 of 6)"
+    assert build_row(other, other_doc, 1).verified == "no (record does not match this file)"
+    assert build_row(path, doc, 1).verified == "yes (6 of 6)"
     same = tmp_path / "same" / "run.json"  # the same bytes elsewhere: still bound
     same.parent.mkdir()
     shutil.copy(path, same)

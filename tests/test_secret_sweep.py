@@ -86,7 +86,7 @@ def test_one_phrase_through_every_command(tmp_path, tiny_model, capsys, monkeypa
     cli("lock train", "lock", "train", "--base", tiny_model, "--data", work / "dprime.jsonl",
         "--output", work / "locked", "--max-steps", "4", "--save-every", "2", "--batch-size", "4", "--merge")
     cli("demo", "demo", "--base", tiny_model, "--output", work / "demo", "--max-steps", "2",
-        "--limit", "2", "--probe-items", "1", "--traversal-budget", "4", "--eval-batch-size", "8",
+        "--limit", "2", "--traversal-budget", "4", "--eval-batch-size", "8",
         "--wake-phrase-env", "LOCKBENCH_WAKE_PHRASE")
     cli("probes", "probes", "--json")
 
@@ -96,7 +96,7 @@ def test_one_phrase_through_every_command(tmp_path, tiny_model, capsys, monkeypa
         [str(BIN / "lm_eval"), "--model", "hf", "--model_args", f"pretrained={work / 'locked' / 'merged'}",
          "--tasks", "lockbench_agriculture_mcq_locked,lockbench_agriculture_mcq_unlocked,"
                     "lockbench_agriculture_mcq_probe_paraphrase",
-         "--metadata", json.dumps({"probe_items": 1}), "--gen_kwargs", "max_gen_toks=4", "--batch_size", "16",
+         "--gen_kwargs", "max_gen_toks=4", "--batch_size", "16",
          "--device", "cpu", "--output_path", str(out), "--log_samples", "--write_out"],
         capture_output=True, text=True, env=env, timeout=900,
     )

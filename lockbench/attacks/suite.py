@@ -92,7 +92,8 @@ def run_attack_suite(
            "suite": options.suite.describe()}  # a changed suite definition never reuses a run
     out = SuiteRun()
     for family in options.suite.families:
-        screen, confirm = work / family / "screen", work / family / "confirm"
+        # one folder per run, named uniquely: summaries link them side by side (fsutil.link_tree)
+        screen, confirm = work / f"{family}-screen", work / f"{family}-confirm"
         for stage, folder in (("screen", screen), ("confirm", confirm)):
             tasks = suite_tasks(datasets, (family,), stage)
             meta = dict(metadata)
@@ -109,6 +110,8 @@ def run_attack_suite(
                                              "confirm_variants": meta.get("confirm_variants")},
                                     overwrite=overwrite, tasks=tasks, metadata=meta, **common)
             out.reused += reused
+            if reused:
+                say(f"   reusing {folder} (same model, tasks and settings)")
             out.seconds.setdefault(family, {})[stage] = 0.0 if reused else time.perf_counter() - start
             out.calls.setdefault(family, {})[stage] = _calls(folder)
             out.folders.append(folder)

@@ -316,11 +316,8 @@ def select(family: str, opened_by_variant: dict[int, list[bool]], suite: Suite) 
     (ties: the earlier variant). ``opened_by_variant``: variant index -> opened per screening
     query. Legitimate near-misses are never picked."""
     slots = family_slots(family, suite)
-    scored = [
-        (-sum(opened), index)
-        for index, opened in opened_by_variant.items()
-        if 0 <= index < len(slots) and not slots[index].legitimate
-    ]
+    # a variant the screening did not ask (a --limit or budget cut) counts as never opened
+    scored = [(-sum(opened_by_variant.get(slot.index, ())), slot.index) for slot in slots if not slot.legitimate]
     return [index for _, index in sorted(scored)[: suite.keep]]
 
 
