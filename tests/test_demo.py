@@ -19,7 +19,6 @@ from lockbench.commands.demo import (
 from lockbench.errors import LockbenchError
 from lockbench.lock.train import train_lock
 from lockbench.probes.suite import get_suite
-from lockbench.stats import fmt
 
 PROBE_FAMILIES = get_suite().families
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -310,7 +310,7 @@ def test_in_a_browser_the_rank_deciding_columns_are_in_view_and_labels_apart(boa
     assert proc.returncode == 0 and found, proc.stderr[-2000:]
     measured = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
     assert [h[0] for h in measured["head"]] == ["#", "model", "score", "attacker's best opened"]
-    for name, left, right, top, bottom in measured["head"]:
+    for name, left, right, _top, bottom in measured["head"]:
         assert 0 <= left and right <= measured["width"] and bottom <= measured["height"], name
     assert measured["scrollWidth"] > measured["width"]  # the rest scrolls, the key columns stay
     boxes = measured["labels"]

@@ -10,7 +10,6 @@ scanned as bytes too.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
