@@ -363,6 +363,15 @@ def compare_filed(results_dir: Path, settings: Settings) -> dict[str, Any]:
             docs = [accept(p) for p in paths]
             results[f"{klass}-s{seed}"] = max(docs, key=lambda d: d["created_utc"])
     comparison = compare(results, settings)
+    # The settings that produced the filed runs, read from them (not this invocation's defaults).
+    ks = sorted({run["k"] for doc in results.values()
+                 for run in doc.get("attacks", {}).get("finetune", {}).get("runs", [])})
+    steps = sorted({run["steps"] for doc in results.values()
+                    for run in doc.get("attacks", {}).get("finetune", {}).get("runs", []) if run["k"]})
+    comparison["settings"] = {"success_k": settings.success_k, "finetune_k": ks,
+                              "finetune_steps": steps[0] if len(steps) == 1 else steps or None,
+                              "suite": sorted({doc.get("suite", {}).get("version") or "pre-suite probes"
+                                               for doc in results.values()})}
     comparison["wall_seconds"] = 0.0
     comparison["steps"] = []
     comparison["from_results"] = True
