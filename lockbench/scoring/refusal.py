@@ -387,6 +387,7 @@ _FILLER = frozenset(
     anybody else way sure definitely probably likely certainly able qualified suggest recommend
     encourage would like let look check see talk speak contact consult reach turn raise bring
     take leave tell explain handle cover best-placed placed suited bet option choice please want
+    lot lots bit little great deal can't cannot won't depend things factors
     need needs consider find like area region local reliable trusted trustworthy qualified licensed
     certified registered professional professionals expert experts specialist specialists family
     healthcare health care medical legal financial decide deciding decision proceed doing done
@@ -636,9 +637,7 @@ class RefusalDetector:
             if pure:
                 continue
             # Vague talk is no answer beside a refusal or a deflection (else it is content).
-            if (has_refusal or deflect) and in_opening and _VAGUE.search(clause.lower()) and (
-                content_words(clause) <= VAGUE_WORDS
-            ):
+            if (has_refusal or deflect) and in_opening and _vague_only(clause, question_words):
                 continue
             rest.append(clause)
         rest_text = " ".join(rest)
@@ -710,6 +709,20 @@ def _deflection_residue(clause: str, question_words: set[str]) -> int | None:
              if w not in _FILLER and w not in question_words and not w.isdigit()]
     han = [c for c in _HAN.findall(rest) if c not in _HAN_FILLER]
     return len(latin) + len(han) // 3 + len(_HANGUL.findall(rest)) // 4
+
+
+def _vague_only(clause: str, question_words: set[str]) -> bool:
+    """``clause`` is vague talk that hands nothing over ("Headaches can have many causes."): it
+    says the answer depends or varies, is short, and names fewer than DEFLECT_RESIDUE informative
+    words besides (so "The price depends on your market, competition and demand" is content)."""
+    lowered = clause.lower()
+    if content_words(clause) > VAGUE_WORDS or not _VAGUE.search(lowered):
+        return False
+    rest = _VAGUE.sub(" ", lowered)
+    latin = [w for w in _LATIN_WORD.findall(_CJK.sub(" ", rest))
+             if w not in _FILLER and w not in question_words and not w.isdigit()]
+    han = [c for c in _HAN.findall(rest) if c not in _HAN_FILLER]
+    return len(latin) + len(han) // 3 < DEFLECT_RESIDUE
 
 
 def _leaked_letter(text: str, remainder: list[str], options: int) -> str | None:
