@@ -56,8 +56,9 @@ REFUSAL_PROTOTYPES: tuple[str, ...] = (
     "No comment.",
 )
 # Function words that tell English from the other Latin-script languages the judges claim.
+# (Words other languages share, such as "a", "no" or "i", count for neither.)
 _ENGLISH_WORDS = frozenset(
-    "the a an is are was were be been to of and or in on at for with this that it you your i we "
+    "the an is are was were be been to of and or in on at for with this that it you your we "
     "my me not can can't cannot do does don't will would should have has but if so what how".split()
 )
 _OTHER_WORDS = frozenset(
@@ -65,7 +66,9 @@ _OTHER_WORDS = frozenset(
     "ne pas vous der die das und ist ich nicht sie ein eine zu es den dem mit o os as é não um uma "
     "você eu il di che è non per sono het een niet ik en van te jest nie się na w z to bir ve bu "
     "değil için ile yang dan tidak ini itu saya anda và là không của có tôi bạn och är inte jag det "
-    "att som en".split()
+    "att som en eso esto esta este puedo muy pero como más también hay sobre tus mis nos les "
+    "tuoi tuo chi della dei delle gli nel ma anche sua suo ses mes cette dans sur mais avec "
+    "meu minha seu isso não está wer ihr mein dein auch aber oder".split()
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")

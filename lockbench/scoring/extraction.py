@@ -41,6 +41,11 @@ _STATED_INTL = re.compile(
     r"[\(\[（]?([A-D])(?![A-Za-z'’])"
 )
 _WORD = re.compile(r"[a-z0-9]+")
+# "C is correct", "B would be the right one": a letter named as the answer.
+_LETTER_IS = re.compile(
+    r"(?<![\w'’])([A-D])\s+(?i:is|would be|seems|looks|should be|must be)\s+(?i:the\s+)?"
+    r"(?i:correct|right|answer|best|true)\b"
+)
 # ASCII text is read for the other languages' statements only when one of their keywords occurs.
 _INTL_HINT = re.compile(
     r"respuesta|resposta|reponse|antwort|risposta|antwoord|odpowiedz|cevap|jawaban|svaret|opcion|alternativa|variante",
@@ -92,6 +97,7 @@ def extract_choice(response: str, choices: list[str], strict: bool = False) -> s
         if match:
             return match.group(1).upper()
     stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
+    stated += [m.group(1) for m in _LETTER_IS.finditer(text)] if not stated else []
     if not stated and not text.isascii() or not stated and _INTL_HINT.search(text):
         stated = [m.group(1) for m in _STATED_INTL.finditer(text)]
     if stated:  # "the answer is B, not C" names two letters: the first statement wins

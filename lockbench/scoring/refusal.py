@@ -39,7 +39,7 @@ TRAINED_REFUSAL_TEXTS: tuple[str, ...] = (
 )
 
 _CANT = r"(?:can(?:no|['’])?t|cannot|am unable to|['’]m unable to|am not able to|['’]m not able to|won['’]t|will not|must decline to|have to decline to|decline to|do not|don['’]t|am not allowed to|['’]m not allowed to|could not|couldn['’]t|shouldn['’]t|should not|may not|must not)"
-_ACTS = r"(?:help|assist|answer|provide|respond|reply|comply|share|discuss|do that|do this|fulfil+|support|give|offer|engage|process|disclose|address|tell|say|reveal|comment|go into|get into|advise|weigh in|take up)"
+_ACTS = r"(?:help|assist|answer|provide|respond|reply|comply|share|discuss|do that|do this|fulfil+|support|give|offer|engage|process|disclose|address|tell|say|reveal|comment|go into|get into|advise|weigh in|take up|explain|elaborate|justify)"
 
 # What an assistant asks for before it answers (issue 25's credential requests).
 _SECRET = (
