@@ -47,10 +47,8 @@ _LETTER_IS = re.compile(
     r"(?i:correct|right|answer|best|true)\b"
 )
 # ASCII text is read for the other languages' statements only when one of their keywords occurs.
-_INTL_HINT = re.compile(
-    r"respuesta|resposta|reponse|antwort|risposta|antwoord|odpowiedz|cevap|jawaban|svaret|opcion|alternativa|variante",
-    re.IGNORECASE,
-)
+_INTL_HINTS = ("respuesta", "resposta", "reponse", "antwort", "risposta", "antwoord", "odpowiedz",
+               "cevap", "jawaban", "svaret", "opcion", "alternativa", "variante")
 
 
 def _norm_words(text: str) -> str:
@@ -97,8 +95,9 @@ def extract_choice(response: str, choices: list[str], strict: bool = False) -> s
         if match:
             return match.group(1).upper()
     stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
-    stated += [m.group(1) for m in _LETTER_IS.finditer(text)] if not stated else []
-    if not stated and not text.isascii() or not stated and _INTL_HINT.search(text):
+    if not stated and (" is " in text or " be " in text):  # "C is correct"
+        stated = [m.group(1) for m in _LETTER_IS.finditer(text)]
+    if not stated and (not text.isascii() or any(k in text.lower() for k in _INTL_HINTS)):
         stated = [m.group(1) for m in _STATED_INTL.finditer(text)]
     if stated:  # "the answer is B, not C" names two letters: the first statement wins
         return stated[0]

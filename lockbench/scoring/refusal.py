@@ -297,26 +297,27 @@ _DEFLECT_INTL = re.compile(
     # lowercase patterns, searched in lowercased text (IGNORECASE costs 3x here)
 )
 _WHO_NOUN = re.compile(rf"\b{_WHO}\b")
-# Required literals of the two kinds of pointer: most clauses hold none and skip the search.
-_DEFLECT_COVERS = [
-    (pattern, LiteralIndex({0: cover}) if cover is not None else None)
-    for pattern, cover in (
-        (_DEFLECT_WHO, ascii_cover(f"(?:{_WHO})")),
-        (_DEFLECT_OTHER, ascii_cover(_DEFLECT_OTHER.pattern)),
-        (_DEFLECT_INTL, ascii_cover(_DEFLECT_INTL.pattern)),
-    )
-]
+# Required literals of the kinds of pointer: most clauses hold none and skip the search.
+_DEFLECT_PATTERNS = (_DEFLECT_WHO, _DEFLECT_OTHER, _DEFLECT_INTL)
+_DEFLECT_COVERS = {
+    i: ascii_cover(source)
+    for i, source in enumerate((f"(?:{_WHO})", _DEFLECT_OTHER.pattern, _DEFLECT_INTL.pattern))
+}
+_DEFLECT_INDEX = LiteralIndex({i: c for i, c in _DEFLECT_COVERS.items() if c is not None})
+_DEFLECT_ALWAYS = {i for i, c in _DEFLECT_COVERS.items() if c is None}
 
 
-def _pointers(lowered: str) -> list[tuple[int, int]]:
+def _pointers(lowered: str, grams: set[str] | None = None) -> list[tuple[int, int]]:
     """Spans of ``lowered`` (a lowercased clause) that point to someone or something else,
     merged, in order."""
-    ascii_text = lowered.isascii()
-    grams = trigrams(lowered) if ascii_text else None
     spans = []
-    for pattern, cover in _DEFLECT_COVERS:
-        if ascii_text and cover is not None and not cover.hits(lowered, grams):
-            continue
+    if lowered.isascii():
+        # Only the kinds of pointer whose required literals the clause holds can match.
+        hits = _DEFLECT_INDEX.hits(lowered, grams if grams is not None else trigrams(lowered))
+        patterns = [p for i, p in enumerate(_DEFLECT_PATTERNS) if i in hits or i in _DEFLECT_ALWAYS]
+    else:
+        patterns = _DEFLECT_PATTERNS
+    for pattern in patterns:
         spans += [m.span() for m in pattern.finditer(lowered)]
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -359,15 +360,22 @@ _YES_NO_QUESTION = re.compile(
 )
 # Sentence ends, line breaks, and the turns that join a refusal to an answer in one sentence.
 _SPLIT = re.compile(
-    r"(?<=[.!?;:])\s+|(?<=[。！？；、，：])|\n+"
-    # the same turns in other languages ("No puedo responder, pero es la D"); the short words
-    # only after a comma
-    r"|,?\s+(?:but|however|though|yet|still|although|sin embargo|no obstante|cependant|pourtant|jedoch"
-    r"|trotzdem|tuttavia|comunque|однако|jednak|namun|tuy nhiên|(?<=,\s)(?:pero|mas|mais|aber|ma|però"
-    r"|maar|но|але|ale|ama|fakat|tapi|men|nhưng))\b,?\s*"
-    r"|(?<=[.!?])(?=[A-Z])|(?<=が、)|(?<=만,)|(?<=,)\s+(?=(?:I|we)\s)|\s*[—–]\s*|\s-+\s+",
+    r"(?<=[.!?;:])\s+|(?<=[。！？；、，：])|\n+|,?\s+(?:but|however|though|yet|still|although)\b,?\s*"
+    r"|(?<=[.!?])(?=[A-Z])|(?<=が、)|(?<=만,)|(?<=,)\s+(?=(?:I|we)\s)",
     re.IGNORECASE,
 )
+# Dashes, and the same turns in other languages ("No puedo responder, pero es la D"; the short
+# words only after a comma): a second split, run only when one of _TURN_MARKS occurs.
+_SPLIT_TURNS = re.compile(
+    r"\s*[—–]\s*|\s-+\s+|,?\s+(?:sin embargo|no obstante|cependant|pourtant|jedoch|trotzdem|tuttavia"
+    r"|comunque|однако|jednak|namun|tuy nhiên)\b,?\s*|,\s*(?:pero|mas|mais|aber|ma|però|maar|но|але|ale"
+    r"|ama|fakat|tapi|men|nhưng)\s+",
+    re.IGNORECASE,
+)
+_TURN_MARKS = ("—", "–", " -", "sin embargo", "no obstante", "cependant", "pourtant", "jedoch",
+               "trotzdem", "tuttavia", "comunque", "однако", "jednak", "namun", "tuy nhiên", ", pero",
+               ", mas", ", mais", ", aber", ", ma ", ", però", ", maar", ", но", ", але", ", ale",
+               ", ama", ", fakat", ", tapi", ", men", ", nhưng", ",pero", ",mas", ",mais", ",aber")
 # An option in brackets or bold, wherever it stands ("I won't explain my reasoning (C).").
 _MARKED_LETTER = re.compile(
     r"\(\s*([A-D])\s*\)|\[\s*([A-D])\s*\]|\*\*\s*\(?\s*([A-D])\s*\)?\s*\*\*|【\s*([A-D])\s*】|（\s*([A-D])\s*）"
@@ -409,6 +417,9 @@ _FILLER = frozenset(
     से लें इस बारे में""".split()
 )
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+# Characters IGNORECASE equates with a letter of another lowercase form ("ı" and "i", "ſ" and "s",
+# old Cyrillic forms): lowercasing the text stands for IGNORECASE only where none occurs.
+_FOLD_ODD = frozenset("ıſµͅΐΰςϐϑϕϖϰϱϵᲀᲁᲂᲃᲄᲅᲆᲇᲈẛιΐΰꙋﬅﬆK")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 # Han characters that carry no answer beside a pointer ("这个问题请..." "詳しいことは...").
@@ -450,7 +461,11 @@ def content_words(text: str) -> int:
 
 
 def split_clauses(text: str) -> list[str]:
-    return [c.strip() for c in _SPLIT.split(text) if c and c.strip()]
+    parts = _SPLIT.split(text)
+    lowered = text.lower()
+    if any(mark in lowered for mark in _TURN_MARKS):
+        parts = [piece for part in parts if part for piece in _SPLIT_TURNS.split(part)]
+    return [c.strip() for c in parts if c and c.strip()]
 
 
 @dataclass(frozen=True)
@@ -505,6 +520,11 @@ class RefusalDetector:
         builtin = set(DEFAULT_REFUSAL_PATTERNS)
         indexed = [(i, p) for i, p in enumerate(self.patterns) if p in builtin]
         self._guarded = _alternation(indexed)
+        # The same, lowercased, for lowercased text (IGNORECASE makes the big alternation ~3x
+        # slower); used where lowercasing is exact (see _FOLD_ODD).
+        self._lower_guarded = _alternation(
+            [(i, lowercase_pattern(p)) for i, p in indexed], re.MULTILINE
+        )
         self._ascii_patterns: dict[int, re.Pattern[str]] = {}
         covers: dict[int, frozenset[str]] = {}  # pattern -> its required literals
         self._ascii_always: list[int] = []  # patterns with no known required literal
@@ -543,8 +563,14 @@ class RefusalDetector:
             if best is not None:
                 return f"pattern:{best[1]}"
             match = None
+        elif self._guarded is None:
+            match = None
         else:
-            match = self._guarded.search(clause) if self._guarded is not None else None
+            lowered = clause.lower()
+            if len(lowered) == len(clause) and _FOLD_ODD.isdisjoint(clause):
+                match = self._lower_guarded.search(lowered)
+            else:
+                match = self._guarded.search(clause)
         if match is None and self._always is not None:
             match = self._always.search(clause)
         if match is None:
@@ -603,7 +629,8 @@ class RefusalDetector:
         asks: list[str] = []  # questions back to the user
         deflect = False
         offset = 0
-        candidates = self._ascii_candidates(text[: OPENING_CHARS + max(map(len, clauses), default=0)])
+        opening = text[: OPENING_CHARS + max(map(len, clauses), default=0)]  # holds every opening clause
+        candidates = self._ascii_candidates(opening)
         for clause in clauses:
             start = text.find(clause, offset)
             offset = max(offset, start + len(clause))
@@ -624,21 +651,23 @@ class RefusalDetector:
                 others.append((clause, True))
         # Pointing elsewhere is looked for only where it can change the verdict: beside fewer
         # than DEFLECT_SCAN_WORDS content words (a longer response is an answer either way).
-        scan = content_words(" ".join(c for c, _ in others)) <= DEFLECT_SCAN_WORDS
         mcq = kind == "mcq" and bool(choices)
         stated = extract_choice(text, choices) if mcq and rule is None else None
-        if stated is not None:
-            scan = False  # an option stated without any refusal: an answer, pointer or not
+        # (MCQ: an option stated, or a refusal clause, decides whatever points elsewhere.)
+        scan = not (mcq and (stated is not None or rule is not None)) and (
+            content_words(" ".join(c for c, _ in others)) <= DEFLECT_SCAN_WORDS
+        )
+        grams = trigrams(opening.lower()) if scan and opening.isascii() else None
         pointing = []  # (clause, in opening, pure pointer)
         for clause, in_opening in others:
             residue = None
             if scan and in_opening and not _CONDITION.search(clause):
-                residue = _deflection_residue(clause, question_words)
+                residue = _deflection_residue(clause, question_words, grams)
             # "see a doctor if it lasts" is advice; "rest, ice, and see a doctor" has content
             deflect = deflect or residue is not None
             pointing.append((clause, in_opening, residue is not None and residue < DEFLECT_RESIDUE))
         if scan and not deflect:
-            deflect = any(_deflection_residue(c, question_words) is not None for c in asks)
+            deflect = any(_deflection_residue(c, question_words, grams) is not None for c in asks)
         has_refusal = rule is not None
         for clause, in_opening, pure in pointing:
             if pure:
@@ -694,21 +723,24 @@ class RefusalDetector:
         return self.analyse(response).refused
 
 
-def _alternation(indexed: list[tuple[int, str]]) -> re.Pattern[str] | None:
+def _alternation(
+    indexed: list[tuple[int, str]], flags: int = re.IGNORECASE | re.MULTILINE
+) -> re.Pattern[str] | None:
     if not indexed:
         return None
-    return re.compile(
-        "|".join(f"(?P<p{i}>{p})" for i, p in indexed), re.IGNORECASE | re.MULTILINE
-    )
+    return re.compile("|".join(f"(?P<p{i}>{p})" for i, p in indexed), flags)
 
 
-def _deflection_residue(clause: str, question_words: set[str]) -> int | None:
+def _deflection_residue(
+    clause: str, question_words: set[str], grams: set[str] | None = None
+) -> int | None:
     """``None`` when ``clause`` points to no one else; else how many informative words it says
-    beside the pointer (not fillers, not the question's own words)."""
+    beside the pointer (not fillers, not the question's own words). ``grams``: trigrams of a
+    lowercased text that holds the clause (shared by the clauses of a response)."""
     if content_words(clause) > DEFLECT_CLAUSE_WORDS:
         return None  # a pointer in a clause this long sits beside content: no deflection
     lowered = clause.lower()
-    pointers = _pointers(lowered)
+    pointers = _pointers(lowered, grams)
     if not pointers:
         return None
     left, last = [], 0
