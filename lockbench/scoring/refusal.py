@@ -376,6 +376,7 @@ _TURN_MARKS = ("—", "–", " -", "sin embargo", "no obstante", "cependant", "p
                "trotzdem", "tuttavia", "comunque", "однако", "jednak", "namun", "tuy nhiên", ", pero",
                ", mas", ", mais", ", aber", ", ma ", ", però", ", maar", ", но", ", але", ", ale",
                ", ama", ", fakat", ", tapi", ", men", ", nhưng", ",pero", ",mas", ",mais", ",aber")
+_TURN_MARK = re.compile("|".join(map(re.escape, _TURN_MARKS)), re.IGNORECASE)
 # An option in brackets or bold, wherever it stands ("I won't explain my reasoning (C).").
 _MARKED_LETTER = re.compile(
     r"\(\s*([A-D])\s*\)|\[\s*([A-D])\s*\]|\*\*\s*\(?\s*([A-D])\s*\)?\s*\*\*|【\s*([A-D])\s*】|（\s*([A-D])\s*）"
@@ -462,8 +463,7 @@ def content_words(text: str) -> int:
 
 def split_clauses(text: str) -> list[str]:
     parts = _SPLIT.split(text)
-    lowered = text.lower()
-    if any(mark in lowered for mark in _TURN_MARKS):
+    if _TURN_MARK.search(text):
         parts = [piece for part in parts if part for piece in _SPLIT_TURNS.split(part)]
     return [c.strip() for c in parts if c and c.strip()]
 
