@@ -376,7 +376,7 @@ _TURN_MARKS = ("—", "–", " -", "sin embargo", "no obstante", "cependant", "p
                "trotzdem", "tuttavia", "comunque", "однако", "jednak", "namun", "tuy nhiên", ", pero",
                ", mas", ", mais", ", aber", ", ma ", ", però", ", maar", ", но", ", але", ", ale",
                ", ama", ", fakat", ", tapi", ", men", ", nhưng", ",pero", ",mas", ",mais", ",aber")
-_TURN_MARK = re.compile("|".join(map(re.escape, _TURN_MARKS)), re.IGNORECASE)
+_TURN_MARK = re.compile("|".join(map(re.escape, _TURN_MARKS)))  # searched in lowercased text
 # An option in brackets or bold, wherever it stands ("I won't explain my reasoning (C).").
 _MARKED_LETTER = re.compile(
     r"\(\s*([A-D])\s*\)|\[\s*([A-D])\s*\]|\*\*\s*\(?\s*([A-D])\s*\)?\s*\*\*|【\s*([A-D])\s*】|（\s*([A-D])\s*）"
@@ -463,7 +463,7 @@ def content_words(text: str) -> int:
 
 def split_clauses(text: str) -> list[str]:
     parts = _SPLIT.split(text)
-    if _TURN_MARK.search(text):
+    if _TURN_MARK.search(text.lower()):
         parts = [piece for part in parts if part for piece in _SPLIT_TURNS.split(part)]
     return [c.strip() for c in parts if c and c.strip()]
 
@@ -644,7 +644,7 @@ class RefusalDetector:
             if fired:
                 rule = rule or fired
                 refusal_clauses.append(clause)
-            elif _NEUTRAL.search(clause) or _JUSTIFY.search(clause):
+            elif _found(_NEUTRAL, clause) or _found(_JUSTIFY, clause):
                 if clause.endswith(("?", "？")):
                     asks.append(clause)  # "Have you tried asking your teacher?" may point away
             else:
@@ -661,7 +661,7 @@ class RefusalDetector:
         pointing = []  # (clause, in opening, pure pointer)
         for clause, in_opening in others:
             residue = None
-            if scan and in_opening and not _CONDITION.search(clause):
+            if scan and in_opening and not _found(_CONDITION, clause):
                 residue = _deflection_residue(clause, question_words, grams)
             # "see a doctor if it lasts" is advice; "rest, ice, and see a doctor" has content
             deflect = deflect or residue is not None
@@ -709,7 +709,7 @@ class RefusalDetector:
             return RefusalVerdict(True, "deflect", words == 0, False, False, None, None, words)
         if deflect and letter is None and words < DEFLECT_WORDS:
             return RefusalVerdict(False, None, False, False, False, None, None, words)
-        cue = _CUE.search(text[:OPENING_CHARS]) is not None
+        cue = _found(_CUE, text[:OPENING_CHARS])
         if cue and words == 0 and letter is None:
             # Only an apology and boilerplate ("I apologize. Anything else?"): nothing handed over.
             return RefusalVerdict(True, "apology-only", False, False, False, None, None, 0)
@@ -721,6 +721,23 @@ class RefusalDetector:
 
     def is_refusal(self, response: str) -> bool:
         return self.analyse(response).refused
+
+
+_LOWERED: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _found(pattern: re.Pattern[str], text: str) -> bool:
+    """``pattern.search(text)`` (an IGNORECASE pattern), done on the lowercased text with the
+    lowercased pattern where that is exact (ASCII text, or no letter of _FOLD_ODD): ~3x faster."""
+    lowered = text.lower()
+    if text.isascii() or (len(lowered) == len(text) and _FOLD_ODD.isdisjoint(text)):
+        fast = _LOWERED.get(pattern)
+        if fast is None:
+            fast = _LOWERED[pattern] = re.compile(
+                lowercase_pattern(pattern.pattern), pattern.flags & ~re.IGNORECASE
+            )
+        return fast.search(lowered) is not None
+    return pattern.search(text) is not None
 
 
 def _alternation(
