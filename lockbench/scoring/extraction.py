@@ -95,7 +95,7 @@ def extract_choice(response: str, choices: list[str], strict: bool = False) -> s
         if match:
             return match.group(1).upper()
     stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
-    if not stated and (" is " in text or " be " in text):  # "C is correct"
+    if not stated and any(w in text for w in (" is ", " be ", " seems ", " looks ")):  # "C is correct"
         stated = [m.group(1) for m in _LETTER_IS.finditer(text)]
     if not stated and (not text.isascii() or any(k in text.lower() for k in _INTL_HINTS)):
         stated = [m.group(1) for m in _STATED_INTL.finditer(text)]
