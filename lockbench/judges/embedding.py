@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -101,6 +102,26 @@ DEFAULT_REFUSAL_THRESHOLD = 0.364
 DEFAULT_QUALITY_THRESHOLD = 0.5511
 
 _MODELS: dict[str, Any] = {}
+# Up to this many texts (lm-eval scores sample by sample) a CPU encode runs on one torch thread:
+# more threads only wait on each other for one short sentence (measured on 2 busy cores: 16
+# samples/s with 2 threads, 382 with 1).
+ONE_THREAD_TEXTS = 8
+
+
+@contextmanager
+def _one_thread_for(count: int) -> Iterator[None]:
+    """One torch thread for a small CPU encode; the previous setting is restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    narrow = count <= ONE_THREAD_TEXTS and before > 1
+    if narrow:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if narrow:
+            torch.set_num_threads(before)
 
 
 def load_encoder(device: str = "cpu") -> Any:
@@ -156,13 +177,14 @@ class EmbeddingJudge(Judge):
 
         model = load_encoder(self.device)
         unique = list(dict.fromkeys(texts))
-        vectors = model.encode(
-            unique,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        with _one_thread_for(len(unique)):
+            vectors = model.encode(
+                unique,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         index = {t: i for i, t in enumerate(unique)}
         return np.asarray(vectors)[[index[t] for t in texts]]
 
