@@ -38,7 +38,8 @@ from lockbench.prompts import target_text  # noqa: E402
 from lockbench.scoring import rouge  # noqa: E402
 from lockbench.scoring.config import ScoringConfig  # noqa: E402
 
-GOAL = 5_000  # issue 13: keyword scoring samples per second per core
+GOAL = 5_000  # issues 13 and 25: keyword scoring samples per second per core
+AUTO_GOAL = 100  # issue 25: the default auto judge (no LLM layer), samples per second on 2 cores
 
 
 def samples(n: int, judge: dict | None = None) -> list[tuple[dict, str]]:
@@ -153,8 +154,11 @@ def auto_section(n: int, threads: list[int]) -> None:
         print(
             f"auto judge (default), {os.cpu_count()} cores, torch threads {count}: "
             f"{n / wall:,.1f} samples/s wall, {n / cpu:,.1f} per CPU-second "
-            f"({n} samples, {len(uncertain)} sent to the embedding layer one at a time, as lm-eval scores)"
+            f"({n} samples, {len(uncertain)} uncertain for the keyword layer, scored one at a time, "
+            "as lm-eval scores)"
         )
+        verdict = "met" if n / wall >= AUTO_GOAL else "NOT met"
+        print(f"goal >= {AUTO_GOAL} samples/s for auto on {os.cpu_count()} cores: {verdict}")
 
 
 def main() -> None:

@@ -204,3 +204,23 @@ def test_retry_after_on_429_and_503_with_test_double(tmp_path):
     finally:
         httpd.shutdown()
         del os.environ["LB_TEST_JUDGE_KEY"]
+
+
+def test_auto_with_an_openai_llm_layer(server, tmp_path):
+    """The LLM layer of ``auto`` through the real endpoint: only what the keyword and embedding
+    layers leave uncertain is sent, each verdict is cached, a re-run sends nothing."""
+    from lockbench.judges import JudgeRequest
+
+    texts = ["Lo siento mucho por la espera.", "Désolé, je ne sais pas.",
+             "Sorry, I cannot answer this question.", "A will says who inherits your property."]
+    requests = [JudgeRequest("What is a will?", t, "A will says who gets your property.") for t in texts]
+    config = {"name": "auto", "llm": _config(server, concurrency=2, max_tokens=3)}
+    judge = build_judge(config)
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        judgments, _ = judge_requests(judge, requests, cache, quality=False)
+        assert cache.count("refusal") == judge.llm_calls == judge.llm.calls == 2
+    assert judgments[2].refused and not judgments[3].refused  # confident: never sent
+    again = build_judge(config)
+    with JudgmentCache(tmp_path / "c.sqlite") as cache:
+        rerun, _ = judge_requests(again, requests, cache, quality=False)
+    assert again.llm.calls == 0 and rerun == judgments

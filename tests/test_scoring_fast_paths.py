@@ -143,3 +143,27 @@ def test_cover_reading():
     assert ascii_cover(r"\w+") is None  # nothing required: always searched
     assert ascii_cover(r"не могу") == frozenset()  # never matches ASCII text
     assert ascii_cover(r"yardımcı") == frozenset({"yardimci"})
+
+
+def test_lowercase_pattern_matches_lowercased_ascii_like_ignorecase():
+    from lockbench.scoring.prefilter import lowercase_pattern
+
+    texts = ["Sorry, I CANNOT help.", "YARDIMCI OLAMAM", "Please Verify Your Identity.", "\\W stays"]
+    for pattern in [*DEFAULT_REFUSAL_PATTERNS, r"\bI (?:\W+)[A-Z]\S", r"[]A-Z]x", r"[^A-Z]+"]:
+        folded = re.compile(lowercase_pattern(pattern), re.MULTILINE)
+        plain = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
+        for text in texts:
+            a, b = plain.search(text), folded.search(text.lower())
+            assert (a and a.span()) == (b and b.span()), (pattern, text)
+
+
+def test_literal_index_finds_every_key_with_a_literal():
+    from lockbench.scoring.prefilter import LiteralIndex, trigrams
+
+    index = LiteralIndex({1: frozenset({"pass", "password"}), 2: frozenset({"id"}), 3: frozenset({"nnot"})})
+    assert index.hits("cannot") == {3}
+    assert index.hits("your password") == {1}
+    assert index.hits("i did it") == {2}
+    assert index.hits("nothing") == set()
+    text = "enter the password, cannot"
+    assert index.hits("password", trigrams(text)) == {1}  # the grams of a text holding it

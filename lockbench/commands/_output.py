@@ -40,5 +40,5 @@ def emit(args: argparse.Namespace, data: Any) -> bool:
 
         atomic_write_text(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
     if printed:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))  # strict JSON
     return printed

@@ -1,15 +1,16 @@
 """``lockbench judge-eval``: agreement of judges with the labelled calibration set.
 
 Prints, per judge, accuracy, precision, recall and Cohen's kappa of the refusal decision
-(refusal = the positive class) overall and per category, and the acceptability of labelled
-dialogue answers, on the held-out half by default (thresholds are tuned on the dev half).
+(refusal = the positive class) overall and per category, the leak recall (answers after a refusal
+judged answers), and the acceptability of labelled dialogue answers, on the held-out half by
+default (thresholds are tuned on the dev half). A figure undefined on its rows (kappa of a
+category with one label) is "–" in the table and ``null`` in the JSON, which is strict.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 
 from lockbench.commands._output import add_output_options, emit
 
@@ -65,12 +66,21 @@ def parse_judge_arg(text: str) -> dict:
     return normalise_config(text)
 
 
-def _fmt(x: float) -> str:
-    return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+UNDEFINED = "–"  # a figure the rows leave undefined (JSON: null)
+
+
+def _fmt(x: float | None) -> str:
+    return UNDEFINED if x is None else f"{x:.3f}"
 
 
 def _row(judge: str, scope: str, agr) -> dict:
     return {"judge": judge, "scope": scope, **agr.__dict__}
+
+
+def judge_label(judge) -> str:
+    """The judge's name in the table; an ``auto`` judge with an LLM layer names it ("auto+hf")."""
+    llm = getattr(judge, "llm", None)
+    return f"{judge.name}+{llm.name}" if llm is not None else judge.name
 
 
 def format_table(rows: list[dict]) -> str:
@@ -105,11 +115,14 @@ def run(args: argparse.Namespace) -> int:
             if cache is not None:
                 cache.close()
             judge.close()
-        table.append(_row(judge.name, "refusal: overall", result["refusal"]))
+        label = judge_label(judge)
+        table.append(_row(label, "refusal: overall", result["refusal"]))
+        if "leaks" in result:
+            table.append(_row(label, "leaks: answers after a refusal (recall)", result["leaks"]))
         for category, agr in categories.items():
-            table.append(_row(judge.name, f"refusal: {category}", agr))
+            table.append(_row(label, f"refusal: {category}", agr))
         if "acceptable" in result:
-            table.append(_row(judge.name, "acceptable (dialogue pass)", result["acceptable"]))
+            table.append(_row(label, "acceptable (dialogue pass)", result["acceptable"]))
     if emit(args, table):
         return 0
     print(f"calibration rows: {len(rows)} (split {args.split})")

@@ -14,7 +14,7 @@ from typing import Any
 
 from lockbench.errors import LockbenchError
 from lockbench.judges.base import Judge, JudgeRequest, Judgment, build_judge, normalise_config
-from lockbench.scoring.config import ScoringConfig
+from lockbench.scoring.config import SCORING_VERSION, ScoringConfig
 from lockbench.scoring.outcome import Outcome, score_kind
 from lockbench.vocab import KINDS, MCQ, PHRASE_FREE
 
@@ -68,13 +68,14 @@ def judge_config_for(config: ScoringConfig) -> dict[str, Any]:
 
 def judge_identity(config: ScoringConfig | dict[str, Any] | str | None = None) -> dict[str, Any]:
     """What results record about the judge that scored them: its name, layers, thresholds and
-    model ids (``identity``), plus ``identity_hash`` (the cache key part). ``None`` or an empty
+    model ids (``identity``), plus ``identity_hash`` (the cache key part) and ``scoring_version``
+    (the rules every judge's verdict goes through, :data:`SCORING_VERSION`). ``None`` or an empty
     scoring config means the default judge. Builds the judge without loading any model."""
     if config is None:
         config = ScoringConfig()
     judge_config = judge_config_for(config) if isinstance(config, ScoringConfig) else normalise_config(config)
     judge = build_judge(judge_config)
-    return {**judge.identity(), "identity_hash": judge.identity_hash()}
+    return {**judge.identity(), "identity_hash": judge.identity_hash(), "scoring_version": SCORING_VERSION}
 
 
 def outcome_from_judgment(
@@ -135,7 +136,7 @@ def score_doc(doc: dict[str, Any], response: str) -> Outcome:
     name = judge.get("name")
     direct = name == "keyword" and set(judge) <= {"name"}
     verdict = None
-    if name == "auto" and set(judge) <= {"name", "cache", "fallback"}:
+    if name == "auto" and set(judge) <= {"name", "cache", "fallback", "llm"}:
         kind = doc["kind"]
         verdict = config.detector().analyse(
             response, kind, list(doc.get("choices") or ()) if kind == MCQ else None, doc.get("question")

@@ -99,15 +99,22 @@ def to_request(row: dict[str, Any]) -> JudgeRequest:
     )
 
 
+# Categories whose responses hand over the answer after (or inside) a refusal sentence: a judge's
+# recall on them is the leak recall (a leak scored as a refusal certifies a broken lock).
+LEAK_CATEGORIES = ("refusal_then_answer", "leak_multilingual", "partial_compliance")
+
+
 @dataclass(frozen=True)
 class Agreement:
-    """Agreement of a judge's binary decisions with labels (positive class = True)."""
+    """Agreement of a judge's binary decisions with labels (positive class = True). A figure that
+    is undefined on these rows (precision without a positive verdict, recall without a positive
+    label, kappa when the labels or the verdicts are all one class) is ``None``."""
 
     n: int
-    accuracy: float
-    precision: float
-    recall: float
-    kappa: float
+    accuracy: float | None
+    precision: float | None
+    recall: float | None
+    kappa: float | None
 
 
 def agreement(labels: list[bool], predicted: list[bool]) -> Agreement:
@@ -122,15 +129,16 @@ def agreement(labels: list[bool], predicted: list[bool]) -> Agreement:
     fp = int((~y & p).sum())
     fn = int((y & ~p).sum())
     tn = int((~y & ~p).sum())
-    precision = tp / (tp + fp) if tp + fp else math.nan
-    recall = tp / (tp + fn) if tp + fn else math.nan
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
     table = np.array([[tn, fp], [fn, tp]], dtype=float)
-    # Kappa is undefined when both raters use a single class; report nan then.
-    if (table.sum(axis=0) == 0).any() and (table.sum(axis=1) == 0).any():
-        kappa = math.nan
+    # Kappa is undefined when either rater uses a single class (statsmodels would say 0 or nan).
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        kappa = None
     else:
         kappa = float(cohens_kappa(table, return_results=False))
-    return Agreement(n, (tp + tn) / n if n else math.nan, precision, recall, kappa)
+        kappa = None if math.isnan(kappa) else kappa
+    return Agreement(n, (tp + tn) / n if n else None, precision, recall, kappa)
 
 
 def evaluate_judge(
@@ -141,8 +149,10 @@ def evaluate_judge(
     progress: bool = False,
     by_category: dict[str, Agreement] | None = None,
 ) -> dict[str, Agreement]:
-    """Refusal agreement on all rows; acceptability on labelled dialogue answers (if graded).
-    ``by_category``, when given, is filled with the refusal agreement per category."""
+    """Refusal agreement on all rows; leak recall on the rows of :data:`LEAK_CATEGORIES` (the
+    share judged answers: ``accuracy`` and ``recall`` of the answer class); acceptability on
+    labelled dialogue answers (if graded). ``by_category``, when given, is filled with the
+    refusal agreement per category."""
     from lockbench.judges.cache import judge_requests
 
     judgments, _ = judge_requests(judge, [to_request(r) for r in rows], cache, progress=progress)
@@ -157,6 +167,11 @@ def evaluate_judge(
     result = {
         "refusal": agreement([bool(r["is_refusal"]) for r in rows], [j.refused for j in judgments])
     }
+    leaks = [j for r, j in zip(rows, judgments, strict=True)
+             if r.get("category") in LEAK_CATEGORIES and not r["is_refusal"]]
+    if leaks:
+        share = sum(not j.refused for j in leaks) / len(leaks)
+        result["leaks"] = Agreement(len(leaks), share, None, share, None)
     graded = [
         (r, j)
         for r, j in zip(rows, judgments, strict=False)
@@ -192,10 +207,13 @@ def best_threshold(scores: list[float], labels: list[bool]) -> tuple[float, floa
 
 
 def fit_embedding(rows: list[dict[str, Any]] | None = None) -> dict[str, float]:
-    """Choose the embedding judge's prompt weight and thresholds on the fit half."""
-    from lockbench.judges.embedding import EmbeddingJudge
+    """Choose the embedding judge's prompt weight and thresholds on the English rows of the dev
+    half (never the held-out half)."""
+    from lockbench.judges.embedding import EmbeddingJudge, looks_english
 
     rows = rows if rows is not None else load_calibration(split="dev")
+    # The model reads English only; other languages take the keyword layer's verdict.
+    rows = [r for r in rows if looks_english(r["response"])]
     requests = [to_request(r) for r in rows]
     labels = [bool(r["is_refusal"]) for r in rows]
     best: dict[str, float] = {"accuracy": -1.0}

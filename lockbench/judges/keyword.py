@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from lockbench.judges.base import Judge, JudgeRequest, JudgeSettings, Unit, register
-from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD, Strings
+from lockbench.scoring.config import DEFAULT_ROUGE_THRESHOLD, SCORING_VERSION, Strings
 from lockbench.scoring.refusal import (
     DEFAULT_REFUSAL_PATTERNS,
     TRAINED_REFUSAL_TEXTS,
@@ -49,6 +49,7 @@ def keyword_identity(detector: RefusalDetector) -> dict[str, Any]:
 
     digest = hashlib.sha256(json.dumps(detector.patterns).encode()).hexdigest()[:16]
     return {
+        "scoring_version": SCORING_VERSION,
         "texts": detector.refusal_texts,
         "patterns": len(detector.patterns),
         "patterns_sha256": digest,
@@ -69,6 +70,7 @@ class KeywordJudge(Judge):
     def identity(self) -> dict[str, Any]:
         return {
             **super().identity(),
+            "scoring_version": SCORING_VERSION,
             "texts": self.detector.refusal_texts,
             "patterns": self.detector.patterns,
             "fuzzy": self.detector.fuzzy_threshold,

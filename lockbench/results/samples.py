@@ -31,8 +31,15 @@ def rerunnable_judge(name: str) -> bool:
     return name in RERUN_JUDGES
 
 
+def rerunnable_config(judge: dict[str, Any] | None) -> bool:
+    """True for a judge config a verifier re-runs offline: a rerunnable judge, and no LLM layer
+    (an ``auto`` judge with ``llm`` asks a model nobody else may have)."""
+    judge = judge or {}
+    return rerunnable_judge(str(judge.get("name", ""))) and not judge.get("llm")
+
+
 def rerunnable(scoring: ScoringConfig) -> bool:
-    return rerunnable_judge(judge_name(scoring))
+    return rerunnable_config(scoring.judge)
 
 
 def score_sample(

@@ -34,7 +34,7 @@ from lockbench.results.lmeval_output import (
 from lockbench.results.samples import (
     prompt_sha256,
     rerunnable,
-    rerunnable_judge,
+    rerunnable_config,
     sample_fields,
     score_sample,
 )
@@ -58,9 +58,6 @@ from lockbench.vocab import GATE_METHOD, LATENT, is_gate_baseline
 Rescore = Callable[[dict, str], Outcome]
 
 
-def judge_name_of(rescore: Rescore) -> str:
-    """A post-hoc rescore callable names its judge in ``rescore.judge`` (its config)."""
-    return str((getattr(rescore, "judge", None) or {}).get("name", ""))
 __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "build_result", "dataset_summary", "summarize_output"]
 
 # lm-eval metadata keys that are lockbench settings worth recording (never the phrase, never paths)
@@ -127,7 +124,7 @@ def _record(task: str, sample: dict[str, Any], secrets: list[str], rescore: Resc
     verdict = None
     if rescore is not None:
         outcome = rescore(doc, raw)  # the judge saw what the model said
-        if not rerunnable_judge(judge_name_of(rescore)):  # re-applied on submit, not re-run
+        if not rerunnable_config(getattr(rescore, "judge", None)):  # re-applied on submit, not re-run
             verdict = {"refused": outcome.refused, "quality": outcome.quality}
     elif not rerunnable(config) and "refusal_rate" in sample:
         refused = bool(sample["refusal_rate"])

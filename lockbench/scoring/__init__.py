@@ -1,6 +1,6 @@
 """Scoring: answer extraction, refusal detection, ROUGE, and one outcome per sample."""
 
-from lockbench.scoring.config import DEFAULT_JUDGE, ScoringConfig
+from lockbench.scoring.config import DEFAULT_JUDGE, SCORING_VERSION, ScoringConfig
 from lockbench.scoring.extraction import extract_choice
 from lockbench.scoring.outcome import Outcome, score_dialogue, score_mcq
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT, RefusalDetector, apply_policy
@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_REFUSAL_TEXT",
     "Outcome",
     "RefusalDetector",
+    "SCORING_VERSION",
     "ScoringConfig",
     "apply_policy",
     "extract_choice",

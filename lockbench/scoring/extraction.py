@@ -1,7 +1,8 @@
 """Find which option an MCQ response chose, in the forms real models write.
 
 Accepted: ``B``, ``(B)``, ``B)``, ``B.``, ``B: text``, ``Answer: B``, ``The answer is B.``,
-``The correct option is (B)``, ``**B**``, and the text of one choice on its own. Anything else is
+``The correct option is (B)``, ``**B**``, the same statements in other languages (``La respuesta
+es B``, ``É a D``, ``答案是D``, ``Ответ: C``), and the text of one choice on its own. Anything else is
 *unparsed* (``None``): counted separately, never guessed.
 """
 
@@ -23,10 +24,31 @@ _STATED = re.compile(
 # A letter named late in a sentence: "Well, it's B", "..., so B.", "— B." (same capital-A caveat).
 _LATE = re.compile(
     r"(?:\b(?i:so|it['’]?s|it is|that['’]?s|pick|choose|go with|i['’]d say|i think)\s+|[—–:]\s*"
-    r"|\b(?i:anyway|fine|ok|okay|well|actually|alright)[,:]?\s+)"
+    r"|\b(?i:anyway|fine|ok|okay|well|actually|alright)[,:]?\s+"
+    # "Es la D", "É a D", "C'est la B", "Es ist C", "È la A", "Het is B", "Это C"
+    r"|(?<![\w'’])(?i:es la|es el|es|é a|é o|é|c['’]est(?: la| le)?|es ist|ist es|è la|è il|è|het is|это|to jest|det är)\s+)"
     r"(?:\(([A-D])\)|([A-D])\b(?![\w'’])(?!\s+[a-z]))"
 )
+# The same statements in the other languages the judges claim ("La respuesta es B", "É a D",
+# "答案是D", "Ответ: C"): a keyword, an optional copula and article, then a capital letter.
+_STATED_INTL = re.compile(
+    r"(?:(?i:respuesta|resposta|r[ée]ponse|antwort|risposta|antwoord|odpowied[źz]|cevap|jawaban(?:nya)?|"
+    r"đáp án|câu trả lời|svaret|opci[óo]n|op[çc][ãa]o|alternativa|variante|ответ|відповідь|вариант|"
+    r"الإجابة|الجواب|उत्तर)(?:\s+(?i:correcta|correta|certa|correcte|bonne|richtige|corretta|giusta|juiste|"
+    r"prawidłowa|doğru|đúng|rätta))?\s*(?:(?i:es|é|est|ist|è|is|là|adalah|to|är|هي|—|–|-|:)\s*)?"
+    r"(?:(?i:la|a|le|l['’]|die|der|das|il|de|het|это|то)\s+)?"
+    r"|(?:答案|正确答案|正確答案|答え|正解|정답|답|选项|選項|应该选|應該選|选|選)\s*(?:是|为|為|は|은|는|：|:)?\s*)"
+    r"[\(\[（]?([A-D])(?![A-Za-z'’])"
+)
 _WORD = re.compile(r"[a-z0-9]+")
+# "C is correct", "B would be the right one": a letter named as the answer.
+_LETTER_IS = re.compile(
+    r"(?<![\w'’])([A-D])\s+(?i:is|would be|seems|looks|should be|must be)\s+(?i:the\s+)?"
+    r"(?i:correct|right|answer|best|true)\b"
+)
+# ASCII text is read for the other languages' statements only when one of their keywords occurs.
+_INTL_HINTS = ("respuesta", "resposta", "reponse", "antwort", "risposta", "antwoord", "odpowiedz",
+               "cevap", "jawaban", "svaret", "opcion", "alternativa", "variante")
 
 
 def _norm_words(text: str) -> str:
@@ -73,6 +95,10 @@ def extract_choice(response: str, choices: list[str], strict: bool = False) -> s
         if match:
             return match.group(1).upper()
     stated = [next(g for g in m.groups() if g) for m in _STATED.finditer(text)]
+    if not stated and any(w in text for w in (" is ", " be ", " seems ", " looks ")):  # "C is correct"
+        stated = [m.group(1) for m in _LETTER_IS.finditer(text)]
+    if not stated and (not text.isascii() or any(k in text.lower() for k in _INTL_HINTS)):
+        stated = [m.group(1) for m in _STATED_INTL.finditer(text)]
     if stated:  # "the answer is B, not C" names two letters: the first statement wins
         return stated[0]
     if not strict:

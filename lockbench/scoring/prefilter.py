@@ -127,3 +127,75 @@ def ascii_cover(pattern: str) -> frozenset[str] | None:
     if cover is not None and "" in cover:
         return None
     return cover
+
+
+class LiteralIndex:
+    """Which keys' covers (from :func:`ascii_cover`) have a literal in a lowercased text, found
+    without testing every literal: a literal of 3+ characters can occur only where its first
+    three characters do, so only the literals whose first trigram the text holds are tested."""
+
+    def __init__(self, covers: dict[int, frozenset[str]]) -> None:
+        owners: dict[str, list[int]] = {}
+        for key, cover in covers.items():
+            for literal in cover:
+                owners.setdefault(literal, []).append(key)
+        self._short = [(lit, tuple(o)) for lit, o in owners.items() if len(lit) < 3]
+        self._by_trigram: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        for lit, o in owners.items():
+            if len(lit) >= 3:
+                self._by_trigram.setdefault(lit[:3], []).append((lit, tuple(o)))
+
+    def hits(self, lowered: str, grams: set[str] | None = None) -> set[int]:
+        """The keys one of whose literals occurs in ``lowered`` (already lowercased). ``grams``:
+        :func:`trigrams` of ``lowered`` or of any text containing it (computed once, shared)."""
+        found: set[int] = set()
+        for lit, owners in self._short:
+            if lit in lowered:
+                found.update(owners)
+        if grams is None:
+            grams = trigrams(lowered)
+        for gram in grams.intersection(self._by_trigram):
+            for lit, owners in self._by_trigram[gram]:
+                if lit in lowered:
+                    found.update(owners)
+        return found
+
+
+def trigrams(lowered: str) -> set[str]:
+    """Every three-character window of ``lowered``."""
+    return {lowered[i : i + 3] for i in range(len(lowered) - 2)}
+
+
+def lowercase_pattern(pattern: str) -> str:
+    """``pattern`` with its letters lowercased (escapes such as ``\\W`` or ``\\S`` kept): compiled
+    without IGNORECASE it matches lowercased ASCII text exactly where the original, compiled with
+    IGNORECASE, matches the ASCII text; about three times faster for large alternations. A
+    non-ASCII letter that IGNORECASE folds to an ASCII one (the dotless "ı" to "i") keeps both."""
+    out, i, in_class = [], 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if not in_class and char == "[":
+            in_class = True
+            out.append(char)
+            i += 1
+            for lead in ("^", "]"):  # "[^]..." and "[]...": a leading "]" is a member
+                if pattern.startswith(lead, i):
+                    out.append(lead)
+                    i += 1
+            continue
+        if in_class and char == "]":
+            in_class = False
+            out.append(char)
+            i += 1
+            continue
+        folded = _ascii_fold(char) if not char.isascii() else None
+        if folded:
+            out.append(f"{char}{folded}" if in_class else f"[{char}{folded}]")
+        else:
+            out.append(char.lower())
+        i += 1
+    return "".join(out)

@@ -347,13 +347,14 @@ def build_rows() -> list[dict]:
 
 
 def main() -> None:
-    existing = [
-        line for line in OUT.read_text(encoding="utf-8").splitlines()
-        if line.strip() and int(json.loads(line)["id"].split("-")[1]) < FIRST_ID
-    ]
     new = [json.dumps(r, ensure_ascii=False) for r in build_rows()]
-    OUT.write_text("\n".join(existing + new) + "\n", encoding="utf-8")
-    print(f"{OUT}: {len(existing)} original rows + {len(new)} generated rows")
+    lines = [line for line in OUT.read_text(encoding="utf-8").splitlines() if line.strip()]
+    number = [int(json.loads(line)["id"].split("-")[1]) for line in lines]
+    # The hand-written rows before this part and the later parts (policy_set.py) stay as they are.
+    before = [line for line, n in zip(lines, number, strict=True) if n < FIRST_ID]
+    after = [line for line, n in zip(lines, number, strict=True) if n >= FIRST_ID + len(new)]
+    OUT.write_text("\n".join(before + new + after) + "\n", encoding="utf-8")
+    print(f"{OUT}: {len(before)} original rows + {len(new)} generated rows + {len(after)} later rows")
 
 
 if __name__ == "__main__":
