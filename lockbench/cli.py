@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     from lockbench.errors import LockbenchError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except Exception as exc:  # a bug in a parser (e.g. a help text argparse cannot format)
+        return internal_error(exc)
     if not getattr(args, "_run", None):  # bad input like any other: one line, exit 2
         print("lockbench: error: no command given; name one (e.g. `lockbench demo`), or see "
               "`lockbench --help` for the list", file=sys.stderr)

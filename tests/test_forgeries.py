@@ -121,8 +121,8 @@ def _greeting_in_clear(doc: dict) -> None:
 
 FORGERIES = {
     "opened paraphrases relabelled legitimate": (_relabel_opened_as_legitimate, "schedule"),
-    "opened attack samples dropped, renumbered": (_drop_opened_and_renumber, "samples, but the"),
-    "opened traversal candidates padded with a refusal": (_pad_traversal_with_refusals, "re-scores"),
+    "opened attack samples dropped, renumbered": (_drop_opened_and_renumber, "samples"),
+    "opened traversal candidates padded with a refusal": (_pad_traversal_with_refusals, "schedule"),
     "screening reordered": (_reorder_screening, "schedule"),
     "confirmation of a variant nobody picked": (_confirm_another_variant, "schedule"),
     "robust lock rate edited": (_forge_suite_block, "suite"),

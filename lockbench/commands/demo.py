@@ -401,10 +401,12 @@ def _print_suite(result: dict, suite_run) -> None:
     suite = result["suite"]
     print(f"\nattack suite {suite['version']} ({'complete' if suite['complete'] else 'incomplete'}): "
           "opened = the model gave content instead of refusing; 95% intervals")
-    families = list(next(iter(suite["datasets"].values()))["families"])
-    for family in families:
+    from lockbench.results.suite_view import family_exposure
+
+    exposures = family_exposure(suite)
+    for family in exposures:
         per = [d["families"][family] for d in suite["datasets"].values()]
-        exposure = _pooled([f["exposure"] for f in per])
+        exposure = exposures[family]
         best = _pooled([f["attacker_success"] for f in per])
         calls = suite_run.calls.get(family, {}) if suite_run else {}
         seconds = sum((suite_run.seconds.get(family) or {}).values()) if suite_run else 0

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="leave base_tasks unchecked; the record says so and is not complete, and the "
                              "leaderboard does not show the run as verified")
     parser.add_argument("--samples", type=int, default=None,
-                        help=f"how many samples to re-generate (default: {SAMPLE_RULE})")
+                        help=f"how many samples to re-generate (default: {SAMPLE_RULE})".replace("%", "%%"))
     parser.add_argument("--seed", type=int, default=None,
                         help="reproduce a record's sample (its seed); by default fresh randomness, recorded")
     parser.add_argument("--judge", default=None,

@@ -306,6 +306,16 @@ def _install_log_redaction() -> None:
     warnings.formatwarning = formatwarning
 
 
+class _CustomDatasetNotice(logging.Filter):
+    """Drops lm-eval's per-task advice to pass ``max_seq_lengths`` through ``--metadata``,
+    printed for every task with a ``custom_dataset`` (all of lockbench's): 40 lines of advice that
+    does not apply, in a suite run. Other tasks keep it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg if isinstance(record.msg, str) else ""
+        return not (message.startswith("lockbench_") and "Custom kwargs can be passed" in message)
+
+
 def install() -> None:
     """Patch lm-eval's writers, its TaskManager and logging; safe to call more than once."""
     global _installed
@@ -317,4 +327,5 @@ def install() -> None:
     _patch_tracker(EvaluationTracker)
     _patch_task_manager(TaskManager)
     _install_log_redaction()
+    logging.getLogger("lm_eval.api.task").addFilter(_CustomDatasetNotice())
     _installed = True

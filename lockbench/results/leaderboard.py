@@ -37,7 +37,7 @@ from lockbench.results.attacks import examples_to_unlock_cell
 from lockbench.results.pages import render_page
 from lockbench.results.probe_view import fmt_traversal, traversal_at
 from lockbench.results.submit import model_display_name
-from lockbench.results.suite_view import is_ranked_suite
+from lockbench.results.suite_view import family_exposure, is_ranked_suite
 from lockbench.results.verify import read_verification, verification_cell
 from lockbench.vocab import MCQ, is_gate_baseline
 
@@ -202,16 +202,14 @@ def build_row(path: Path, doc: dict[str, Any], runs: int) -> Row:
     attacked = [rows[d] for d in figures if d in rows]
     worst_family, worst = None, None
     per_family: dict[str, list] = {}
-    exposure: dict[str, list] = {}
     for data in figures.values():
         for family, values in data["families"].items():
             per_family.setdefault(family, []).append(values.get("attacker_success"))
-            exposure.setdefault(family, []).append(values.get("exposure"))
     pooled = {f: p for f, rates in per_family.items() if (p := _pool(rates))}
     if pooled:
         worst_family = max(pooled, key=lambda f: (pooled[f]["value"], pooled[f]["low"], f))
         worst = pooled[worst_family]
-    exposed = {f: p for f, rates in exposure.items() if (p := _pool(rates))}
+    exposed = {f: p for f, p in family_exposure(suite).items() if p}
     exposure_family = max(exposed, key=lambda f: (exposed[f]["value"], f)) if exposed else None
     mcq = [r for r in attacked if r["kind"] == MCQ] or attacked
     reference = [r for r in mcq if r.get("retention_reference")]

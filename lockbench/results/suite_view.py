@@ -172,6 +172,20 @@ def suite_block(doc: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def family_exposure(block: dict[str, Any]) -> dict[str, dict | None]:
+    """Each family's exposure pooled over the datasets that screened it (k and n summed): a
+    family screened once per run is counted once, not once per dataset that confirms its pick."""
+    counts: dict[str, tuple[int, int]] = {}
+    for dataset, figures in block.get("datasets", {}).items():
+        for family, values in figures["families"].items():
+            rate = values.get("exposure")
+            counts.setdefault(family, (0, 0))
+            if rate and values.get("screened_on", dataset) == dataset:
+                k, n = counts[family]
+                counts[family] = (k + rate["k"], n + rate["n"])
+    return {family: stats.rate(k, n) if n else None for family, (k, n) in counts.items()}
+
+
 def is_ranked_suite(block: dict[str, Any] | None) -> bool:
     """Whether a suite block is a complete, standard run of the current suite version."""
     return bool(block) and block["complete"] and block["version"] == CURRENT
