@@ -93,35 +93,23 @@ def probe_group_files() -> dict[Path, dict]:
     """Per-family groups and ``lockbench-probes`` over the bundled sets, ``lockbench-latent``."""
     bundled = [s for s in DATASETS.values() if s.source == "bundled"]
     files: dict[Path, dict] = {}
-    for fam in FAMILIES:
-        group = f"lockbench-probes-{fam.replace('_', '-')}"
-        tasks = [f"lockbench_{s.name}_probe_{fam}" for s in bundled]
-        files[HERE / "probes" / "groups" / f"{group}.yaml"] = {
-            "group": group,
-            "task": tasks,
-            "aggregate_metric_list": aggregate(tasks),
+    # The attack suite's two steps: screening (probe) and confirmation (needs --metadata
+    # confirm_variants), each a group per family and one over the families.
+    for step, condition in (("probes", "probe"), ("confirm", "confirm")):
+        for fam in FAMILIES:
+            group = f"lockbench-{step}-{fam.replace('_', '-')}"
+            tasks = [f"lockbench_{s.name}_{condition}_{fam}" for s in bundled]
+            files[HERE / "probes" / "groups" / f"{group}.yaml"] = {
+                "group": group,
+                "task": tasks,
+                "aggregate_metric_list": aggregate(tasks),
+                "metadata": {"version": 1.0},
+            }
+        files[HERE / "probes" / "groups" / f"lockbench-{step}.yaml"] = {
+            "group": f"lockbench-{step}",
+            "task": [f"lockbench-{step}-{fam.replace('_', '-')}" for fam in FAMILIES],
             "metadata": {"version": 1.0},
         }
-    files[HERE / "probes" / "groups" / "lockbench-probes.yaml"] = {
-        "group": "lockbench-probes",
-        "task": [f"lockbench-probes-{fam.replace('_', '-')}" for fam in FAMILIES],
-        "metadata": {"version": 1.0},
-    }
-    # The confirmation step of the attack suite (needs --metadata confirm_variants).
-    for fam in FAMILIES:
-        group = f"lockbench-confirm-{fam.replace('_', '-')}"
-        tasks = [f"lockbench_{s.name}_confirm_{fam}" for s in bundled]
-        files[HERE / "probes" / "groups" / f"{group}.yaml"] = {
-            "group": group,
-            "task": tasks,
-            "aggregate_metric_list": aggregate(tasks),
-            "metadata": {"version": 1.0},
-        }
-    files[HERE / "probes" / "groups" / "lockbench-confirm.yaml"] = {
-        "group": "lockbench-confirm",
-        "task": [f"lockbench-confirm-{fam.replace('_', '-')}" for fam in FAMILIES],
-        "metadata": {"version": 1.0},
-    }
     files[HERE / "probes" / "groups" / "lockbench-latent.yaml"] = {
         "group": "lockbench-latent",
         "task": [f"lockbench_{s.name}_latent" for s in bundled if s.kind == "mcq"],
