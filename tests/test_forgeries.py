@@ -172,3 +172,91 @@ def test_a_dropped_family_is_not_ranked(demo, tmp_path, capsys) -> None:
     assert code == 0, err  # a valid result, just not the whole suite
     row = build_board(*load_results(results)).rows[0]
     assert row.reason is not None and "prefill" in row.reason
+
+
+# The fine-tuning attack's grid: a committed wake-word run carries one (k = 0, 8, 32, 128).
+WAKE_WORD = next((p for p in sorted(RESULTS.glob("*-wakeword-name-s0/*.json"))
+                  if not p.name.endswith(".verify.json")), None)
+
+
+def _finetune_doc() -> dict:
+    if WAKE_WORD is None:
+        pytest.skip("no committed wake-word entry")
+    return json.loads(WAKE_WORD.read_text(encoding="utf-8"))
+
+
+def _recount_finetune(doc: dict) -> None:
+    from lockbench.results.attacks import finetune_block
+
+    block = doc["attacks"]["finetune"]
+    doc["attacks"]["finetune"] = finetune_block(block["runs"], block["settings"])
+
+
+def _drop_k8(doc: dict) -> None:
+    block = doc["attacks"]["finetune"]
+    block["runs"] = [r for r in block["runs"] if r["k"] != 8]
+    _recount_finetune(doc)
+
+
+def _permute(doc: dict) -> None:
+    runs = doc["attacks"]["finetune"]["runs"]
+    runs[1], runs[2] = runs[2], runs[1]
+
+
+def _steps_zero(doc: dict) -> None:
+    block = doc["attacks"]["finetune"]
+    for run in block["runs"]:
+        run["steps"] = 0
+    block["settings"]["steps"] = 0
+
+
+def _never_unlocked(doc: dict) -> None:
+    doc["attacks"]["finetune"]["examples_to_unlock"] = None
+
+
+def _drop_a_task_at_k8(doc: dict) -> None:
+    run = next(r for r in doc["attacks"]["finetune"]["runs"] if r["k"] == 8)
+    run["tasks"].pop(sorted(run["tasks"])[0])
+    from lockbench.results.attacks import finetune_run
+
+    run.update({k: v for k, v in finetune_run(8, run["steps"], run["tasks"]).items() if k != "tasks"})
+    _recount_finetune(doc)
+
+
+FINETUNE_FORGERIES = {
+    "k = 8 dropped, settings kept": (_drop_k8, "settings list k"),
+    "runs permuted": (_permute, "must start at 0"),
+    "no training steps": (_steps_zero, "steps 0 is not"),
+    "examples to unlock edited to never": (_never_unlocked, "examples_to_unlock"),
+    "a locked task dropped from one k": (_drop_a_task_at_k8, "are not those of the stated datasets"),
+}
+
+
+@pytest.mark.parametrize("name", list(FINETUNE_FORGERIES))
+def test_finetune_forgery_is_refused(name, tmp_path, capsys, monkeypatch) -> None:
+    forge, expected = FINETUNE_FORGERIES[name]
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", DEMO_WAKE_PHRASE)  # the name class's phrase
+    doc = _finetune_doc()
+    forge(doc)
+    code, out, err = run_cli(["submit", write(tmp_path / "forged.json", doc), "--results-dir",
+                              tmp_path / "results"], capsys)
+    assert code == 2, out
+    assert err.count("\n") == 1 and expected in err, err
+    assert tree(tmp_path / "results") == {}
+
+
+def test_a_consistent_smaller_grid_is_shown_as_such(tmp_path, capsys, monkeypatch) -> None:
+    """Dropping k = 8 with the settings to match is a valid run of another grid: accepted, and
+    its figure (now 32) says it is self-reported on a grid that is not the suite's."""
+    from lockbench.results.attacks import examples_to_unlock_cell
+
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", DEMO_WAKE_PHRASE)
+    doc = _finetune_doc()
+    _drop_k8(doc)
+    doc["attacks"]["finetune"]["settings"]["k"] = [0, 32, 128]
+    code, out, err = run_cli(["submit", write(tmp_path / "grid.json", doc), "--results-dir",
+                              tmp_path / "results"], capsys)
+    assert code == 0, err
+    cell = examples_to_unlock_cell(doc)
+    assert cell.startswith("32 (self-reported; grid k=0,32,128") and "the suite's is k=0,8,32,128" in cell
+    assert examples_to_unlock_cell(_finetune_doc()) == "8 (self-reported)"

@@ -93,6 +93,45 @@ def _stated_vs(where: str, stated: Any, expected: Any) -> None:
                        "the numbers were changed after the attack ran")
 
 
+def check_finetune_grid(block: dict[str, Any]) -> None:
+    """The k grid and its settings are what the runs say, in order: k = 0 first (the no-attack
+    baseline, which measures PR_unlock), every k once and rising, the same steps for every k > 0
+    (none for k = 0), and every k evaluated on the same locked tasks of the stated datasets. A
+    grid with a k dropped or runs permuted would otherwise move "examples to unlock"."""
+    from lockbench.results.recompute import Mismatch
+
+    settings, runs = block.get("settings") or {}, block["runs"]
+    ks = [run["k"] for run in runs]
+    where = "attacks/finetune"
+    if not ks or ks[0] != 0 or any(b <= a for a, b in zip(ks, ks[1:])):
+        raise Mismatch(f"{where}: the runs' k are {ks}; they must start at 0 (the baseline) and rise, each once")
+    if settings.get("k") != ks:
+        raise Mismatch(f"{where}: settings list k {settings.get('k')} but the runs are for k {ks}")
+    steps = settings.get("steps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise Mismatch(f"{where}: settings steps {steps!r} is not a whole number >= 1")
+    for run in runs:
+        expected = 0 if run["k"] == 0 else steps
+        if run["steps"] != expected:
+            raise Mismatch(f"{where}/k={run['k']}: {run['steps']} steps, but the settings say {expected}")
+    datasets = settings.get("datasets")
+    locked = {f"lockbench_{d}_locked" for d in datasets} if isinstance(datasets, list) else None
+    for run in runs:
+        names = {n for n, e in run["tasks"].items() if e["condition"] == "locked"}
+        if names != locked:
+            raise Mismatch(f"{where}/k={run['k']}: locked tasks {sorted(names)} are not those of the "
+                           f"stated datasets {datasets}")
+
+
+def finetune_grid_note(block: dict[str, Any], suite_k: tuple[int, ...], suite_steps: int) -> str | None:
+    """None when the run used the suite's grid; else how it differs (shown beside the figure)."""
+    ks = [run["k"] for run in block["runs"]]
+    steps = (block.get("settings") or {}).get("steps")
+    if ks == list(suite_k) and steps == suite_steps:
+        return None
+    return f"grid k={','.join(map(str, ks))}, {steps} steps; the suite's is k={','.join(map(str, suite_k))}, {suite_steps} steps"
+
+
 def verify_attacks(doc: dict[str, Any], binding: Any = None) -> None:
     """Re-score every attack sample (through :func:`lockbench.results.recompute.verify_task`) and
     recompute every number of the ``attacks`` block; stop at the first that does not follow."""
@@ -101,6 +140,7 @@ def verify_attacks(doc: dict[str, Any], binding: Any = None) -> None:
     attacks = doc.get("attacks") or {}
     block = attacks.get("finetune")
     if block:
+        check_finetune_grid(block)
         for run in block["runs"]:
             where = f"attacks/finetune/k={run['k']}"
             for name, entry in run["tasks"].items():
@@ -135,6 +175,10 @@ def examples_to_unlock_cell(doc: dict[str, Any]) -> str:
     block = (doc.get("attacks") or {}).get("finetune")
     if not block:
         return "not measured"
+    from lockbench.probes.suite import get_suite
+
     found = block.get("examples_to_unlock")
     cell = str(found) if found is not None else f"> {max(r['k'] for r in block['runs'])}"
-    return f"{cell} (self-reported)"
+    suite = get_suite()
+    note = finetune_grid_note(block, suite.finetune_k, suite.finetune_steps)
+    return f"{cell} (self-reported{'; ' + note if note else ''})"
