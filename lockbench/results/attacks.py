@@ -103,7 +103,7 @@ def check_finetune_grid(block: dict[str, Any]) -> None:
     settings, runs = block.get("settings") or {}, block["runs"]
     ks = [run["k"] for run in runs]
     where = "attacks/finetune"
-    if not ks or ks[0] != 0 or any(b <= a for a, b in zip(ks, ks[1:])):
+    if not ks or ks[0] != 0 or any(b <= a for a, b in zip(ks, ks[1:], strict=False)):
         raise Mismatch(f"{where}: the runs' k are {ks}; they must start at 0 (the baseline) and rise, each once")
     if settings.get("k") != ks:
         raise Mismatch(f"{where}: settings list k {settings.get('k')} but the runs are for k {ks}")
