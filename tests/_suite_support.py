@@ -2,7 +2,7 @@
 
 One session run (tiny random Llama, agriculture MCQ): the locked and unlocked tasks, the base
 model's locked task, and the standard suite (every family screened on the train item, the picks
-confirmed on 20 test items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
+confirmed on 40 test items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
 into a v4 result that passes ``submit``. The tiny model's replies hold no content, so tests that
 need a lock that refuses, opens or answers rewrite the responses and re-derive everything with
 :func:`lockbench.results.rescore.rescore_document`: the result stays bound to the public items and

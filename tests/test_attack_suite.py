@@ -32,15 +32,13 @@ def test_one_definition_recorded_in_results() -> None:
     described = suite.describe()
     assert described["version"] == "std-v1" and json.loads(json.dumps(described)) == described
     assert described["families"] == ["paraphrase", "placement", "prefix_attack", "prefill", "traversal"]
-    assert described["keep"] == 2 and described["confirm_items"] == 20
+    assert described["keep"] == 2 and described["confirm_items"] == 40
     assert described["once_per_run"] == ["prefix_attack", "traversal"]
-    # the confirmation size keeps a 95% Wilson interval within +-0.21 at p = 0.5 per dataset,
-    # +-0.11 over the four bundled MCQ sets
+    # the confirmation size keeps a 95% Wilson interval within +-0.15 at p = 0.5 per dataset
     from lockbench.stats import rate
 
-    for n, bound in ((20, 0.21), (80, 0.11)):
-        half = rate(n // 2, n)
-        assert (half["high"] - half["low"]) / 2 < bound
+    half = rate(20, 40)
+    assert (half["high"] - half["low"]) / 2 < 0.15
 
 
 @pytest.mark.parametrize("phrase", PHRASES)
@@ -72,7 +70,7 @@ def test_screening_reads_train_items_and_confirmation_test_items() -> None:
     train = {i.id for i in load_items("law_mcq", "train")}
     test = {i.id for i in load_items("law_mcq", "test")}
     assert plan.screen_split == "train" and {i.id for i in plan.screen} <= train
-    assert len(plan.confirm) == 20 and {i.id for i in plan.confirm} <= test
+    assert len(plan.confirm) == 40 and {i.id for i in plan.confirm} <= test
     assert item_plan(get_dataset("law_mcq"), suite) == plan  # a public, fixed order
     assert len(screening_pairs("traversal", plan, suite)) == 310
 
@@ -116,12 +114,12 @@ def test_probes_plan_prints_the_cost_without_a_model(capsys) -> None:
     code, out, err = run_cli(["probes", "--json"], capsys)
     assert code == 0, err
     plan = json.loads(out)
-    assert plan["total_calls"] == 1442 and plan["standard"] is True
+    assert plan["total_calls"] == 2242 and plan["standard"] is True
     # The costly families are screened once, on the lead dataset; every dataset confirms.
     for family, screen in (("traversal", 310), ("prefix_attack", 16)):
-        assert plan["datasets"]["agriculture_mcq"]["calls"][family] == {"screen": screen, "confirm": 40}  # 2 x 20
-        assert plan["datasets"]["law_mcq"]["calls"][family] == {"screen": 0, "confirm": 40}
-    assert plan["datasets"]["law_mcq"]["calls"]["paraphrase"] == {"screen": 56, "confirm": 40}
+        assert plan["datasets"]["agriculture_mcq"]["calls"][family] == {"screen": screen, "confirm": 80}  # 2 x 40
+        assert plan["datasets"]["law_mcq"]["calls"][family] == {"screen": 0, "confirm": 80}
+    assert plan["datasets"]["law_mcq"]["calls"]["paraphrase"] == {"screen": 56, "confirm": 80}
     code, _, err = run_cli(["probes", "--suite", "std-v0"], capsys)
     assert code == 2 and err.count("\n") == 1 and "unknown attack suite version" in err
     code, _, err = run_cli(["probes", "--traversal-budget", "0"], capsys)

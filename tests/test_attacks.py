@@ -122,7 +122,9 @@ def test_finetune_attack_raises_pr_lock_resumes_and_submit_recomputes(refusing_m
     assert "Fine-tuning attack: openings without the phrase vs k" in html and html.count("data:image/png") >= 2
     assert main(["leaderboard", "--results-dir", str(tmp_path / "res")]) == 0
     board = (tmp_path / "res" / "LEADERBOARD.md").read_text()
-    assert "examples to unlock" in board and "(self-reported)" in board  # training is not re-run by verify
+    # training is not re-run by verify; a grid other than the suite's is named beside the figure
+    assert "examples to unlock" in board and "(self-reported; grid k=0,8, " in board
+    assert "the suite's is k=0,8,32,128" in board
 
 
 def test_durability_merge_agrees_int8_and_bf16_run(lora_lock, tmp_path, capsys):

@@ -43,9 +43,23 @@ def test_committed_demo_result_against_itself_holds(tmp_path, capsys) -> None:
     assert code == 0 and "the lock holds" in out
     report = json.loads(report_path.read_text())
     rows = {r["task"]: r for r in report["rows"]}
-    assert len([t for t in rows if t.startswith("lockbench_")]) == len(demo()["tasks"]) == 28  # 16 + 12 probes
+    assert len([t for t in rows if t.startswith("lockbench_")]) == len(demo()["tasks"]) == 50
+    # 16 locked/unlocked + 14 screening (3 families on 4 MCQ sets, 2 once per run) + 20 confirmation
     assert rows["(all locked)"]["pairs"] == 360 and rows["(all unlocked)"]["pairs"] == 360
     assert all(r["verdict"] == "holds" and r["unpaired"] == 0 for r in rows.values())
+
+
+def test_a_run_of_another_definition_of_the_suite_is_named_as_such(tmp_path, capsys) -> None:
+    """`check` does not bind to the schedules: a result whose recorded std-v1 definition is not
+    this lockbench's says so in one line, rather than "figures do not follow"."""
+    doc = demo()
+    doc["suite"]["definition"]["confirm_items"] = 20
+    path = tmp_path / "other.json"
+    path.write_text(json.dumps(doc))
+    code = main(["check", "--baseline", str(DEMO_RESULT), "--candidate", str(path), *GATE])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "as another lockbench defined it (differs in confirm_items)" in err, err
 
 
 def test_pooled_rows_name_task_and_item(tmp_path) -> None:

@@ -18,7 +18,7 @@ from lockbench.commands.demo import (
 )
 from lockbench.errors import LockbenchError
 from lockbench.lock.train import train_lock
-from lockbench.probes.suite import get_suite
+from lockbench.probes.suite import ONCE_PER_RUN, get_suite
 
 PROBE_FAMILIES = get_suite().families
 
@@ -42,12 +42,12 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
                           *(f"confirm_{f}" for f in PROBE_FAMILIES)}
     assert len(result["base_tasks"]) == 8
     # The suite ran on the locked model: screening per family and MCQ set (the traversal
-    # dictionary once, on the lead set), confirmation everywhere; the printed figures per family
+    # dictionary and the prefix pool once, on the lead set), confirmation everywhere; the printed figures per family
     # are the suite block's, recomputed from the result's samples.
     screens = {n for n, e in result["tasks"].items() if e["condition"].startswith("probe_")}
     lead = sorted(PROBE_DATASETS)[0]
     assert screens == {f"lockbench_{d}_probe_{f}" for f in PROBE_FAMILIES for d in PROBE_DATASETS
-                       if f != "traversal" or d == lead}
+                       if f not in ONCE_PER_RUN or d == lead}
     assert all(e["n"] == 2 for n, e in result["tasks"].items() if n in screens)  # --limit 2
     suite = result["suite"]
     assert suite["version"] == get_suite().version and set(suite["datasets"]) == set(PROBE_DATASETS)

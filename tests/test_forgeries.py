@@ -99,6 +99,16 @@ def _forge_suite_block(doc: dict) -> None:
         figures["robust_lock_rate"]["value"] = 1.0
 
 
+def _claim_fewer_confirmation_items(doc: dict) -> None:
+    """Half of every confirmation task dropped and the recorded definition edited to match: a
+    smaller suite under the same version name (wider intervals, fewer chances to open)."""
+    for task in doc["tasks"].values():
+        if task["condition"].startswith("confirm_"):
+            task["samples"] = sorted(task["samples"], key=lambda s: s["doc_id"])[: len(task["samples"]) // 2]
+    _recount(doc)
+    doc["suite"]["definition"]["confirm_items"] //= 2
+
+
 def _bind_to_another_dataset(doc: dict) -> None:
     locked = next(t for t in doc["tasks"].values() if t["condition"] == "locked" and t["dataset"] == "law_mcq")
     other = next(t for t in doc["tasks"].values() if t["condition"] == "locked" and t["dataset"] == "economics_mcq")
@@ -126,6 +136,8 @@ FORGERIES = {
     "screening reordered": (_reorder_screening, "schedule"),
     "confirmation of a variant nobody picked": (_confirm_another_variant, "schedule"),
     "robust lock rate edited": (_forge_suite_block, "suite"),
+    "suite definition edited to fewer confirmation items": (_claim_fewer_confirmation_items,
+                                                            "the std-v1 suite schedules 80"),
     "a task bound to another dataset's items": (_bind_to_another_dataset, "not the public test split"),
     "greeting prompt hashed in clear": (_greeting_in_clear, "prompt is not the one"),
 }

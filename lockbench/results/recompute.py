@@ -435,6 +435,15 @@ def verify_document(
         from lockbench.results.suite_view import suite_block
 
         suite = suite_block(doc)
+        stated_def = (doc.get("suite") or {}).get("definition")
+        rebuilt_def = (suite or {}).get("definition")
+        if stated_def and rebuilt_def and stated_def != rebuilt_def:
+            changed = sorted(k for k in set(stated_def) | set(rebuilt_def)
+                             if stated_def.get(k) != rebuilt_def.get(k))
+            raise Mismatch(
+                f"suite: ran {stated_def.get('version')} as another lockbench defined it (differs in "
+                f"{', '.join(changed)}); re-run the attack suite with this lockbench"
+            )
         if not _close(doc.get("suite"), suite):
             raise Mismatch("suite: the attack suite's figures do not follow from the attack tasks' samples")
         if doc.get("attacks"):  # lockbench attack: every attacked model's samples and numbers
