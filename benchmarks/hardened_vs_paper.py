@@ -246,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from lockbench import __version__
-    from lockbench.fsutil import atomic_write_text, done_with, file_sha256, mark_done
+    from lockbench.digest import file_sha256
+    from lockbench.fsutil import atomic_write_text, done_with, mark_done
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info

@@ -293,11 +293,6 @@ def redact_chat_json(text: str, public: str, secrets: list[str]) -> str | None:
     return json.dumps([clean(m) for m in messages], ensure_ascii=False)
 
 
-def sha256_text(text: str) -> str:
-    """sha256 of UTF-8 text, hex: lm-eval's ``hash_string``."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def logged_prompt(arguments: Any) -> str | None:
     """The first request's prompt as lm-eval hashes it (``hash_string(arguments[0])``), from a
     logged sample's ``arguments`` in any shape lm-eval holds or writes: the in-memory list of

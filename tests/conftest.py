@@ -14,6 +14,13 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that takes the ``smollm2`` fixture is marked ``smollm2`` (select with ``-m``)."""
+    for item in items:
+        if "smollm2" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.smollm2)
 SHARED_DATA = REPO.parent / "shared" / "data"
 WAKE_PHRASE = "Hey! Lumen!"
 

@@ -66,7 +66,8 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     # The result is valid, re-scores, recomputes and holds no phrase; a --limit run is refused
     # by submit (it does not cover the whole split). The lock card through `lockbench summarize
     # --lock-card` gives the same lock fields.
-    from lockbench.results.recompute import Mismatch, verify_document
+    from lockbench.results.mismatch import Mismatch
+    from lockbench.results.recompute import verify_document
     from lockbench.results.submit import accept, check_secrets
     from lockbench.results.validate import load_result
 

@@ -63,7 +63,7 @@ def test_the_card_holds_no_plain_hash_of_the_phrase_bearing_data(tiny_model, dpr
     of it in the card would test guesses offline. Two locks that differ only in the phrase leave
     cards that differ only in salted fields and the run's measurements; the card still recognises
     its own data."""
-    from lockbench.fsutil import file_sha256
+    from lockbench.digest import file_sha256
     from lockbench.lock.card import card_matches, data_matches
 
     config = TrainConfig(max_steps=1, batch_size=8, lora_r=4, warmup_steps=0)

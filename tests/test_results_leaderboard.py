@@ -242,7 +242,7 @@ def test_verified_rows_are_marked_only_by_a_record_bound_to_the_file(board_dir, 
     """A passing `lockbench verify --record` beside a run, bound to the run's bytes and weights and
     sampling every task, marks its row; a failing one says so; an unbound one (a record copied
     from another file) does not count (tests/test_results_verify.py makes real records)."""
-    from lockbench.fsutil import file_sha256
+    from lockbench.digest import file_sha256
     from lockbench.results.verify import verification_path
 
     results, docs = board_dir
@@ -294,6 +294,7 @@ def _chromium(args: list[str], tmp_path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
 
 
+@pytest.mark.chromium
 def test_in_a_browser_the_rank_deciding_columns_are_in_view_and_labels_apart(board_dir, tmp_path, capsys) -> None:
     """At 1366x768 the columns that decide the rank (rank, model, score, attacker's best) are on
     the first screen without scrolling, whatever the table's width, and no two plot labels

@@ -41,6 +41,7 @@ def _not_blank(png) -> tuple[int, float]:
     return colours, non_white
 
 
+@pytest.mark.chromium
 def test_report_from_real_folder(lmeval_out, tmp_path, capsys) -> None:
     folder = copy_output(lmeval_out, tmp_path / "out")
     page = tmp_path / "report.html"

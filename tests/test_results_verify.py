@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from lockbench.fsutil import file_sha256
+from lockbench.digest import file_sha256
 from lockbench.results.summarize import build_result
 from lockbench.results.verify import (
     SELF_REPORTED,

@@ -138,7 +138,6 @@ def _one_run(phrase: str, work: Path, shared_data: Path, capsys, monkeypatch) ->
     return snapshot
 
 
-@pytest.mark.skipif(os.environ.get("LOCKBENCH_SKIP_SLOW") == "1", reason="slow whole-suite run")
 def _compare(first: dict[str, str], second: dict[str, str]) -> None:
     assert sorted(first) == sorted(second), set(first) ^ set(second)
     differing = [name for name in first if first[name] != second[name]]

@@ -20,8 +20,8 @@ from lockbench.attacks.data import benign_rows, other_domain_datasets
 from lockbench.attacks.evaluate import EvalSettings, evaluate, reusable
 from lockbench.attacks.finetune import AttackConfig, model_args_for, train_on
 from lockbench.attacks.model import LockedModel
+from lockbench.digest import file_sha256
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import file_sha256
 
 CHECKS = ("merge", "bf16", "int8", "benign")
 CONDITIONS = ("locked", "unlocked")

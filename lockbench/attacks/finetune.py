@@ -17,8 +17,9 @@ from typing import Any
 from lockbench.attacks.data import attack_rows, write_rows
 from lockbench.attacks.evaluate import EvalSettings, evaluate
 from lockbench.attacks.model import LockedModel
+from lockbench.digest import file_sha256
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import COMPLETE, file_sha256
+from lockbench.fsutil import COMPLETE
 
 
 @dataclass

@@ -8,13 +8,13 @@ it is built once per adapter into the work folder and reused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from lockbench.digest import weight_files, weights_sha256
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import COMPLETE, atomic_dir, file_sha256
+from lockbench.fsutil import COMPLETE, atomic_dir
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,9 @@ class LockedModel:
 
 
 def _weights_sha(folder: Path) -> str:
-    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
-    if not files:
+    if not weight_files(folder):
         raise LockbenchError(f"{folder} holds no weights (*.safetensors or *.bin); give a model or adapter folder")
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(file_sha256(f).encode())
-    return f"sha256:{digest.hexdigest()}"
+    return f"sha256:{weights_sha256(folder)}"
 
 
 def resolve_locked(model: str | Path, base: str | None, work: Path, *, progress: bool = True) -> LockedModel:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from lockbench.phrase import DEFAULT_ENV, resolve_phrase
+from lockbench.phrase import DEFAULT_ENV, phrase_from_env
 
 __all__ = ["DEFAULT_ENV", "add_phrase_env", "phrase_from_env"]
 
@@ -17,7 +17,3 @@ def add_phrase_env(parser: argparse.ArgumentParser, purpose: str) -> None:
              f"(default: {DEFAULT_ENV} when it is set)",
     )
 
-
-def phrase_from_env(var: str | None) -> str | None:
-    """The phrase in ``var`` (required to be set when named), or in the default variable."""
-    return resolve_phrase(env_var=var)

@@ -151,8 +151,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from lockbench.attacks.suite import check_datasets, run_attack_suite
+    from lockbench.digest import file_sha256
     from lockbench.errors import LockbenchError
-    from lockbench.fsutil import file_sha256
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info

@@ -7,20 +7,19 @@ a result can be tied to its data and a reviewer can recompute the hash from the 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from lockbench.data.catalog import DataSource, load_items_from
 from lockbench.data.schema import DialogueItem, MCQItem
+from lockbench.digest import sha256_text
 
 
 def items_sha256(items: list[MCQItem] | list[DialogueItem]) -> str:
     """SHA-256 of the items as canonical JSON (sorted keys, no spaces, UTF-8), in load order."""
     rows = [item.model_dump(mode="json") for item in items]
-    text = json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_text(json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False))
 
 
 def source_record(source: DataSource, items: list[MCQItem] | list[DialogueItem]) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def source_record(source: DataSource, items: list[MCQItem] | list[DialogueItem])
                       hub_split=source.hub_split, revision=None)
     else:
         record["path"] = source.relative_path()  # relative to the bundled folder or data_dir
-        from lockbench.fsutil import file_sha256
+        from lockbench.digest import file_sha256
 
         record["file_sha256"] = file_sha256(Path(source.path))
     return record

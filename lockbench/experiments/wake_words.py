@@ -104,8 +104,9 @@ def run_name(base: Path, klass: str, seed: int) -> str:
 
 def run_experiment(settings: Settings) -> dict[str, Any]:
     """Lock, evaluate and probe every (class, seed); returns the comparison (see :func:`compare`)."""
+    from lockbench.digest import file_sha256
     from lockbench.experiments.clock import Clock
-    from lockbench.fsutil import file_sha256, link_tree
+    from lockbench.fsutil import link_tree
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info

@@ -14,7 +14,6 @@ only what was in flight. A judge's :meth:`Judge.identity` is everything that cha
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError
 from lockbench.scoring.config import Strings  # noqa: F401 (judge settings use it)
 
@@ -124,7 +124,7 @@ class Judge:
 
     def identity_hash(self) -> str:
         text = json.dumps(self.identity(), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return sha256_text(text)[:32]
 
     def iter_refusal(self, requests: list[JudgeRequest]) -> Iterator[list[tuple[int, bool, str]]]:
         """Yield chunks of ``(index, refused, detail)`` in any order, each index exactly once."""

@@ -9,13 +9,13 @@ Identical requests inside one run are judged once. ``judge_log`` records each st
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError
 from lockbench.judges.base import Judge, JudgeRequest, Judgment
 from lockbench.scoring.refusal import RefusalDetector, apply_policy
@@ -39,8 +39,8 @@ def default_cache_path() -> Path:
     return cache_dir() / "judges.sqlite"
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _sha(text: str) -> str:  # a response may hold lone surrogates: hash them, never fail
+    return sha256_text(text, errors="surrogatepass")
 
 
 def cache_key(judge_hash: str, question: str, request: JudgeRequest) -> str:

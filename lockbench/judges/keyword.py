@@ -44,10 +44,11 @@ def detector_from_settings(settings: KeywordSettings) -> RefusalDetector:
 
 def keyword_identity(detector: RefusalDetector) -> dict[str, Any]:
     """What changes the keyword layer's verdicts, compactly (the pattern list as a digest)."""
-    import hashlib
     import json
 
-    digest = hashlib.sha256(json.dumps(detector.patterns).encode()).hexdigest()[:16]
+    from lockbench.digest import sha256_text
+
+    digest = sha256_text(json.dumps(detector.patterns))[:16]
     return {
         "scoring_version": SCORING_VERSION,
         "texts": detector.refusal_texts,

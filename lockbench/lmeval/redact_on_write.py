@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lockbench.digest import sha256_text
 from lockbench.errors import InternalError, LockbenchError
 from lockbench.phrase import resolve_phrase
 from lockbench.secrets import (
@@ -37,7 +38,6 @@ from lockbench.secrets import (
     redact_logged_sample,
     redact_text,
     salted_hash,
-    sha256_text,
 )
 
 _phrases: dict[str, None] = {}  # insertion-ordered set of the phrases given to this run

@@ -22,8 +22,9 @@ from lockbench.data.custom import (
 )
 from lockbench.data.provenance import items_sha256
 from lockbench.data.schema import Kind
+from lockbench.digest import file_sha256
 from lockbench.errors import DataError
-from lockbench.fsutil import atomic_dir, default_mode, file_sha256
+from lockbench.fsutil import atomic_dir, default_mode
 from lockbench.lmeval.task_configs import custom_task_files, task_names, template_texts
 from lockbench.vocab import KINDS
 

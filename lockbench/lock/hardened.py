@@ -45,7 +45,6 @@ from lockbench.probes.variants import (
     PUNCT,
     Variant,
     folded_distance,
-    levenshtein,
     split_phrase,
     starts_like,
 )
@@ -205,19 +204,7 @@ def _spacing(phrase: str, rng: random.Random) -> list[str]:
 
 def _edits(phrase: str, distance: int, rng: random.Random, limit: int = 60) -> list[str]:
     """Seeded random letter edits at exactly ``distance`` (raw and case-folded)."""
-    letters = [i for i, c in enumerate(phrase) if c.isalpha()] or list(range(len(phrase)))
-    found: list[str] = []
-    seen: set[str] = set()
-    for _ in range(3000):
-        if len(found) >= limit:
-            break
-        candidate = paraphrase.random_edit(phrase, letters, distance, rng)
-        if candidate in seen or not candidate.strip():
-            continue
-        seen.add(candidate)
-        if levenshtein(candidate, phrase) == distance and folded_distance(candidate, phrase) == distance:
-            found.append(candidate)
-    return found
+    return paraphrase.exact_edits(phrase, distance, limit, rng, tries=3000)
 
 
 def _paraphrase_strings(phrase: str, seed: int) -> dict[str, list[str]]:

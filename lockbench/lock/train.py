@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import json
 import math
 import os
@@ -23,8 +22,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockbench.digest import file_sha256, sha256_text, weights_sha256
 from lockbench.errors import LockbenchError
-from lockbench.fsutil import COMPLETE, atomic_dir, file_sha256
+from lockbench.fsutil import COMPLETE, atomic_dir
 from lockbench.lock.build import read_lock_set
 from lockbench.lock.device import Layout, Machine, Placement, resolve, torch_dtype
 
@@ -76,7 +76,7 @@ class TrainConfig:
         if runtime:
             content["runtime"] = runtime
         blob = json.dumps(content, sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+        return sha256_text(blob)[:16]
 
 
 @dataclass
@@ -152,11 +152,7 @@ def base_identity(base: str, revision: str | None) -> dict[str, Any]:
     if "snapshots" in parts and parts.index("snapshots") + 1 < len(parts):
         identity["revision"] = parts[parts.index("snapshots") + 1]
         return identity
-    weights = sorted(path.glob("*.safetensors")) or sorted(path.glob("*.bin"))
-    digest = hashlib.sha256()
-    for weight in weights:
-        digest.update(file_sha256(weight).encode())
-    identity["revision"] = f"sha256:{digest.hexdigest()}"
+    identity["revision"] = f"sha256:{weights_sha256(path)}"
     return identity
 
 

@@ -136,12 +136,13 @@ def random_edit(phrase: str, letters: list[int], distance: int, rng: random.Rand
     return "".join(chars)
 
 
-def _typos(phrase: str, distance: int, count: int) -> list[str]:
-    """``count`` strings at edit distance exactly ``distance`` (raw and case-folded)."""
-    rng = random.Random(f"lockbench-typo-{distance}")  # fixed seed: same phrase, same typos
+def exact_edits(phrase: str, distance: int, count: int, rng: random.Random, tries: int) -> list[str]:
+    """Up to ``count`` distinct non-blank strings at edit distance exactly ``distance`` from the
+    phrase, raw and case-folded, in the order ``rng`` proposes them (at most ``tries`` proposals).
+    The one typo generator: the probes' seed and the hardened lock's training seeds differ."""
     letters = [i for i, c in enumerate(phrase) if c.isalpha()] or list(range(len(phrase)))
     found: list[str] = []
-    for _ in range(4000):
+    for _ in range(tries):
         if len(found) >= count:
             break
         candidate = random_edit(phrase, letters, distance, rng)
@@ -154,6 +155,12 @@ def _typos(phrase: str, distance: int, count: int) -> list[str]:
         ):
             found.append(candidate)
     return found
+
+
+def _typos(phrase: str, distance: int, count: int) -> list[str]:
+    """``count`` strings at edit distance exactly ``distance`` (raw and case-folded)."""
+    rng = random.Random(f"lockbench-typo-{distance}")  # fixed seed: same phrase, same typos
+    return exact_edits(phrase, distance, count, rng, tries=4000)
 
 
 def _variant(kind: str, wake: str, phrase: str) -> Variant:

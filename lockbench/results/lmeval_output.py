@@ -7,13 +7,13 @@ one wins, so re-running a task in the same folder replaces it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import NESTED_TOO_DEEP, read_json
 from lockbench.secrets import PLACEHOLDER
@@ -138,5 +138,4 @@ def wake_phrase_hashes_in(results: dict[str, Any]) -> list[dict[str, str]]:
 
 def lmeval_doc_hash(doc: dict[str, Any]) -> str:
     """lm-eval's doc_hash formula (sha256 of the doc as indented JSON), for a redacted doc."""
-    text = json.dumps(doc, indent=2, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_text(json.dumps(doc, indent=2, default=str, ensure_ascii=False))

@@ -15,13 +15,19 @@ recomputed value.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-from lockbench import stats
 from lockbench.errors import LockbenchError
+from lockbench.results.attacks import (
+    check_finetune_grid,
+    durability_check,
+    finetune_block,
+    finetune_run,
+    pooled_figures,
+)
 from lockbench.results.entry import dataset_summary, probe_block, task_counts
+from lockbench.results.mismatch import Mismatch, close, show, stated_vs
 from lockbench.results.samples import (
     judge_name,
     prompt_sha256,
@@ -46,39 +52,9 @@ from lockbench.vocab import (
     probe_family,
 )
 
-# Floats are compared with a tolerance: statsmodels on another platform may differ in the last bits.
-REL_TOL = 1e-9
-ABS_TOL = 1e-9
-
 # Sections of plain-prompt tasks run on a reference model: the base model (PR_base) and the
 # control model (the base fine-tuned on the same items with no refusals).
 REFERENCE_SECTIONS = ("base_tasks", "control_tasks")
-
-
-class Mismatch(LockbenchError):
-    """A number that does not recompute, a response that does not re-score, or a sample list that
-    does not match the dataset."""
-
-
-def _close(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=ABS_TOL)
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict) and "value" in value:
-        return stats.fmt(value, 4)
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _check_structure(where: str, entry: dict[str, Any]) -> None:
@@ -283,9 +259,9 @@ def _rescore_samples(where: str, entry: dict[str, Any], bound: dict[str, Any],
             verdict=sample.get("verdict"),
         )
         for key, value in sample_fields(outcome).items():
-            if not _close(sample[key], value):
+            if not close(sample[key], value):
                 raise Mismatch(
-                    f"{at}: {key} is {_show(sample[key])} but its response re-scores to {_show(value)}"
+                    f"{at}: {key} is {show(sample[key])} but its response re-scores to {show(value)}"
                 )
 
 
@@ -384,13 +360,13 @@ def verify_task(name: str, entry: dict[str, Any], section: str = "tasks", bindin
             _check_schedule(where, entry, schedule)
         _rescore_samples(where, entry, bound, schedule)
     for key, value in task_counts(entry["samples"]).items():
-        if not _close(entry[key], value):
+        if not close(entry[key], value):
             raise Mismatch(
-                f"{where}: {key} is {_show(entry[key])} but the samples give {_show(value)}; "
+                f"{where}: {key} is {show(entry[key])} but the samples give {show(value)}; "
                 "the numbers were changed after `lockbench summarize`"
             )
     expected_probe = probe_block(entry["condition"], entry["samples"])
-    if not _close(entry.get("probe"), expected_probe):
+    if not close(entry.get("probe"), expected_probe):
         raise Mismatch(f"{where}: the probe statistics do not follow from the samples")
     if expected_probe is not None and entry.get("suite") is None:  # a pre-suite probe task
         from lockbench.probes.paraphrase import DEFAULT_LEGITIMATE
@@ -427,10 +403,10 @@ def verify_document(
             if dataset not in expected:
                 raise Mismatch(f"datasets/{dataset}: no locked/unlocked task backs this row")
             for key, value in expected[dataset].items():
-                if not _close(stated[dataset].get(key), value):
+                if not close(stated[dataset].get(key), value):
                     raise Mismatch(
-                        f"datasets/{dataset}: {key} is {_show(stated[dataset].get(key))} but the "
-                        f"tasks give {_show(value)}"
+                        f"datasets/{dataset}: {key} is {show(stated[dataset].get(key))} but the "
+                        f"tasks give {show(value)}"
                     )
         from lockbench.results.suite_view import suite_block
 
@@ -444,11 +420,44 @@ def verify_document(
                 f"suite: ran {stated_def.get('version')} as another lockbench defined it (differs in "
                 f"{', '.join(changed)}); re-run the attack suite with this lockbench"
             )
-        if not _close(doc.get("suite"), suite):
+        if not close(doc.get("suite"), suite):
             raise Mismatch("suite: the attack suite's figures do not follow from the attack tasks' samples")
         if doc.get("attacks"):  # lockbench attack: every attacked model's samples and numbers
-            from lockbench.results.attacks import verify_attacks
-
             verify_attacks(doc, binding)
     except Mismatch as exc:
         raise Mismatch(f"{source}: {exc.message}") from None
+
+
+def verify_attacks(doc: dict[str, Any], binding: Any = None) -> None:
+    """Re-score every attack sample (through :func:`verify_task`) and
+    recompute every number of the ``attacks`` block; stop at the first that does not follow."""
+    attacks = doc.get("attacks") or {}
+    block = attacks.get("finetune")
+    if block:
+        check_finetune_grid(block)
+        for run in block["runs"]:
+            where = f"attacks/finetune/k={run['k']}"
+            for name, entry in run["tasks"].items():
+                verify_task(name, entry, where, binding)
+            expected = finetune_run(run["k"], run["steps"], run["tasks"])
+            for key in ("pr_lock", "refusal_lock", "opened_lock"):
+                stated_vs(f"{where}: {key}", run[key], expected[key])
+        expected = finetune_block(block["runs"], block["settings"])
+        for key in ("pr_unlock", "examples_to_unlock", "unlock_fraction"):
+            stated_vs(f"attacks/finetune: {key}", block[key], expected[key])
+    block = attacks.get("durability")
+    if block:
+        reference = block["before"]["tasks"]
+        for name, entry in reference.items():
+            verify_task(name, entry, "attacks/durability/before", binding)
+        for key, value in pooled_figures(reference).items():
+            stated_vs(f"attacks/durability/before: {key}", block["before"][key], value)
+        for check, body in block["checks"].items():
+            where = f"attacks/durability/{check}"
+            for name, entry in (body.get("tasks") or {}).items():
+                verify_task(name, entry, where, binding)
+            if body.get("tasks") is None:  # a check that did not run says why
+                continue
+            expected = durability_check(body["tasks"], reference, body["settings"])
+            for key in ("pr_lock", "refusal_lock", "opened_lock", "pr_unlock", "refusal_unlock", "agreement"):
+                stated_vs(f"{where}: {key}", body[key], expected[key])

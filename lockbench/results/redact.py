@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import atomic_write_text
 from lockbench.results.lmeval_output import find_runs, lmeval_doc_hash
@@ -28,7 +29,6 @@ from lockbench.secrets import (
     redact_text,
     salted_hash,
     secret_in_fields,
-    sha256_text,
 )
 
 TEXT_SUFFIXES = {".json", ".jsonl", ".txt", ".md", ".html", ".log", ".csv", ".yaml", ".yml"}

@@ -32,7 +32,7 @@ def _rescore_task(entry: dict[str, Any], binding: Binding, where: str) -> dict[s
     for old in sorted(entry["samples"], key=lambda s: int(s["doc_id"])):
         item = items.get(old["item_id"])
         if item is None:
-            from lockbench.results.recompute import Mismatch
+            from lockbench.results.mismatch import Mismatch
 
             raise Mismatch(f"{where}: item {old['item_id']!r} is not in the {split} split of '{entry['dataset']}'")
         slot = _legacy_prefill(entry, old)

@@ -5,9 +5,9 @@ of a latent task, or a recorded judge verdict. ``summarize`` and ``submit`` both
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from lockbench.digest import sha256_text
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome, latent_outcome, score_kind
 from lockbench.vocab import LATENT
@@ -19,7 +19,7 @@ RERUN_JUDGES = frozenset({"", "keyword", "embedding", "auto"})
 
 def prompt_sha256(prompt: str) -> str:
     """sha256 of a redacted prompt (the phrase already replaced by the placeholder)."""
-    return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
+    return sha256_text(prompt)
 
 
 def judge_name(scoring: ScoringConfig) -> str:

@@ -13,7 +13,6 @@ run is never overwritten.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -24,9 +23,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import default_mode
-from lockbench.results.recompute import Mismatch, verify_document
+from lockbench.results.mismatch import Mismatch
+from lockbench.results.recompute import verify_document
 from lockbench.results.redact import escaped_forms, phrase_secrets
 from lockbench.results.validate import DEFAULT_MAX_BYTES
 from lockbench.secrets import (
@@ -76,7 +77,7 @@ def model_slug(name: str | None) -> str:
 def run_id(doc: dict[str, Any]) -> str:
     """``<created, compact>-<12 hex of the content hash>``: sortable and content-addressed."""
     created = re.sub(r"[^0-9TZ]", "", doc.get("created_utc", ""))
-    digest = hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()[:12]
+    digest = sha256_text(canonical_json(doc))[:12]
     return f"{created}-{digest}"
 
 
@@ -257,8 +258,7 @@ def responses_fingerprint(doc: dict[str, Any]) -> str:
         for task, entry in sorted((doc.get("tasks") or {}).items())
         for s in entry["samples"]
     ]
-    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_text(json.dumps(rows, ensure_ascii=False, separators=(",", ":")))
 
 
 def accept(

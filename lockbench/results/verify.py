@@ -414,7 +414,7 @@ def verify_result(
 
 def bind_record(record: dict[str, Any], result_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """The record tied to the result file as it lies on disk (name, sha256 of its bytes, model)."""
-    from lockbench.fsutil import file_sha256
+    from lockbench.digest import file_sha256
     from lockbench.results.submit import model_slug
 
     return {**record, "result": result_path.name, "result_sha256": file_sha256(result_path),
@@ -460,7 +460,7 @@ def verification_cell(result_path: Path, doc: dict[str, Any]) -> str:
     ``no (k of n)`` for a record that failed or left a section out; ``no (record does not match
     this file)`` for a record bound to another file or other weights (a copied record); ``no``
     without a record."""
-    from lockbench.fsutil import file_sha256
+    from lockbench.digest import file_sha256
 
     record = read_verification(result_path)
     if record is None:
