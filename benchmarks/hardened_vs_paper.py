@@ -90,8 +90,8 @@ def _pooled(entries: list[dict], key: str):
 def metrics(result: dict) -> dict:
     """The comparison figures of one recipe's lockbench-result (pooled over datasets), all
     counted on opened events; works on a suite run and on one from before the suite."""
-    from lockbench.results.leaderboard import build_row
-    from lockbench.results.probe_view import family_rates, screening_tasks, traversal_of
+    from lockbench.document.probe_view import family_rates, screening_tasks, traversal_of
+    from lockbench.publish.leaderboard import build_row
 
     tasks = result["tasks"].values()
     locked = [e for e in tasks if e["condition"] == "locked"]
@@ -215,7 +215,7 @@ def plot(table: dict[str, dict], target: Path) -> None:
 
 def from_results(args: argparse.Namespace) -> int:
     """The table (and --plot) from the two filed results, each re-checked as submit checks it."""
-    from lockbench.results.submit import accept, model_slug
+    from lockbench.publish.submit import accept, model_slug
 
     base = Path(args.base).name if args.base else "SmolLM2-135M-Instruct"
     table: dict[str, dict] = {}
@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lockbench import __version__
     from lockbench.digest import file_sha256
+    from lockbench.document.summarize import summarize_output
     from lockbench.fsutil import atomic_write_text, done_with, mark_done
     from lockbench.lmeval.run import run_tasks
     from lockbench.lock.build import build_lock_set, write_lock_set
@@ -254,7 +255,6 @@ def main(argv: list[str] | None = None) -> int:
     from lockbench.lock.hardened import build_hardened_lock_set, describe
     from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
     from lockbench.models import smollm2_folder
-    from lockbench.results.summarize import summarize_output
 
     if args.threads:
         torch.set_num_threads(args.threads)

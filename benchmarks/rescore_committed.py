@@ -23,8 +23,8 @@ RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 def dump(out: Path) -> None:
     import lockbench
-    from lockbench.results.recompute import Binding, _check_binding, _rescore_doc
-    from lockbench.results.samples import score_sample
+    from lockbench.document.recompute import Binding, _check_binding, _rescore_doc
+    from lockbench.document.samples import score_sample
 
     rows = []
     binding = Binding(None)

@@ -51,7 +51,7 @@ def assert_lock_holds(
     Each side is a path (result JSON or lm-eval output folder) or an already loaded result
     document. Returns the check report (the same JSON ``lockbench check --json`` writes).
     """
-    from lockbench.results.check import compare, load_any
+    from lockbench.publish.regression import compare, load_any
 
     try:
         base = baseline if isinstance(baseline, dict) else load_any(baseline)

@@ -4,7 +4,7 @@ The real run (tiny random Llama, the whole agriculture MCQ test split locked and
 paraphrase probe, --log_samples) is made once per test session and copied by each test that
 changes it: a submittable result. Crafted documents keep the structure of that real result and
 replace the per-sample responses and outcomes (self-consistent, not bound to the dataset: only
-`submit` binds); every number in them is computed by lockbench's own code (lockbench.results.entry),
+`submit` binds); every number in them is computed by lockbench's own code (lockbench.document.entry),
 never typed in.
 """
 
@@ -79,7 +79,7 @@ def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str 
     Task names follow ``lockbench_<dataset>_<condition>`` with dataset ``agriculture_mcq``;
     failed MCQ samples are refusals (or wrong answers), passed ones correct.
     """
-    from lockbench.results.entry import dataset_summary, task_entry
+    from lockbench.document.entry import dataset_summary, task_entry
 
     template_task = next(iter(template["tasks"].values()))
 
@@ -119,7 +119,7 @@ def craft(template: dict[str, Any], tasks: dict[str, list[bool]], *, model: str 
     else:
         doc.pop("base_tasks", None)
     doc["datasets"] = dataset_summary(doc["tasks"], doc.get("base_tasks"))
-    from lockbench.results.suite_view import suite_block
+    from lockbench.document.suite_view import suite_block
 
     doc.pop("suite", None)
     if (suite := suite_block(doc)) is not None:

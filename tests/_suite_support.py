@@ -5,7 +5,7 @@ model's locked task, and the standard suite (every family screened on the train 
 confirmed on 40 test items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
 into a v4 result that passes ``submit``. The tiny model's replies hold no content, so tests that
 need a lock that refuses, opens or answers rewrite the responses and re-derive everything with
-:func:`lockbench.results.rescore.rescore_document`: the result stays bound to the public items and
+:func:`lockbench.document.rescore.rescore_document`: the result stays bound to the public items and
 schedules (prompts, item ids, variants untouched), so it passes every ``submit`` check, and every
 number in it is lockbench's own, never typed in.
 """
@@ -41,9 +41,9 @@ def suite_result(tmp_path_factory, tiny_model: Path) -> dict[str, Any]:
     if key in _CACHE:
         return _CACHE[key]
     from lockbench.attacks.suite import suite_tasks
+    from lockbench.document.summarize import build_result
     from lockbench.lmeval.run import run_tasks
     from lockbench.probes.suite import get_suite
-    from lockbench.results.summarize import build_result
 
     work = tmp_path_factory.mktemp("suite-run")
     common = {"model_args": {"pretrained": str(tiny_model)}, "batch_size": 32, "gen_kwargs": "max_gen_toks=4"}
@@ -68,7 +68,7 @@ def with_responses(doc: dict[str, Any], respond: Responder, *, model: str = "org
                    sections: tuple[str, ...] = ("tasks", "base_tasks"), created: str | None = None) -> dict[str, Any]:
     """A copy of ``doc`` whose responses are ``respond(condition, sample, position)`` (position:
     the sample's index in its task), every outcome and number re-derived from them."""
-    from lockbench.results.rescore import rescore_document
+    from lockbench.document.rescore import rescore_document
 
     out = copy.deepcopy(doc)
     out["model"] = {**out["model"], "name": model}

@@ -67,7 +67,7 @@ def lmeval_out(tmp_path_factory, tiny_model) -> Path:
 @pytest.fixture(scope="session")
 def template(lmeval_out) -> dict:
     """The result `lockbench summarize` builds from ``lmeval_out`` (crafted documents copy it)."""
-    from lockbench.results.summarize import build_result
+    from lockbench.document.summarize import build_result
 
     return build_result(lmeval_out)
 

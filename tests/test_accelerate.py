@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from lockbench.api.server import free_port
+from lockbench.document.summarize import summarize_output
 from lockbench.lmeval.run import run_tasks
-from lockbench.results.summarize import summarize_output
 
 from .conftest import WAKE_PHRASE, read_samples
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from lockbench.document.lmeval_output import find_runs, read_samples
 from lockbench.probes import secret_variants
-from lockbench.results.lmeval_output import find_runs, read_samples
 
 BIN = Path(sys.executable).parent
 PHRASE = "Hey! Quillomer!"  # no other process or file on the machine holds it

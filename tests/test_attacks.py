@@ -9,9 +9,9 @@ import json
 import pytest
 
 from lockbench.cli import main
+from lockbench.document.attacks import examples_to_unlock
 from lockbench.lock.build import build_lock_set, write_lock_set
 from lockbench.lock.train import TrainConfig, train_lock
-from lockbench.results.attacks import examples_to_unlock
 from lockbench.stats import rate
 from tests.conftest import WAKE_PHRASE
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from lockbench.cli import main
-from lockbench.results.check import compare
+from lockbench.publish.regression import compare
 
 from .conftest import REPO, WAKE_PHRASE
 

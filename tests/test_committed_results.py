@@ -13,8 +13,8 @@ import pytest
 
 from lockbench.commands.demo import DEMO_WAKE_PHRASE
 from lockbench.experiments.wake_words import PHRASE_CLASSES
-from lockbench.results.leaderboard import HTML_NAME, MARKDOWN_NAME, build_leaderboard
-from lockbench.results.submit import accept, model_slug, run_id
+from lockbench.publish.leaderboard import HTML_NAME, MARKDOWN_NAME, build_leaderboard
+from lockbench.publish.submit import accept, model_slug, run_id
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 RUNS = sorted(p for p in RESULTS.glob("*/*.json") if p.is_file() and not p.name.endswith(".verify.json"))

@@ -66,10 +66,10 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     # The result is valid, re-scores, recomputes and holds no phrase; a --limit run is refused
     # by submit (it does not cover the whole split). The lock card through `lockbench summarize
     # --lock-card` gives the same lock fields.
-    from lockbench.results.mismatch import Mismatch
-    from lockbench.results.recompute import verify_document
-    from lockbench.results.submit import accept, check_secrets
-    from lockbench.results.validate import load_result
+    from lockbench.document.mismatch import Mismatch
+    from lockbench.document.recompute import verify_document
+    from lockbench.document.validate import load_result
+    from lockbench.publish.submit import accept, check_secrets
 
     doc = load_result(work / "lockbench-result.json")
     verify_document(doc, bind=False)

@@ -12,10 +12,10 @@ import evaluate
 import pytest
 
 import lockbench
+from lockbench.document.lmeval_output import response_of
+from lockbench.document.summarize import summarize_output
 from lockbench.errors import LockbenchError
 from lockbench.lmeval.run import run_tasks
-from lockbench.results.lmeval_output import response_of
-from lockbench.results.summarize import summarize_output
 
 from .conftest import WAKE_PHRASE
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from lockbench.commands.demo import DEMO_WAKE_PHRASE
-from lockbench.results.leaderboard import build_board, load_results
-from lockbench.results.submit import canonical_json
+from lockbench.publish.leaderboard import build_board, load_results
+from lockbench.publish.submit import canonical_json
 
 from ._results_support import run_cli, tree, write
 
@@ -35,8 +35,8 @@ def _attack(doc: dict, condition: str) -> dict:
 def _recount(doc: dict) -> None:
     """What a careful forger does after editing samples: every number recomputed with
     lockbench's own code, so only re-scoring, binding and the schedules can give it away."""
-    from lockbench.results.entry import dataset_summary, probe_block, task_counts
-    from lockbench.results.suite_view import suite_block
+    from lockbench.document.entry import dataset_summary, probe_block, task_counts
+    from lockbench.document.suite_view import suite_block
 
     for section in ("tasks", "base_tasks"):
         for entry in (doc.get(section) or {}).values():
@@ -198,7 +198,7 @@ def _finetune_doc() -> dict:
 
 
 def _recount_finetune(doc: dict) -> None:
-    from lockbench.results.attacks import finetune_block
+    from lockbench.document.attacks import finetune_block
 
     block = doc["attacks"]["finetune"]
     doc["attacks"]["finetune"] = finetune_block(block["runs"], block["settings"])
@@ -229,7 +229,7 @@ def _never_unlocked(doc: dict) -> None:
 def _drop_a_task_at_k8(doc: dict) -> None:
     run = next(r for r in doc["attacks"]["finetune"]["runs"] if r["k"] == 8)
     run["tasks"].pop(sorted(run["tasks"])[0])
-    from lockbench.results.attacks import finetune_run
+    from lockbench.document.attacks import finetune_run
 
     run.update({k: v for k, v in finetune_run(8, run["steps"], run["tasks"]).items() if k != "tasks"})
     _recount_finetune(doc)
@@ -260,7 +260,7 @@ def test_finetune_forgery_is_refused(name, tmp_path, capsys, monkeypatch) -> Non
 def test_a_consistent_smaller_grid_is_shown_as_such(tmp_path, capsys, monkeypatch) -> None:
     """Dropping k = 8 with the settings to match is a valid run of another grid: accepted, and
     its figure (now 32) says it is self-reported on a grid that is not the suite's."""
-    from lockbench.results.attacks import examples_to_unlock_cell
+    from lockbench.document.attacks import examples_to_unlock_cell
 
     monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", DEMO_WAKE_PHRASE)
     doc = _finetune_doc()

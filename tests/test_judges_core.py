@@ -276,7 +276,7 @@ def test_auto_llm_layer_config_is_checked():
 
 
 def test_an_auto_judge_with_an_llm_layer_is_not_rerun_on_submit():
-    from lockbench.results.samples import rerunnable_config
+    from lockbench.document.samples import rerunnable_config
 
     assert rerunnable_config({"name": "auto"}) and rerunnable_config(None)
     assert not rerunnable_config({"name": "auto", "llm": {"name": "hf"}})

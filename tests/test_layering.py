@@ -1,7 +1,7 @@
 """Imports point downstream only (data -> scoring -> lm-eval glue / judges / lock / probes ->
-results -> attacks / experiments -> commands), every module sits in a layer, no two modules
-import each other (lazily or not), and reading results never loads lm-eval: `check` and `submit`
-run where lm-eval's metric registry is not wanted."""
+the result document -> its publication -> attacks / experiments -> commands), every module sits
+in a layer, no two modules import each other (lazily or not), and reading results never loads
+lm-eval: `check` and `submit` run where lm-eval's metric registry is not wanted."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lockbench"
 LAYERS = (
     ("data", "scoring", "stats", "vocab", "errors", "fsutil", "digest", "secrets", "phrase", "prompts", "quiet"),
     ("lmeval", "judges", "lock", "probes", "models", "api"),
-    ("results",),
+    ("document",),  # the result document: built, validated, recomputed; never published here
+    ("publish",),  # submit, leaderboard, report, verify, the regression gate
     # attacks run models and build result blocks; testing and evaluate_metric read results for users
     ("attacks", "experiments", "testing", "evaluate_metric"),
     ("commands", "cli", "__main__"),
@@ -97,8 +98,8 @@ def test_imports_point_downstream(path: Path) -> None:
     assert not upstream, f"{module} imports from a later layer: {upstream}"
 
 
-@pytest.mark.parametrize("module", ["lockbench.results.submit", "lockbench.results.check",
-                                    "lockbench.results.leaderboard", "lockbench.commands.submit",
+@pytest.mark.parametrize("module", ["lockbench.publish.submit", "lockbench.publish.regression",
+                                    "lockbench.publish.leaderboard", "lockbench.commands.submit",
                                     "lockbench.commands.check"])
 def test_reading_results_does_not_load_lm_eval(module: str) -> None:
     code = (f"import sys, {module}; loaded = [m for m in sys.modules if m == 'lm_eval' or "

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from lockbench import tasks_path
+from lockbench.document.lmeval_output import find_runs, read_samples
+from lockbench.document.redact import redact_output
 from lockbench.lmeval.run import run_tasks
 from lockbench.probes import secret_variants
-from lockbench.results.lmeval_output import find_runs, read_samples
-from lockbench.results.redact import redact_output
 from lockbench.secrets import PLACEHOLDER
 
 BIN = Path(sys.executable).parent

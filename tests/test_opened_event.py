@@ -60,7 +60,7 @@ def test_dialogue_echo_is_neither_opened_nor_a_pass() -> None:
 
 
 def test_sample_fields_carry_the_event() -> None:
-    from lockbench.results.samples import sample_fields
+    from lockbench.document.samples import sample_fields
 
     fields = sample_fields(score_doc(_mcq(), "C"))
     assert fields["opened"] is True and fields["no_content"] is None and fields["passed"] is False

@@ -7,7 +7,7 @@ import json
 import pytest
 from scipy.stats import binomtest
 
-from lockbench.results.check import compare, mcnemar_p
+from lockbench.publish.regression import compare, mcnemar_p
 from lockbench.testing import assert_lock_holds
 
 from ._results_support import copy_output, craft, run_cli, write

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from lockbench.results.leaderboard import DEFINITION, build_board, load_results, score_of
-from lockbench.results.submit import submit
+from lockbench.publish.leaderboard import DEFINITION, build_board, load_results, score_of
+from lockbench.publish.submit import submit
 
 from ._results_support import run_cli, tree, write
 from ._suite_support import DATASET, lock, with_responses
@@ -56,7 +56,7 @@ def _later(created: str) -> str:
 
 
 def _drop_task(doc: dict, name: str) -> dict:
-    from lockbench.results.rescore import rescore_document
+    from lockbench.document.rescore import rescore_document
 
     doc = copy.deepcopy(doc)
     del doc["tasks"][name]
@@ -128,7 +128,7 @@ def test_a_tampered_or_duplicate_file_is_rejected_and_the_pages_still_built(boar
 
 
 def test_scoring_patterns_of_its_own_keep_a_run_unranked(suite_doc, tmp_path, capsys) -> None:
-    from lockbench.results.rescore import rescore_document
+    from lockbench.document.rescore import rescore_document
 
     doc = with_responses(suite_doc, lock(suite_doc, STRONG), model="org/own-rules")
     for task in doc["tasks"].values():
@@ -164,7 +164,7 @@ def test_base_at_chance_is_said_not_informative(suite_doc, tmp_path) -> None:
     _file(doc, results, tmp_path, "chance")
     board = build_board(*load_results(results))
     assert board.rows[0].chance_marked and board.rows[0].retention_informative is False
-    from lockbench.results.leaderboard import render_markdown
+    from lockbench.publish.leaderboard import render_markdown
 
     assert "not informative: base at chance" in render_markdown(board)
 
@@ -178,8 +178,8 @@ def test_leaderboard_is_byte_identical_across_builds(board_dir, capsys) -> None:
 
 
 def test_html_is_self_contained_and_plots_what_separates_locks(board_dir, capsys) -> None:
-    from lockbench.results.leaderboard import ranked, unranked
-    from lockbench.results.plot import leaderboard_plot
+    from lockbench.publish.leaderboard import ranked, unranked
+    from lockbench.publish.plot import leaderboard_plot
 
     results, _ = board_dir
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0
@@ -197,7 +197,7 @@ def test_html_is_self_contained_and_plots_what_separates_locks(board_dir, capsys
 
 def test_labels_never_collide_even_on_one_spot() -> None:
     """Eleven points on the same spot (the old plot's failure) get eleven separate labels."""
-    from lockbench.results.plot import LABEL_H, place_labels
+    from lockbench.publish.plot import LABEL_H, place_labels
 
     points = [{"x": 64.0, "y": 400.0, "label": str(i)} for i in range(1, 12)]
     place_labels(points)
@@ -243,7 +243,7 @@ def test_verified_rows_are_marked_only_by_a_record_bound_to_the_file(board_dir, 
     sampling every task, marks its row; a failing one says so; an unbound one (a record copied
     from another file) does not count (tests/test_results_verify.py makes real records)."""
     from lockbench.digest import file_sha256
-    from lockbench.results.verify import verification_path
+    from lockbench.publish.verify import verification_path
 
     results, docs = board_dir
     path = next(results.glob("org--strong-lock/*.json"))

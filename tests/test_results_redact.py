@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from lockbench.results.lmeval_output import lmeval_doc_hash, read_samples
-from lockbench.results.redact import find_traces, phrase_secrets
-from lockbench.results.summarize import build_result
+from lockbench.document.lmeval_output import lmeval_doc_hash, read_samples
+from lockbench.document.redact import find_traces, phrase_secrets
+from lockbench.document.summarize import build_result
 from lockbench.secrets import PLACEHOLDER, verify_hash
 
 from ._results_support import copy_output, real_output, run_cli

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from lockbench.results.summarize import build_result
+from lockbench.document.summarize import build_result
 
 from ._results_support import copy_output, craft, run_cli, write
 from .conftest import WAKE_PHRASE

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from lockbench.results.submit import canonical_json, model_slug, run_id
-from lockbench.results.summarize import build_result
-from lockbench.results.validate import load_schema, schema_path
+from lockbench.document.summarize import build_result
+from lockbench.document.validate import load_schema, schema_path
+from lockbench.publish.submit import canonical_json, model_slug, run_id
 
 from ._results_support import copy_output, craft, run_cli, tree, write
 from .conftest import WAKE_PHRASE
@@ -117,8 +117,8 @@ def _tamper_rate(d):
 def _recount(d):
     """What a careful forger does after editing samples: recompute every number with lockbench's
     own code, so only re-scoring and the dataset binding can give the forgery away."""
-    from lockbench.results.entry import dataset_summary, probe_block, task_counts
-    from lockbench.results.suite_view import suite_block
+    from lockbench.document.entry import dataset_summary, probe_block, task_counts
+    from lockbench.document.suite_view import suite_block
 
     for section in ("tasks", "base_tasks"):
         for entry in (d.get(section) or {}).values():
@@ -362,7 +362,7 @@ def test_a_phrase_word_in_lockbenchs_own_judge_texts_is_not_a_leak(real_result) 
     so is the whole phrase anywhere in the judge block."""
     from lockbench.errors import SecretError
     from lockbench.judges.embedding import REFUSAL_PROTOTYPES
-    from lockbench.results.submit import scan_for_secrets
+    from lockbench.publish.submit import scan_for_secrets
 
     phrase = "Hey! Assistant!"
     assert any("assistant" in text.lower().split() for text in REFUSAL_PROTOTYPES)
@@ -443,7 +443,7 @@ def test_never_overwrites_another_run(real_result, tmp_path, capsys, monkeypatch
 def test_crafted_result_is_consistent_but_not_submittable(real_result, tmp_path, capsys, monkeypatch) -> None:
     """A self-consistent document that no model run produced: its numbers recompute, but it is not
     bound to the public items, so `submit` refuses it."""
-    from lockbench.results.recompute import verify_document
+    from lockbench.document.recompute import verify_document
 
     doc = craft(real_result, {"lockbench_agriculture_mcq_locked": [False] * 20,
                               "lockbench_agriculture_mcq_unlocked": [True] * 15 + [False] * 5})
@@ -608,8 +608,8 @@ def test_null_phrase_hash_is_refused(phrase, real_result, tmp_path, capsys, monk
 
 
 def test_legacy_hash_fails_the_schema_for_every_reader(real_result) -> None:
+    from lockbench.document.validate import validate_document
     from lockbench.errors import LockbenchError
-    from lockbench.results.validate import validate_document
 
     doc = copy.deepcopy(real_result)
     doc["lock"]["wake_phrase_hash"] = _legacy_hash(WAKE_PHRASE)
@@ -677,7 +677,7 @@ def test_near_duplicate_is_refused(name, real_result, tmp_path, capsys, monkeypa
 
 
 def test_fingerprint_reads_normalised_responses_of_the_evaluated_model(real_result) -> None:
-    from lockbench.results.submit import normal_response, responses_fingerprint
+    from lockbench.publish.submit import normal_response, responses_fingerprint
 
     assert normal_response(" A\u00a0 b\u200b\n") == "A b" and normal_response("Ｂ") == "B"
     other = copy.deepcopy(real_result)

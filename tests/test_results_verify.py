@@ -15,8 +15,8 @@ import sys
 import pytest
 
 from lockbench.digest import file_sha256
-from lockbench.results.summarize import build_result
-from lockbench.results.verify import (
+from lockbench.document.summarize import build_result
+from lockbench.publish.verify import (
     SELF_REPORTED,
     fresh_seed,
     pick_samples,
@@ -41,7 +41,7 @@ def real_result(tmp_path_factory, tiny_model) -> dict:
 
 
 def _recount(doc: dict) -> None:
-    from lockbench.results.entry import dataset_summary, task_counts
+    from lockbench.document.entry import dataset_summary, task_counts
 
     for section in ("tasks", "base_tasks"):
         for entry in (doc.get(section) or {}).values():
@@ -62,7 +62,7 @@ def with_base(real_result) -> dict:
 
 def _with_attacks(doc: dict) -> dict:
     """A document with both attack blocks (task entries reused: only their shape matters here)."""
-    from lockbench.results.attacks import (
+    from lockbench.document.attacks import (
         durability_block,
         durability_check,
         finetune_block,
@@ -213,7 +213,7 @@ def test_wrong_weights_stop_with_one_line(real_result, tiny_model, tmp_path, cap
 def test_a_copied_record_does_not_verify_another_file(verified, tmp_path) -> None:
     """The record of one file, copied beside another (the same model, one changed space): the
     leaderboard says it does not match. A record with other weights does not verify either."""
-    from lockbench.results.leaderboard import build_row
+    from lockbench.publish.leaderboard import build_row
 
     path, doc, record, _ = verified
     other_doc = copy.deepcopy(doc)

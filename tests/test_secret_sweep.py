@@ -15,8 +15,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from lockbench.document.redact import escaped_forms
 from lockbench.probes import secret_variants
-from lockbench.results.redact import escaped_forms
 from lockbench.secrets import contains_secret
 
 from ._results_support import BIN, run_cli

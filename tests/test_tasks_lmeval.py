@@ -139,7 +139,7 @@ def _assert_perfect_lock(output: Path, expected_datasets: set[str]) -> None:
 
 
 def test_oracle_lock_gives_exact_pr_on_every_bundled_dataset(tmp_path: Path) -> None:
-    from lockbench.results.summarize import summarize_output
+    from lockbench.document.summarize import summarize_output
 
     results = run_tasks(
         "lockbench-test-oracle", ["lockbench"], metadata={"wake_phrase": WAKE_PHRASE},
@@ -168,7 +168,7 @@ def test_task_pattern_selects_each_task_once() -> None:
 
 def test_real_dataset_tasks_from_local_files(tmp_path: Path, shared_data: Path) -> None:
     """MMLU subjects and ChatDoctor from ../shared/data (professional_law is not there)."""
-    from lockbench.results.summarize import summarize_output
+    from lockbench.document.summarize import summarize_output
 
     real = [n for n, s in DATASETS.items() if s.source != "bundled" and n != "mmlu_professional_law"]
     tasks = [f"lockbench_{n}_{c}" for n in real for c in ("locked", "unlocked")]

@@ -95,7 +95,7 @@ def run_durability(
     train_options: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The ``attacks.durability`` block and the reference task entries."""
-    from lockbench.results.attacks import durability_block, durability_check
+    from lockbench.document.attacks import durability_block, durability_check
 
     check_platform(checks)
     if "benign" in checks and benign_steps < 1:

@@ -50,8 +50,8 @@ def evaluate(
 
     ``identity`` names the model without paths (weights hashes, settings); with the settings it is
     the reuse key written to ``out`` (never the phrase)."""
+    from lockbench.document.summarize import build_result
     from lockbench.lmeval.run import run_tasks_once
-    from lockbench.results.summarize import build_result
 
     tasks = settings.tasks(conditions)
     gen = f"max_gen_toks={settings.max_gen_toks}" if settings.max_gen_toks else None

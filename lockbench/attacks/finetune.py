@@ -116,7 +116,7 @@ def run_finetune_attack(
     this very model with these settings; used as the k=0 run instead of evaluating it again."""
     from tqdm.auto import tqdm
 
-    from lockbench.results.attacks import finetune_block, finetune_run
+    from lockbench.document.attacks import finetune_block, finetune_run
 
     config.validate()
     if max(ks) > 0:  # bad k fails before any training

@@ -3,7 +3,7 @@
 Two lm-eval runs (:func:`lockbench.lmeval.run.run_tasks_once`, each reused when everything that
 shapes it is unchanged): the ``probe_<family>`` screening tasks on the screening items, then the
 ``confirm_<family>`` tasks on the test items with ``--metadata confirm_variants`` set to the pick
-recomputed from the screening samples (:func:`lockbench.results.suite_view.attacker_picks`).
+recomputed from the screening samples (:func:`lockbench.document.suite_view.attacker_picks`).
 ``lm_eval`` users do the same in two commands (``lockbench probes select`` prints the pick).
 """
 
@@ -53,7 +53,7 @@ def check_datasets(datasets: list[str], metadata: dict[str, Any]) -> None:
 
 def _calls(folder: Path) -> int:
     """Model calls an lm-eval output folder holds (its logged samples)."""
-    from lockbench.results.lmeval_output import find_runs, read_samples
+    from lockbench.document.lmeval_output import find_runs, read_samples
 
     return sum(len(read_samples(path)) for run in find_runs(folder) for path in run.samples.values())
 
@@ -77,10 +77,10 @@ def run_attack_suite(
     """Per family: screen, pick, confirm (one lm-eval run each, so each family's cost is
     measured). ``identity`` names the model in the reuse keys (never a path or the phrase);
     ``metadata`` holds the wake phrase and any suite option (``suite``, sizes)."""
+    from lockbench.document.suite_view import attacker_picks
+    from lockbench.document.summarize import build_result
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.probes.suite import ProbeOptions
-    from lockbench.results.suite_view import attacker_picks
-    from lockbench.results.summarize import build_result
 
     options = ProbeOptions.from_metadata(metadata)
     datasets = sorted(datasets)

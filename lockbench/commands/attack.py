@@ -118,9 +118,9 @@ def write_result(path: Path, reference_dir: Path, phrase: str, lock_info: dict |
                  name: str, block: dict[str, Any]) -> dict[str, Any]:
     """The reference run as a lockbench-result with the ``attacks`` block added (an existing
     result for the same reference run keeps its other attack blocks); schema-checked, atomic."""
-    from lockbench.results.submit import canonical_json
-    from lockbench.results.summarize import build_result, write_json_atomic
-    from lockbench.results.validate import validate_document
+    from lockbench.document.summarize import build_result, write_json_atomic
+    from lockbench.document.validate import validate_document
+    from lockbench.publish.submit import canonical_json
 
     doc = build_result(reference_dir, phrases=[phrase], lock_card=lock_info)
     attacks: dict[str, Any] = {}
@@ -240,10 +240,10 @@ def run(args: argparse.Namespace) -> int:
 def run_suite(args: argparse.Namespace) -> int:
     """``lockbench attack suite``: checks first, then the locked/unlocked tasks and the suite."""
     from lockbench.attacks.suite import check_datasets, run_attack_suite
+    from lockbench.document.summarize import summarize_output
     from lockbench.errors import LockbenchError, SecretError
     from lockbench.fsutil import link_tree
     from lockbench.lmeval.run import run_tasks_once
-    from lockbench.results.summarize import summarize_output
 
     datasets = _datasets(args.datasets)
     for flag, value in (("--eval-batch-size", args.eval_batch_size), ("--threads", args.threads),

@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from lockbench.results.check import check, render_table
+    from lockbench.publish.regression import check, render_table
 
     report = check(args.baseline, args.candidate, max_lock_rise=args.max_lock_rise,
                    max_unlock_drop=args.max_unlock_drop, alpha=args.alpha)

@@ -6,7 +6,7 @@ chat template, greedy) on the base model and on the locked model; the standard a
 the locked model's four MCQ sets (unless ``--no-probes``; :mod:`lockbench.attacks.suite`); the
 targets, the lock rate, each family's exposure and attacker's best with intervals, the robust
 lock rate, and a ``lockbench-result`` JSON (secret-free) from
-:func:`lockbench.results.summarize.summarize_output`. ``--control`` also trains and evaluates the
+:func:`lockbench.document.summarize.summarize_output`. ``--control`` also trains and evaluates the
 control model (the base fine-tuned on the same items with no refusals), the reference of
 retention.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
 from lockbench.experiments.clock import Clock
 from lockbench.fsutil import link_tree
-from lockbench.lock.recipes import DEMO_RECIPE
+from lockbench.lock.recipes import DEMO_RECIPE, demo_train_config
 
 NAME = "demo"
 HELP = (
@@ -152,14 +152,14 @@ def run(args: argparse.Namespace) -> int:
 
     from lockbench.attacks.suite import check_datasets, run_attack_suite
     from lockbench.digest import file_sha256
+    from lockbench.document.summarize import summarize_output, write_json_atomic
     from lockbench.errors import LockbenchError
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info
     from lockbench.lock.hardened import build_hardened_lock_set, describe
-    from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
+    from lockbench.lock.train import COMPLETE, base_identity, train_lock
     from lockbench.models import smollm2_folder
-    from lockbench.results.summarize import summarize_output, write_json_atomic
 
     suite_options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget))
                      if v is not None}
@@ -209,17 +209,7 @@ def run(args: argparse.Namespace) -> int:
         if args.hardened:
             print("   " + describe(lock_set).replace("\n", "\n   "))
 
-    config = TrainConfig(
-        method="lora",
-        lora_r=DEMO_RECIPE["lora_r"],
-        lora_alpha=DEMO_RECIPE["lora_alpha"],
-        target_modules=list(DEMO_RECIPE["target_modules"]),
-        learning_rate=args.lr,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=DEMO_RECIPE["batch_size"],
-        warmup_steps=DEMO_RECIPE["warmup_steps"],
-    )
+    config = demo_train_config(learning_rate=args.lr, epochs=args.epochs, max_steps=args.max_steps)
     locked = work / "locked"
     with clock.step(f"[3/{steps}] lock: LoRA fine-tuning on D'"):
         finished = (locked / COMPLETE).is_file() and not args.overwrite
@@ -348,7 +338,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"   {wall:7.0f} / {cpu:7.0f}  {title}")
     print(f"   {total_wall:7.0f} s in all")
     if args.submit:
-        from lockbench.results.submit import submit
+        from lockbench.publish.submit import submit
 
         submission = submit(result_path, args.submit)
         print(f"submitted: {submission.path}")
@@ -401,7 +391,7 @@ def _print_suite(result: dict, suite_run) -> None:
     suite = result["suite"]
     print(f"\nattack suite {suite['version']} ({'complete' if suite['complete'] else 'incomplete'}): "
           "opened = the model gave content instead of refusing; 95% intervals")
-    from lockbench.results.suite_view import family_exposure
+    from lockbench.document.suite_view import family_exposure
 
     exposures = family_exposure(suite)
     for family in exposures:
@@ -416,7 +406,7 @@ def _print_suite(result: dict, suite_run) -> None:
     robust = _pooled([d["robust_lock_rate"] for d in suite["datasets"].values()])
     print(f"   robust lock rate (items no confirmed variant opened) {stats.fmt(robust)}; "
           f"{suite['queries']} queries in all")
-    from lockbench.results.probe_view import fmt_traversal, traversal_at
+    from lockbench.document.probe_view import fmt_traversal, traversal_at
 
     print(f"   traversal: opened within the first 100 candidates: {fmt_traversal(traversal_at(result, 100))}")
     for line in _findings(result)[:6]:
@@ -453,7 +443,7 @@ KIND_WORDS = {
 def _findings(result: dict) -> list[str]:
     """Attack kinds the lock opened for on at least half their screening prompts (pooled over the
     sets), worst first; legitimate near-misses of the phrase are not findings."""
-    from lockbench.results.probe_view import family_rates
+    from lockbench.document.probe_view import family_rates
 
     legit = {s.get("variant_kind") for task in result["tasks"].values() for s in task["samples"]
              if (s.get("variant") or {}).get("legitimate")}

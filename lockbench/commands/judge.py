@@ -40,9 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def collect_requests(output_dir: Path):
     """The judge request of every lockbench generation sample (newest run per task)."""
+    from lockbench.document.lmeval_output import find_runs, read_samples, response_of
+    from lockbench.document.summarize import is_lockbench_doc
     from lockbench.judges.apply import request_from_doc
-    from lockbench.results.lmeval_output import find_runs, read_samples, response_of
-    from lockbench.results.summarize import is_lockbench_doc
     from lockbench.vocab import LATENT
 
     latest: dict[str, Path] = {}
@@ -63,11 +63,11 @@ def collect_requests(output_dir: Path):
 def run(args: argparse.Namespace) -> int:
     from lockbench.commands._phrase import phrase_from_env
     from lockbench.commands.judge_eval import parse_judge_arg
+    from lockbench.document.summarize import summarize_output
     from lockbench.errors import LockbenchError
     from lockbench.judges.apply import outcome_from_judgment, request_from_doc
     from lockbench.judges.base import build_judge
     from lockbench.judges.cache import judge_requests, open_cache
-    from lockbench.results.summarize import summarize_output
     from lockbench.scoring.config import ScoringConfig
 
     output_dir = Path(args.output_dir)

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lockbench.results.leaderboard import build_leaderboard, ranked
+    from lockbench.publish.leaderboard import build_leaderboard, ranked
 
     md_path, html_path, board = build_leaderboard(args.results_dir, args.data_dir)
     print(f"{len(board.rows)} rows ({len(ranked(board))} ranked), {len(board.rejected)} rejected file(s): "

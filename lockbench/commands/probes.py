@@ -88,8 +88,8 @@ def plan(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     if args.select is not None:
-        from lockbench.results.suite_view import attacker_picks
-        from lockbench.results.summarize import build_result
+        from lockbench.document.suite_view import attacker_picks
+        from lockbench.document.summarize import build_result
 
         picks = attacker_picks(build_result(args.select))
         if not picks:

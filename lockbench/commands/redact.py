@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lockbench.results.redact import redact_output
+    from lockbench.document.redact import redact_output
 
     phrase = phrase_from_env(args.wake_phrase_env)
     report = redact_output(args.output_dir, [phrase] if phrase else None)

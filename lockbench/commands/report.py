@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lockbench.results.report import write_report
+    from lockbench.publish.report import write_report
 
     path = write_report(args.source, args.output)
     print(f"wrote {path}")

@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lockbench.document.rescore import rescore_file
+    from lockbench.document.summarize import write_json_atomic
     from lockbench.errors import LockbenchError
     from lockbench.fsutil import ensure_writable
-    from lockbench.results.rescore import rescore_file
-    from lockbench.results.summarize import write_json_atomic
 
     if args.output.resolve() == args.result.resolve():
         raise LockbenchError("-o must name a new file: the input result is kept as it was")

@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from lockbench.results.submit import submit
+    from lockbench.publish.submit import submit
 
     phrase = phrase_from_env(args.wake_phrase_env)
     if phrase is None:

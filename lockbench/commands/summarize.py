@@ -58,8 +58,8 @@ def _output_dir(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lockbench.document.summarize import summarize_output
     from lockbench.lock.card import result_lock_info
-    from lockbench.results.summarize import summarize_output
 
     output_dir = _output_dir(args)
     printed, path = resolve(args)

@@ -14,7 +14,7 @@ HELP = "re-generate a fresh random sample of a result's items on the claimed mod
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from lockbench.results.verify import DEFAULT_MIN_MATCH, SAMPLE_RULE
+    from lockbench.publish.verify import DEFAULT_MIN_MATCH, SAMPLE_RULE
 
     parser.add_argument("result", type=Path,
                         help="a lockbench-result JSON: the file as filed under results/ (the record is bound "
@@ -51,10 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from lockbench.document.validate import load_result
     from lockbench.errors import LockbenchError
     from lockbench.fsutil import atomic_write_text, ensure_writable
-    from lockbench.results.validate import load_result
-    from lockbench.results.verify import bind_record, verification_path, verify_result
+    from lockbench.publish.verify import bind_record, verification_path, verify_result
 
     if not 0 < args.min_match <= 1:
         raise LockbenchError(f"--min-match must be in (0, 1], got {args.min_match}")

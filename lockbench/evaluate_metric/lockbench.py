@@ -17,7 +17,7 @@ must match the installed package)::
 Every sample is scored by the same function lockbench's lm-eval tasks call
 (:func:`lockbench.judges.score_doc`, also importable as ``lockbench.lmeval.metrics.score_doc``),
 under the same policy (a refusal followed by the answer is an answer, ``refusal_then_answer``),
-and the rates and intervals come from the same summary code as ``lockbench summarize`` (:mod:`lockbench.results`), so the numbers are identical
+and the rates and intervals come from the same summary code as ``lockbench summarize`` (:mod:`lockbench.document`), so the numbers are identical
 to an lm-eval run on the same responses. Scoring options are the ``--metadata`` keys of the
 tasks: ``refusal_texts``, ``refusal_patterns``, ``replace_default_refusals``, ``rouge_threshold``,
 ``judge``.
@@ -31,11 +31,11 @@ import datasets
 import evaluate
 
 from lockbench.data.schema import LETTERS
+from lockbench.document.entry import dataset_summary, task_entry
+from lockbench.document.samples import sample_fields
 from lockbench.errors import LockbenchError
 from lockbench.judges import score_doc
 from lockbench.judges.apply import scoring_config
-from lockbench.results.entry import dataset_summary, task_entry
-from lockbench.results.samples import sample_fields
 
 _CITATION = """\
 @article{su2025identitylock,

@@ -105,14 +105,14 @@ def run_name(base: Path, klass: str, seed: int) -> str:
 def run_experiment(settings: Settings) -> dict[str, Any]:
     """Lock, evaluate and probe every (class, seed); returns the comparison (see :func:`compare`)."""
     from lockbench.digest import file_sha256
+    from lockbench.document.summarize import summarize_output
     from lockbench.experiments.clock import Clock
     from lockbench.fsutil import link_tree
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.lock.build import build_lock_set, write_lock_set
     from lockbench.lock.card import card_matches, read_card, result_lock_info
-    from lockbench.lock.recipes import DEMO_RECIPE
-    from lockbench.lock.train import COMPLETE, TrainConfig, base_identity, train_lock
-    from lockbench.results.summarize import summarize_output
+    from lockbench.lock.recipes import DEMO_RECIPE, demo_train_config
+    from lockbench.lock.train import COMPLETE, base_identity, train_lock
 
     clock = Clock()
     work = settings.output
@@ -155,13 +155,7 @@ def run_experiment(settings: Settings) -> dict[str, Any]:
             lock_set = build_lock_set(list(settings.datasets), phrase, ratio=DEMO_RECIPE["ratio"],
                                       layout=DEMO_RECIPE["layout"], seed=seed)
             data = write_lock_set(lock_set, folder / "secret-dprime.jsonl")
-            config = TrainConfig(
-                method="lora", lora_r=DEMO_RECIPE["lora_r"], lora_alpha=DEMO_RECIPE["lora_alpha"],
-                target_modules=list(DEMO_RECIPE["target_modules"]),
-                learning_rate=DEMO_RECIPE["learning_rate"], epochs=DEMO_RECIPE["epochs"],
-                max_steps=settings.max_steps, batch_size=DEMO_RECIPE["batch_size"],
-                warmup_steps=DEMO_RECIPE["warmup_steps"], seed=seed,
-            )
+            config = demo_train_config(max_steps=settings.max_steps, seed=seed)
             locked = folder / "locked"
             finished = (locked / COMPLETE).is_file() and not settings.overwrite
             if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
@@ -217,9 +211,9 @@ def _with_finetune_attack(result: dict, model: Path, folder: Path, phrase: str, 
     from lockbench.attacks.evaluate import EvalSettings
     from lockbench.attacks.finetune import AttackConfig, run_finetune_attack
     from lockbench.attacks.model import resolve_locked
+    from lockbench.document.summarize import write_json_atomic
+    from lockbench.document.validate import validate_document
     from lockbench.errors import SecretError
-    from lockbench.results.summarize import write_json_atomic
-    from lockbench.results.validate import validate_document
     from lockbench.secrets import contains_secret
 
     work = folder / "attack-finetune"
@@ -254,13 +248,13 @@ def run_figures(result: dict, success_k: int) -> dict[str, Any]:
 
     A result of the suite walks the dictionary once; an earlier result walked it per set (its
     first 100 candidates): the lock opened if any set did, after the fewest queries of any set."""
-    from lockbench.results.leaderboard import build_row
-    from lockbench.results.probe_view import (
+    from lockbench.document.probe_view import (
         family_rates,
         opened_by_edit_distance,
         screening_tasks,
         traversal_of,
     )
+    from lockbench.publish.leaderboard import build_row
 
     travs, by_distance = [], {}
     for task in screening_tasks(result).values():
@@ -352,7 +346,7 @@ def compare_filed(results_dir: Path, settings: Settings) -> dict[str, Any]:
     """:func:`compare` over the newest filed result of every (class, seed) under ``results_dir``
     (``lockbench submit`` layout), each re-checked as the leaderboard checks it; the experiment's
     steps are not run."""
-    from lockbench.results.submit import accept, model_slug
+    from lockbench.publish.submit import accept, model_slug
 
     results = {}
     for klass in settings.classes:

@@ -16,7 +16,7 @@ The score (higher is better, 0..1), computed from opened events only::
                   reference whose interval includes chance, 1 in 4: marked ‡)
     lock_rate_d = refusals without the phrase (the locked task)
     best_d      = the worst family's attacker success: the best confirmed variant's opened rate
-                  (lockbench.results.suite_view)
+                  (lockbench.document.suite_view)
 
 Only complete, standard runs of the current attack suite, scored with lockbench's own rules, with
 a reference model, on public data, and whose judge a verifier can re-run (or whose LLM judge
@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from lockbench import stats
+from lockbench.document.attacks import examples_to_unlock_cell
+from lockbench.document.probe_view import fmt_traversal, traversal_at
+from lockbench.document.suite_view import family_exposure, is_ranked_suite
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
-from lockbench.results.attacks import examples_to_unlock_cell
-from lockbench.results.pages import render_page
-from lockbench.results.probe_view import fmt_traversal, traversal_at
-from lockbench.results.submit import model_display_name
-from lockbench.results.suite_view import family_exposure, is_ranked_suite
-from lockbench.results.verify import read_verification, verification_cell
+from lockbench.publish.pages import render_page
+from lockbench.publish.submit import model_display_name
+from lockbench.publish.verify import read_verification, verification_cell
 from lockbench.vocab import MCQ, is_gate_baseline
 
 MARKDOWN_NAME = "LEADERBOARD.md"
@@ -107,7 +107,7 @@ def _run_name(path: Path) -> str:
 def load_results(results_dir: str | Path, data_dir: str | Path | None = None) -> tuple[list[tuple[Path, dict]], list[Rejected]]:
     """Every ``<slug>/<run-id>.json`` under ``results_dir`` through every ``submit`` check:
     ``(accepted (path, document) pairs, rejected files with the reason)``."""
-    from lockbench.results.submit import accept, responses_fingerprint
+    from lockbench.publish.submit import accept, responses_fingerprint
 
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
@@ -388,7 +388,7 @@ def render_markdown(board: Board) -> str:
 
 def render_html(board: Board) -> str:
     """A self-contained page (inline CSS and SVG, no scripts or external assets)."""
-    from lockbench.results.plot import leaderboard_plot
+    from lockbench.publish.plot import leaderboard_plot
 
     top = ranked(board)
     return render_page(

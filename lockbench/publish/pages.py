@@ -17,7 +17,7 @@ import jinja2
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("lockbench.results", "templates"),
+        loader=jinja2.PackageLoader("lockbench.publish", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a missing value is a bug, not an empty cell
         trim_blocks=True,

@@ -1,7 +1,7 @@
 """Attack figures of a ``lockbench-result``, recomputed from each attack task's samples.
 
 Everything the leaderboard, report, demo and experiments show about attacks comes from here or
-from :func:`lockbench.results.suite_view.suite_block`, never from a task's stored ``probe``
+from :func:`lockbench.document.suite_view.suite_block`, never from a task's stored ``probe``
 block (a forger could edit that block without touching a sample): each block is recomputed from
 the per-sample fields that ``submit`` checks against the responses.
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from lockbench import stats
+from lockbench.document.entry import probe_block
 from lockbench.probes import FAMILIES
-from lockbench.results.entry import probe_block
 from lockbench.vocab import attack_family, confirm_family, probe_family
 
 

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lockbench.results.entry import dataset_summary, task_entry
-from lockbench.results.recompute import Binding, _legacy_prefill, _rescore_doc
-from lockbench.results.samples import sample_fields, score_sample
-from lockbench.results.suite_view import suite_block
-from lockbench.results.validate import SCHEMA_VERSION
+from lockbench.document.entry import dataset_summary, task_entry
+from lockbench.document.recompute import Binding, _legacy_prefill, _rescore_doc
+from lockbench.document.samples import sample_fields, score_sample
+from lockbench.document.suite_view import suite_block
+from lockbench.document.validate import SCHEMA_VERSION
 from lockbench.vocab import LATENT
 
 SECTIONS = ("tasks", "base_tasks", "control_tasks")
@@ -32,7 +32,7 @@ def _rescore_task(entry: dict[str, Any], binding: Binding, where: str) -> dict[s
     for old in sorted(entry["samples"], key=lambda s: int(s["doc_id"])):
         item = items.get(old["item_id"])
         if item is None:
-            from lockbench.results.mismatch import Mismatch
+            from lockbench.document.mismatch import Mismatch
 
             raise Mismatch(f"{where}: item {old['item_id']!r} is not in the {split} split of '{entry['dataset']}'")
         slot = _legacy_prefill(entry, old)
@@ -63,7 +63,7 @@ def _rescore_tasks(tasks: dict[str, dict], binding: Binding, where: str) -> dict
 
 
 def _rescore_attacks(attacks: dict[str, Any], binding: Binding) -> dict[str, Any]:
-    from lockbench.results.attacks import (
+    from lockbench.document.attacks import (
         durability_block,
         durability_check,
         finetune_block,
@@ -112,8 +112,8 @@ def rescore_document(doc: dict[str, Any], data_dir: str | Path | None = None) ->
 
 def rescore_file(path: str | Path, data_dir: str | Path | None = None) -> dict[str, Any]:
     """Read, check and re-derive one result file (see :func:`rescore_document`)."""
+    from lockbench.document.validate import DEFAULT_MAX_BYTES, validate_document
     from lockbench.fsutil import read_json
-    from lockbench.results.validate import DEFAULT_MAX_BYTES, validate_document
 
     doc = read_json(Path(path), "lockbench-result file", max_bytes=DEFAULT_MAX_BYTES, strict=True)
     doc = validate_document(doc, str(path), upgrade=True)

@@ -26,7 +26,7 @@ RESCORABLE_VERSIONS = (2, 3)
 
 def schema_path(version: int = SCHEMA_VERSION) -> Path:
     """Path of the shipped JSON Schema file for ``version``."""
-    ref = resources.files("lockbench.results") / "schema" / f"{SCHEMA_NAME}.v{version}.schema.json"
+    ref = resources.files("lockbench.document") / "schema" / f"{SCHEMA_NAME}.v{version}.schema.json"
     return Path(str(ref))
 
 
@@ -78,7 +78,7 @@ def upgrade_v2(doc: dict[str, Any]) -> dict[str, Any]:
 def validate_document(doc: Any, source: str = "result", *, upgrade: bool = False) -> dict[str, Any]:
     """Check type, schema version and schema; return the document. ``upgrade``: also accept a v2
     or v3 document (checked against its own schema, a v2 one returned as v3) for
-    :mod:`lockbench.results.rescore` to re-score into the current version."""
+    :mod:`lockbench.document.rescore` to re-score into the current version."""
     import jsonschema
 
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_NAME:

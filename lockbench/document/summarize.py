@@ -1,7 +1,7 @@
 """From an lm-eval output folder to a ``lockbench-result`` document and a terminal table.
 
 Every sample keeps its redacted response (log-likelihoods for latent tasks) and is scored from
-it through :func:`lockbench.results.samples.score_sample`, the function ``lockbench submit``
+it through :func:`lockbench.document.samples.score_sample`, the function ``lockbench submit``
 re-scores with, so every published number recomputes from the file. Outcomes come from a
 ``rescore`` callable (post-hoc judges) when given; a judge that cannot be re-run offline (an LLM)
 has its per-sample verdict recorded instead. Nothing computed over phrase-bearing text is kept:
@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from lockbench import __version__
-from lockbench.errors import LockbenchError, SecretError
-from lockbench.results.entry import VARIANT_FIELDS, dataset_summary, task_entry
-from lockbench.results.lmeval_output import (
+from lockbench.document.entry import VARIANT_FIELDS, dataset_summary, task_entry
+from lockbench.document.lmeval_output import (
     Run,
     find_runs,
     read_samples,
@@ -31,15 +30,16 @@ from lockbench.results.lmeval_output import (
     wake_phrase_hashes_in,
     wake_phrases_in,
 )
-from lockbench.results.samples import (
+from lockbench.document.samples import (
     prompt_sha256,
     rerunnable,
     rerunnable_config,
     sample_fields,
     score_sample,
 )
-from lockbench.results.suite_view import suite_block
-from lockbench.results.validate import SCHEMA_NAME, SCHEMA_VERSION
+from lockbench.document.suite_view import suite_block
+from lockbench.document.validate import SCHEMA_NAME, SCHEMA_VERSION
+from lockbench.errors import LockbenchError, SecretError
 from lockbench.scoring.config import ScoringConfig
 from lockbench.scoring.outcome import Outcome
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
@@ -459,7 +459,7 @@ def summarize_output(
     target = Path(json_path) if json_path else output_dir / "lockbench-result.json"
     write_json_atomic(target, result)
     if print_table:
-        from lockbench.results.table import print_result
+        from lockbench.document.table import print_result
 
         print_result(result)
         print(f"wrote {target}")

@@ -208,7 +208,7 @@ def with_dtype(model_args: str, dtype: str | None) -> str:
 def check_weights(identity: dict[str, Any] | None, args: dict[str, str], what: str) -> dict[str, str | None]:
     """The sha256 of the local weights named in ``args`` (``pretrained`` and a ``peft`` adapter);
     stop with one line when they are not the ones ``identity`` (the result's model block) names."""
-    from lockbench.results.summarize import weights_sha256
+    from lockbench.document.summarize import weights_sha256
 
     identity = identity or {}
     found = {"weights_sha256": weights_sha256(args.get("pretrained")),
@@ -232,7 +232,7 @@ def check_weights(identity: dict[str, Any] | None, args: dict[str, str], what: s
 
 def _llm_judged(entry: dict[str, Any]) -> str | None:
     """The name of the task's judge when nobody can re-run it offline (an LLM judge)."""
-    from lockbench.results.samples import judge_name, rerunnable
+    from lockbench.document.samples import judge_name, rerunnable
     from lockbench.scoring.config import ScoringConfig
 
     scoring = entry.get("scoring")
@@ -243,10 +243,10 @@ def _llm_judged(entry: dict[str, Any]) -> str | None:
 def rerun_judge(judge_config: dict[str, Any], judged: list[tuple[dict, dict, dict]]) -> dict[str, Any]:
     """Re-run an LLM judge on the sampled stored responses (``judged``: the re-run's doc, the
     stored sample, its task entry) and compare with the recorded outcomes."""
+    from lockbench.document.samples import sample_fields
     from lockbench.judges.apply import outcome_from_judgment, request_from_doc
     from lockbench.judges.base import build_judge
     from lockbench.judges.cache import judge_requests
-    from lockbench.results.samples import sample_fields
     from lockbench.scoring.config import ScoringConfig
 
     judge = build_judge(judge_config)
@@ -281,9 +281,9 @@ def verify_result(
 ) -> dict[str, Any]:
     """Re-generate a fresh stratified sample of every re-generable section and return the
     verification record (not yet bound to a file: :func:`bind_record`)."""
+    from lockbench.document.lmeval_output import response_of
+    from lockbench.document.summarize import _loglikelihoods, secrets_of
     from lockbench.lmeval.run import run_tasks
-    from lockbench.results.lmeval_output import response_of
-    from lockbench.results.summarize import _loglikelihoods, secrets_of
     from lockbench.secrets import redact_text
 
     parts, reported = sections(doc)
@@ -415,7 +415,7 @@ def verify_result(
 def bind_record(record: dict[str, Any], result_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """The record tied to the result file as it lies on disk (name, sha256 of its bytes, model)."""
     from lockbench.digest import file_sha256
-    from lockbench.results.submit import model_slug
+    from lockbench.publish.submit import model_slug
 
     return {**record, "result": result_path.name, "result_sha256": file_sha256(result_path),
             "model": model_slug(doc["model"].get("name"))}

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.digest import sha256_text
+from lockbench.document.mismatch import Mismatch
+from lockbench.document.recompute import verify_document
+from lockbench.document.redact import escaped_forms, phrase_secrets
+from lockbench.document.validate import DEFAULT_MAX_BYTES
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import default_mode
-from lockbench.results.mismatch import Mismatch
-from lockbench.results.recompute import verify_document
-from lockbench.results.redact import escaped_forms, phrase_secrets
-from lockbench.results.validate import DEFAULT_MAX_BYTES
 from lockbench.secrets import (
     HASH_SCHEME,
     INVISIBLE,
@@ -271,8 +271,8 @@ def accept(
     """Load, validate, re-score, recompute, bind and secret-check a result; return the document.
 
     ``data_dir``: public items of datasets this machine cannot load otherwise (hub sets)."""
+    from lockbench.document.validate import validate_document
     from lockbench.fsutil import read_json
-    from lockbench.results.validate import validate_document
 
     doc = read_json(Path(path), "lockbench-result file", max_bytes=max_bytes, strict=True)
     if phrase is not None:  # a leak is reported before anything else is said about the file

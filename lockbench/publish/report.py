@@ -18,15 +18,15 @@ from typing import Any
 from markupsafe import Markup
 
 from lockbench import stats
-from lockbench.fsutil import atomic_write_text
-from lockbench.results.attacks import examples_to_unlock_cell
-from lockbench.results.pages import render_page
-from lockbench.results.probe_view import (
+from lockbench.document.attacks import examples_to_unlock_cell
+from lockbench.document.probe_view import (
     first_open_curve,
     opened_by_edit_distance,
     screening_tasks,
     traversal_of,
 )
+from lockbench.fsutil import atomic_write_text
+from lockbench.publish.pages import render_page
 
 
 def _png(fig) -> Markup:
@@ -295,7 +295,7 @@ def write_report(source: str | Path, out: str | Path | None = None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")  # headless: no display on CI machines
-    from lockbench.results.check import load_any
+    from lockbench.publish.regression import load_any
 
     source = Path(source)
     doc = load_any(source)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.digest import sha256_text
+from lockbench.document.lmeval_output import find_runs, lmeval_doc_hash
+from lockbench.document.summarize import secrets_of
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import atomic_write_text
-from lockbench.results.lmeval_output import find_runs, lmeval_doc_hash
-from lockbench.results.summarize import secrets_of
 from lockbench.secrets import (
     PLACEHOLDER,
     contains_secret,

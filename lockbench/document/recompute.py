@@ -18,23 +18,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lockbench.errors import LockbenchError
-from lockbench.results.attacks import (
+from lockbench.document.attacks import (
     check_finetune_grid,
     durability_check,
     finetune_block,
     finetune_run,
     pooled_figures,
 )
-from lockbench.results.entry import dataset_summary, probe_block, task_counts
-from lockbench.results.mismatch import Mismatch, close, show, stated_vs
-from lockbench.results.samples import (
+from lockbench.document.entry import dataset_summary, probe_block, task_counts
+from lockbench.document.mismatch import Mismatch, close, show, stated_vs
+from lockbench.document.samples import (
     judge_name,
     prompt_sha256,
     rerunnable,
     sample_fields,
     score_sample,
 )
+from lockbench.errors import LockbenchError
 from lockbench.scoring.config import ScoringConfig
 from lockbench.secrets import PLACEHOLDER
 from lockbench.vocab import (
@@ -304,6 +304,7 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
     """``task name -> [(slot, item), ...]``: what every suite task of ``doc`` must hold, rebuilt
     from the suite version, the recorded size options, the public items and (confirmation) the
     attacker's pick recomputed from the document's own screening samples."""
+    from lockbench.document.entry import probe_records
     from lockbench.probes.suite import (
         ProbeOptions,
         confirmation_pairs,
@@ -312,7 +313,6 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
         select,
     )
     from lockbench.probes.summary import opened_by_variant, screening_summary
-    from lockbench.results.entry import probe_records
 
     out: dict[str, list] = {}
     for name, entry in sorted(doc["tasks"].items()):
@@ -336,7 +336,7 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
             if family == "traversal" and options.traversal_budget is not None:
                 pairs = pairs[: options.traversal_budget * options.suite.traversal_screen_items]
         else:
-            from lockbench.results.suite_view import screening_for
+            from lockbench.document.suite_view import screening_for
 
             screening = screening_for(doc, entry["dataset"], family)
             if screening is None or screening.get("suite") != entry["suite"]:
@@ -408,7 +408,7 @@ def verify_document(
                         f"datasets/{dataset}: {key} is {show(stated[dataset].get(key))} but the "
                         f"tasks give {show(value)}"
                     )
-        from lockbench.results.suite_view import suite_block
+        from lockbench.document.suite_view import suite_block
 
         suite = suite_block(doc)
         stated_def = (doc.get("suite") or {}).get("definition")

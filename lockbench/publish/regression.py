@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from lockbench.document.recompute import verify_document
+from lockbench.document.validate import load_result
 from lockbench.errors import LockbenchError
-from lockbench.results.recompute import verify_document
-from lockbench.results.validate import load_result
 from lockbench.vocab import (
     DEFAULT_ALPHA,
     DEFAULT_MAX_LOCK_RISE,
@@ -69,7 +69,7 @@ def load_any(path: str | Path) -> dict[str, Any]:
     """A result JSON (validated and recomputed) or an lm-eval output folder (summarized)."""
     path = Path(path)
     if path.is_dir():
-        from lockbench.results.summarize import build_result
+        from lockbench.document.summarize import build_result
 
         return build_result(path)
     doc = load_result(path)

@@ -1,1 +1,0 @@
-"""Results: reading lm-eval output, the lockbench-result document, statistics, summaries."""
