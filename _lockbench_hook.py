@@ -8,7 +8,7 @@ folder is always part of ``include_path``, and so is every folder on ``$LOCKBENC
 (``os.pathsep``-separated): where ``lockbench dataset add`` registered a user's own datasets.
 
 The same step registers lockbench's lm-eval models (``lockbench-gate``,
-:mod:`lockbench.lmeval.registry`) as lazy placeholders.
+:mod:`lockbench.lmeval.model_registry`) as lazy placeholders.
 
 A second finder waits for ``lm_eval._cli.harness`` and wraps ``HarnessCLI.execute`` so that a
 lockbench error raised inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``)
@@ -120,7 +120,7 @@ class _PatchingLoader:
         except Exception:
             pass
         try:  # lockbench's lm-eval models (``--model lockbench-gate``), registered lazily
-            __import__("lockbench.lmeval.registry", fromlist=["register_models"]).register_models()
+            __import__("lockbench.lmeval.model_registry", fromlist=["register_models"]).register_models()
         except Exception:
             pass
 

@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lockbench.data.custom import TASKS_PATH_ENV
-    from lockbench.lmeval.register import add_dataset
+    from lockbench.lmeval.user_datasets import add_dataset
 
     done = add_dataset(args.name, args.kind, args.test, args.into, train=args.train,
                        domain=args.domain, force=args.force)

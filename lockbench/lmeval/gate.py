@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import lm_eval.models  # noqa: F401 - built-in models first (lockbench.lmeval.registry says why)
+import lm_eval.models  # noqa: F401 - built-in models first (lockbench.lmeval.model_registry says why)
 from lm_eval.api.model import LM
 from lm_eval.api.registry import get_model, register_model
 
