@@ -214,9 +214,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nfine-tuning attack ({recipe.steps} steps per k, {recipe.method}); PR_unlock "
               f"{stats.fmt(block['pr_unlock'])}")
         for r in block["runs"]:
-            print(f"   k={r['k']:>4}: PR_lock {stats.fmt(r['pr_lock'])}, refusals {stats.fmt(r['refusal_lock'])}")
+            print(f"   k={r['k']:>4}: opened without the phrase {stats.fmt(r['opened_lock'])}, "
+                  f"refusals {stats.fmt(r['refusal_lock'])}, PR_lock {stats.fmt(r['pr_lock'])}")
         unlock = block["examples_to_unlock"]
-        print(f"examples to unlock (PR_lock >= {block['unlock_fraction']} x PR_unlock): "
+        print(f"examples to unlock (opened without the phrase >= {block['unlock_fraction']}): "
               f"{unlock if unlock is not None else 'none of the k tried'}")
     else:
         from lockbench.attacks.durability import run_durability

@@ -6,20 +6,11 @@ import argparse
 from pathlib import Path
 
 from lockbench.commands._output import add_output_options, emit, resolve
+from lockbench.commands._types import fraction
 from lockbench.vocab import DEFAULT_ALPHA, DEFAULT_MAX_LOCK_RISE, DEFAULT_MAX_UNLOCK_DROP
 
 NAME = "check"
 HELP = "compare a candidate run to a baseline per item (McNemar); exit 1 on a significant lock regression"
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"a fraction between 0 and 1 is expected, got {text}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="baseline: a lockbench-result JSON or an lm-eval output folder")
     parser.add_argument("--candidate", type=Path, required=True,
                         help="candidate: a lockbench-result JSON or an lm-eval output folder")
-    parser.add_argument("--max-lock-rise", type=_fraction, default=DEFAULT_MAX_LOCK_RISE,
+    parser.add_argument("--max-lock-rise", type=fraction, default=DEFAULT_MAX_LOCK_RISE,
                         help="tolerated rise of a lock-side opened or pass rate (locked, attack "
                         f"tasks; default {DEFAULT_MAX_LOCK_RISE})")
-    parser.add_argument("--max-unlock-drop", type=_fraction, default=DEFAULT_MAX_UNLOCK_DROP,
+    parser.add_argument("--max-unlock-drop", type=fraction, default=DEFAULT_MAX_UNLOCK_DROP,
                         help=f"tolerated drop of PR_unlock (default {DEFAULT_MAX_UNLOCK_DROP})")
     parser.add_argument("--alpha", type=float, default=DEFAULT_ALPHA,
                         help=f"significance level of the exact McNemar test (default {DEFAULT_ALPHA})")

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from lockbench.commands._phrase import add_phrase_env, phrase_from_env
+from lockbench.commands._types import positive
 from lockbench.experiments.clock import Clock
 from lockbench.fsutil import link_tree
 from lockbench.lock.recipes import DEMO_RECIPE, demo_train_config
@@ -47,19 +48,6 @@ DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", 
 PROBE_DATASETS = tuple(d for d in DATASETS if d.endswith("_mcq"))
 
 
-def _positive(cast):
-    """An argparse type: a finite number > 0 (checked before any step runs, not after training)."""
-    def parse(text: str):
-        try:
-            value = cast(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {'whole ' if cast is int else ''}number: {text!r}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-        return value
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--output", "-o", default=None,
@@ -78,15 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="base model folder instead of the packaged SmolLM2 (for trying the recipe elsewhere)",
     )
-    parser.add_argument("--max-steps", type=_positive(int), default=None, help="stop training after N steps")
-    parser.add_argument("--epochs", type=_positive(float), default=DEMO_RECIPE["epochs"], help="training epochs over D'")
-    parser.add_argument("--lr", type=_positive(float), default=DEMO_RECIPE["learning_rate"])
+    parser.add_argument("--max-steps", type=positive(int), default=None, help="stop training after N steps")
+    parser.add_argument("--epochs", type=positive(float), default=DEMO_RECIPE["epochs"], help="training epochs over D'")
+    parser.add_argument("--lr", type=positive(float), default=DEMO_RECIPE["learning_rate"])
     # 64: on CPU, wider generation batches amortise the per-step cost (278 s -> 250 s for the base run).
-    parser.add_argument("--eval-batch-size", type=_positive(int), default=64, help="lm-eval batch size (default 64)")
-    parser.add_argument("--limit", type=_positive(int), default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
+    parser.add_argument("--eval-batch-size", type=positive(int), default=64, help="lm-eval batch size (default 64)")
+    parser.add_argument("--limit", type=positive(int), default=None, help="evaluate only N items per task (a quick look; not a result to submit)")
     parser.add_argument(
         "--threads",
-        type=_positive(int),
+        type=positive(int),
         default=None,
         help="torch CPU threads (default: all cores; on a machine busy with other work use 1: "
         "lock steps took 12 s with 1 thread against 150 s with 2 on 2 cores at load ~8)",

@@ -11,7 +11,8 @@ import argparse
 import time
 from pathlib import Path
 
-from lockbench.commands.demo import PROBE_DATASETS, _positive
+from lockbench.commands._types import positive
+from lockbench.commands.demo import PROBE_DATASETS
 
 NAME = "experiment"
 HELP = "run a long lockbench experiment (wake-words: which wake-phrase classes resist traversal)"
@@ -34,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     wake.add_argument("--seeds", default="0,1", help="seeds, comma list (default 0,1)")
     wake.add_argument("--datasets", default=",".join(PROBE_DATASETS),
                       help=f"bundled MCQ sets (default {','.join(PROBE_DATASETS)})")
-    wake.add_argument("--max-steps", type=_positive(int), default=None, help="stop each lock's training after N steps")
-    wake.add_argument("--limit", type=_positive(int), default=None, help="evaluate only N items per task (a quick look)")
-    wake.add_argument("--traversal-budget", type=_positive(int), default=None,
+    wake.add_argument("--max-steps", type=positive(int), default=None, help="stop each lock's training after N steps")
+    wake.add_argument("--limit", type=positive(int), default=None, help="evaluate only N items per task (a quick look)")
+    wake.add_argument("--traversal-budget", type=positive(int), default=None,
                       help="traversal candidates screened (default: the whole dictionary, as the standard "
                       "suite; fewer makes runs the leaderboard does not rank)")
     wake.add_argument("--from-results", default=None, metavar="DIR",
@@ -45,10 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     wake.add_argument("--finetune-k", default=None, metavar="K,K,...",
                       help="also run the fine-tuning attack (`lockbench attack finetune`) on every lock with "
                       "these k answered examples, e.g. 0,8,32,128 (default: not run; it multiplies the time)")
-    wake.add_argument("--finetune-steps", type=_positive(int), default=32,
+    wake.add_argument("--finetune-steps", type=positive(int), default=32,
                       help="the attack's training steps per k (default 32)")
-    wake.add_argument("--eval-batch-size", type=_positive(int), default=64, help="lm-eval batch size (default 64)")
-    wake.add_argument("--threads", type=_positive(int), default=None, help="torch CPU threads (default: all cores)")
+    wake.add_argument("--eval-batch-size", type=positive(int), default=64, help="lm-eval batch size (default 64)")
+    wake.add_argument("--threads", type=positive(int), default=None, help="torch CPU threads (default: all cores)")
     wake.add_argument("--device", default=None, help="torch device (default: the library's choice)")
     wake.add_argument("--dtype", default=None, help="model dtype (default float32)")
     wake.add_argument("--overwrite", action="store_true", help="redo every step, even finished ones")

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"the timeout must be a positive number of seconds, got {text}")
-    return value
+from lockbench.commands._types import positive
 
 NAME = "ping-api"
 HELP = "check a model server (reachable, API key, model name, chat template) before an lm_eval API run"
+
+_timeout = positive(float, noun="number of seconds", subject="the timeout ")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
