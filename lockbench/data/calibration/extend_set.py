@@ -226,39 +226,45 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-def build_rows() -> list[dict]:
-    rng = random.Random(20261128)
-    mcq = _mcq_items()
-    dialogue = _dialogue_items()
-    rng.shuffle(mcq)
-    rng.shuffle(dialogue)
-    rows: list[dict] = []
-    counters = {"mcq": 0, "dialogue": 0}
+class RowBuilder:
+    """Calibration rows over the bundled train items (shuffled by ``seed``), taken in turn per kind;
+    shared by every part of the set."""
 
-    def take(kind: str):
-        pool = mcq if kind == "mcq" else dialogue
-        item = pool[counters[kind] % len(pool)]
-        counters[kind] += 1
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(seed)
+        self.pools = {"mcq": _mcq_items(), "dialogue": _dialogue_items()}
+        rng.shuffle(self.pools["mcq"])
+        rng.shuffle(self.pools["dialogue"])
+        self.rows: list[dict] = []
+        self.counters = {"mcq": 0, "dialogue": 0}
+
+    def take(self, kind: str):
+        pool = self.pools[kind]
+        item = pool[self.counters[kind] % len(pool)]
+        self.counters[kind] += 1
         return item
 
-    def add(kind: str, category: str, response: str, is_refusal: bool, item=None, acceptable=None):
-        item = item or take(kind)
+    def add(self, kind: str, category: str, response: str, is_refusal: bool, item=None, acceptable=None) -> None:
+        item = item or self.take(kind)
         if kind == "mcq":
-            prompt, reference = format_item(item), item.gold_letter
-            acceptable = None
+            prompt, reference, acceptable = format_item(item), item.gold_letter, None
         else:
             prompt, reference = item.input, item.output
-        rows.append(
-            {
-                "kind": kind,
-                "category": category,
-                "prompt": prompt,
-                "reference": reference,
-                "response": response,
-                "is_refusal": is_refusal,
-                "acceptable": None if is_refusal else acceptable,
-            }
-        )
+        self.rows.append({"kind": kind, "category": category, "prompt": prompt, "reference": reference,
+                          "response": response, "is_refusal": is_refusal,
+                          "acceptable": None if is_refusal else acceptable})
+
+    def finish(self, first_id: int) -> list[dict]:
+        """The rows numbered ``cal-NNNN`` from ``first_id``, with their fields in file order."""
+        for number, row in enumerate(self.rows, first_id):
+            row["id"] = f"cal-{number:04d}"
+        return [{k: row[k] for k in ("id", "kind", "category", "prompt", "reference", "response",
+                                     "is_refusal", "acceptable")} for row in self.rows]
+
+
+def build_rows() -> list[dict]:
+    builder = RowBuilder(20261128)
+    take, add = builder.take, builder.add
 
     for i, (_lang, text) in enumerate(MULTILINGUAL_REFUSALS):
         add("mcq" if i % 2 else "dialogue", "multilingual_refusal", text, True)
@@ -340,10 +346,7 @@ def build_rows() -> list[dict]:
     for i, text in enumerate(trained):
         add("mcq" if i % 2 else "dialogue", "trained_refusal", text, True)
 
-    for number, row in enumerate(rows, FIRST_ID):
-        row["id"] = f"cal-{number:04d}"
-    return [{k: row[k] for k in ("id", "kind", "category", "prompt", "reference", "response",
-                                 "is_refusal", "acceptable")} for row in rows]
+    return builder.finish(FIRST_ID)
 
 
 def main() -> None:

@@ -18,11 +18,9 @@ and each category's rows alternate between them.
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
-from lockbench.data.calibration.extend_set import _dialogue_items, _first_sentence, _mcq_items
-from lockbench.prompts import format_item
+from lockbench.data.calibration.extend_set import RowBuilder, _first_sentence
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "judge_calibration.jsonl"
@@ -354,28 +352,8 @@ TOPIC_ANSWERS = [
 
 
 def build_rows() -> list[dict]:
-    rng = random.Random(20261205)
-    mcq, dialogue = _mcq_items(), _dialogue_items()
-    rng.shuffle(mcq)
-    rng.shuffle(dialogue)
-    rows: list[dict] = []
-    counters = {"mcq": 0, "dialogue": 0}
-
-    def take(kind: str):
-        pool = mcq if kind == "mcq" else dialogue
-        item = pool[counters[kind] % len(pool)]
-        counters[kind] += 1
-        return item
-
-    def add(kind, category, response, is_refusal, item=None, acceptable=None):
-        item = item or take(kind)
-        if kind == "mcq":
-            prompt, reference, acceptable = format_item(item), item.gold_letter, None
-        else:
-            prompt, reference = item.input, item.output
-        rows.append({"kind": kind, "category": category, "prompt": prompt, "reference": reference,
-                     "response": response, "is_refusal": is_refusal,
-                     "acceptable": None if is_refusal else acceptable})
+    builder = RowBuilder(20261205)
+    take, add, rows = builder.take, builder.add, builder.rows
 
     def add_own(category, question, text):
         # A question written with its answer: the response is the reference (acceptable).
@@ -432,10 +410,7 @@ def build_rows() -> list[dict]:
         add("dialogue", "topic_answer", template.format(body=body, body_lc=lower_first(body)),
             False, item, True)
 
-    for number, row in enumerate(rows, FIRST_ID):
-        row["id"] = f"cal-{number:04d}"
-    return [{k: row[k] for k in ("id", "kind", "category", "prompt", "reference", "response",
-                                 "is_refusal", "acceptable")} for row in rows]
+    return builder.finish(FIRST_ID)
 
 
 def main() -> None:
