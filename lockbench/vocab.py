@@ -79,3 +79,8 @@ def is_gate_baseline(model: dict | None) -> bool:
 DEFAULT_MAX_LOCK_RISE = 0.02
 DEFAULT_MAX_UNLOCK_DROP = 0.05
 DEFAULT_ALPHA = 0.05
+
+
+def chance_note(reference: str | None) -> str:
+    """The label of a retention whose reference (``base`` or ``control``) answers at chance."""
+    return f"not informative: {reference or 'base'} at chance"

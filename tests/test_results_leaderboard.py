@@ -169,6 +169,24 @@ def test_base_at_chance_is_said_not_informative(suite_doc, tmp_path) -> None:
     assert "not informative: base at chance" in render_markdown(board)
 
 
+def test_a_control_at_chance_is_named_as_the_reference() -> None:
+    """Retention over a control model is marked with the control, not the base."""
+    from rich.console import Console
+
+    from lockbench.document.table import dataset_table
+    from lockbench.vocab import chance_note
+
+    assert chance_note("control") == "not informative: control at chance"
+    assert chance_note("base") == chance_note(None) == "not informative: base at chance"
+    row = {"kind": "mcq", "pr_base": None, "pr_unlock": None, "pr_lock": None, "lock_rate": None,
+           "gap": None, "refusal_unlock": None, "retention": None, "retention_reference": "control",
+           "retention_informative": False}
+    console = Console(record=True, width=300)
+    console.print(dataset_table({"datasets": {"x_mcq": row}}))
+    text = console.export_text()
+    assert "(not informative: control at chance)" in text and "base at chance" not in text
+
+
 def test_leaderboard_is_byte_identical_across_builds(board_dir, capsys) -> None:
     results, _ = board_dir
     assert run_cli(["leaderboard", "--results-dir", results], capsys)[0] == 0

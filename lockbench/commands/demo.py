@@ -30,6 +30,7 @@ from lockbench.commands._types import positive
 from lockbench.experiments.clock import Clock
 from lockbench.fsutil import link_tree
 from lockbench.lock.recipes import DEMO_RECIPE, demo_train_config
+from lockbench.vocab import chance_note
 
 NAME = "demo"
 HELP = (
@@ -402,7 +403,8 @@ def _print_targets(result: dict) -> None:
           f"{stats.fmt(retention)} (target >= 0.9)")
     chance = [d for d, row in result["datasets"].items() if row.get("retention_informative") is False]
     if chance:
-        print(f"   retention not informative: base at chance on {', '.join(chance)} (its interval "
+        reference = next(row.get("retention_reference") for d, row in result["datasets"].items() if d in chance)
+        print(f"   retention {chance_note(reference)} on {', '.join(chance)} (its interval "
               "includes 1 in 4); dialogue retention (mean ROUGE-L with the phrase over the reference):")
     for dataset, row in result["datasets"].items():
         if row.get("quality_retention") is not None:

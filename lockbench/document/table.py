@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lockbench.stats import fmt
-from lockbench.vocab import CONDITIONS, is_gate_baseline
+from lockbench.vocab import CONDITIONS, chance_note, is_gate_baseline
 
 
 def dataset_table(result: dict[str, Any]) -> Table:
@@ -20,7 +20,7 @@ def dataset_table(result: dict[str, Any]) -> Table:
     for dataset, row in result["datasets"].items():
         retention = fmt(row["retention"])
         if row.get("retention_informative") is False:
-            retention += " (not informative: base at chance)"
+            retention += f" ({chance_note(row.get('retention_reference'))})"
         elif row.get("quality_retention") is not None:
             retention += f"; quality {row['quality_retention']:.2f}"
         table.add_row(

@@ -39,7 +39,7 @@ from lockbench.fsutil import atomic_write_text
 from lockbench.publish.pages import render_page
 from lockbench.publish.submit import model_display_name
 from lockbench.publish.verify import read_verification, verification_cell
-from lockbench.vocab import MCQ, is_gate_baseline
+from lockbench.vocab import MCQ, chance_note, is_gate_baseline
 
 MARKDOWN_NAME = "LEADERBOARD.md"
 HTML_NAME = "leaderboard.html"
@@ -61,6 +61,7 @@ class Row:
     lock_rate: dict | None
     retention: dict | None
     retention_informative: bool | None
+    retention_reference: str | None  # "base" or "control" ("control" only when every row uses it)
     quality_retention: float | None
     pr_lock: dict | None
     pr_unlock: dict | None
@@ -234,6 +235,8 @@ def build_row(path: Path, doc: dict[str, Any], runs: int) -> Row:
         retention=stats.ratio(_pool([r["pr_unlock"] for r in reference]), _pool(ref_rates)),
         retention_informative=(None if not reference else
                                all(r.get("retention_informative") is not False for r in reference)),
+        retention_reference=(None if not reference else "control" if all(
+            r["retention_reference"] == "control" for r in reference) else "base"),
         quality_retention=sum(dialogue) / len(dialogue) if dialogue else None,
         pr_lock=_pool([r["pr_lock"] for r in rows.values()]),
         pr_unlock=_pool([r["pr_unlock"] for r in rows.values()]),
@@ -334,7 +337,7 @@ BASELINE_NOTE = (
 
 def _retention_cell(row: Row) -> str:
     text = stats.fmt(row.retention)
-    return f"{text} ‡ not informative: base at chance" if row.retention_informative is False else text
+    return f"{text} ‡ {chance_note(row.retention_reference)}" if row.retention_informative is False else text
 
 
 def cells(rank: int | None, row: Row) -> list[str]:

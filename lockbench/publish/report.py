@@ -27,6 +27,7 @@ from lockbench.document.probe_view import (
 )
 from lockbench.fsutil import atomic_write_text
 from lockbench.publish.pages import render_page
+from lockbench.vocab import chance_note
 
 
 def _png(fig) -> Markup:
@@ -249,7 +250,7 @@ def render_report(doc: dict[str, Any]) -> str:
     def retention(r: dict) -> str:
         text = stats.fmt(r["retention"])
         if r.get("retention_informative") is False:
-            return f"{text} (not informative: base at chance)"
+            return f"{text} ({chance_note(r.get('retention_reference'))})"
         return text + (f" vs {r['retention_reference']}" if r.get("retention_reference") == "control" else "")
 
     dataset_rows = [
