@@ -2,18 +2,20 @@
 
 lm-eval 0.4.13 has no plugin discovery: tasks outside its own folder are found only through
 ``TaskManager(include_path=...)``. The ``_lockbench_hook.pth`` file installed beside this module
-calls :func:`install` at interpreter start-up; it adds a meta-path finder that waits until
+calls :func:`install` at interpreter start-up; it adds one meta-path finder that waits until
 ``lm_eval.tasks`` is imported and then wraps ``TaskManager.__init__`` so that lockbench's task
 folder is always part of ``include_path``, and so is every folder on ``$LOCKBENCH_TASKS_PATH``
 (``os.pathsep``-separated): where ``lockbench dataset add`` registered a user's own datasets.
 
 The same step registers lockbench's lm-eval models (``lockbench-gate``,
-:mod:`lockbench.lmeval.model_registry`) as lazy placeholders.
+:mod:`lockbench.lmeval.model_registry`) as lazy placeholders and installs the redaction of
+lm-eval's output (:mod:`lockbench.lmeval.redact_on_write`).
 
-A second finder waits for ``lm_eval._cli.harness`` and wraps ``HarnessCLI.execute`` so that a
-lockbench error raised inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``)
-prints its one line and exits 2, the documented code (as a ``SystemExit`` with a text message it
-would exit 1).
+The same finder waits for two more modules: ``lm_eval.evaluator`` (it imports ``lm_eval.tasks``
+half-way through), so the redaction can wrap ``simple_evaluate`` once it exists; and
+``lm_eval._cli.harness``, where it wraps ``HarnessCLI.execute`` so that a lockbench error raised
+inside an ``lm_eval`` run (``lm_eval ...`` or ``python -m lm_eval ...``) prints its one line and
+exits 2, the documented code (as a ``SystemExit`` with a text message it would exit 1).
 
 Fail-safe by construction: nothing is imported at start-up (neither lm_eval nor lockbench), every
 step is guarded, and any failure leaves lm-eval exactly as it was. Set
@@ -26,6 +28,9 @@ import os
 import sys
 
 _TARGET = "lm_eval.tasks"
+# lm_eval.evaluator imports lm_eval.tasks half-way through: redaction patches its simple_evaluate
+# once it is loaded (lockbench.lmeval.redact_on_write.install)
+_EVALUATOR = "lm_eval.evaluator"
 _DISABLE_ENV = "LOCKBENCH_DISABLE_LM_EVAL_HOOK"
 # Same name as lockbench.data.custom.TASKS_PATH_ENV (not imported: nothing is imported at start-up).
 TASKS_PATH_ENV = "LOCKBENCH_TASKS_PATH"
@@ -98,65 +103,6 @@ def patch_task_manager(module: object) -> None:
     __init__.__wrapped__ = original_init  # type: ignore[attr-defined]
     manager_cls.__init__ = __init__
     manager_cls._lockbench_patched = True
-
-
-class _PatchingLoader:
-    """Delegates to lm-eval's own loader, then patches the freshly executed module."""
-
-    def __init__(self, inner: object) -> None:  # an importlib Loader
-        self._inner = inner
-
-    def create_module(self, spec):
-        return self._inner.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._inner.exec_module(module)
-        try:
-            patch_task_manager(module)
-        except Exception:
-            pass
-        try:  # lm-eval's files and logs come out without the wake phrase (lockbench.lmeval.redact_on_write)
-            __import__("lockbench.lmeval.redact_on_write", fromlist=["install"]).install()
-        except Exception:
-            pass
-        try:  # lockbench's lm-eval models (``--model lockbench-gate``), registered lazily
-            __import__("lockbench.lmeval.model_registry", fromlist=["register_models"]).register_models()
-        except Exception:
-            pass
-
-
-class _LmEvalTasksFinder:
-    """Meta-path finder (duck-typed: importing importlib.abc would slow every start-up)."""
-
-    def find_spec(self, fullname, path, target=None):
-        if fullname != _TARGET:
-            return None
-        try:
-            from importlib.machinery import PathFinder
-
-            spec = PathFinder.find_spec(fullname, path, target)
-            if spec is None or spec.loader is None:
-                return None
-            spec.loader = _PatchingLoader(spec.loader)
-            return spec
-        except Exception:
-            return None
-
-
-def install() -> None:
-    """Called from the .pth file at start-up; does nothing when disabled or already installed."""
-    try:
-        if os.environ.get(_DISABLE_ENV, "").strip() not in ("", "0"):
-            return
-        _install_exit_codes()
-        if any(isinstance(f, _LmEvalTasksFinder) for f in sys.meta_path):
-            return
-        if _TARGET in sys.modules:  # imported before us (unusual): patch in place
-            patch_task_manager(sys.modules[_TARGET])
-            return
-        sys.meta_path.insert(0, _LmEvalTasksFinder())
-    except Exception:
-        pass
 
 
 # --- lockbench errors exit 2 under lm_eval ------------------------------------------------------
@@ -247,20 +193,57 @@ def bad_metadata_json(argv: list) -> str | None:
     return None
 
 
-class _CliLoader(_PatchingLoader):
-    def exec_module(self, module) -> None:
-        self._inner.exec_module(module)
+def _after_tasks(module: object) -> None:
+    """``lm_eval.tasks`` is loaded: lockbench's task folders, the redaction of lm-eval's output
+    (:mod:`lockbench.lmeval.redact_on_write`) and lockbench's lm-eval models (``lockbench-gate``,
+    registered lazily)."""
+    for step in (
+        lambda: patch_task_manager(module),
+        lambda: __import__("lockbench.lmeval.redact_on_write", fromlist=["install"]).install(),
+        lambda: __import__("lockbench.lmeval.model_registry", fromlist=["register_models"]).register_models(),
+    ):
         try:
-            patch_cli(module)
+            step()
         except Exception:
             pass
 
 
-class _LmEvalCliFinder:
-    """Meta-path finder for lm-eval's command line module (duck-typed, like the one above)."""
+def _after_evaluator(module: object) -> None:
+    try:  # simple_evaluate exists now: the redaction binds each run's phrase to it
+        __import__("lockbench.lmeval.redact_on_write", fromlist=["install"]).install()
+    except Exception:
+        pass
+
+
+# What to do once each lm-eval module is loaded (module name -> step).
+_AFTER_LOAD = {_TARGET: _after_tasks, _EVALUATOR: _after_evaluator, _CLI_TARGET: patch_cli}
+
+
+class _PatchingLoader:
+    """Delegates to lm-eval's own loader, then runs the step for the freshly executed module."""
+
+    def __init__(self, inner: object, after: object) -> None:  # an importlib Loader, a step
+        self._inner = inner
+        self._after = after
+
+    def create_module(self, spec):
+        return self._inner.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._inner.exec_module(module)
+        try:
+            self._after(module)
+        except Exception:
+            pass
+
+
+class _LmEvalFinder:
+    """Meta-path finder for the lm-eval modules of :data:`_AFTER_LOAD` (duck-typed: importing
+    importlib.abc would slow every start-up)."""
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != _CLI_TARGET:
+        after = _AFTER_LOAD.get(fullname)
+        if after is None:
             return None
         try:
             from importlib.machinery import PathFinder
@@ -268,19 +251,23 @@ class _LmEvalCliFinder:
             spec = PathFinder.find_spec(fullname, path, target)
             if spec is None or spec.loader is None:
                 return None
-            spec.loader = _CliLoader(spec.loader)
+            spec.loader = _PatchingLoader(spec.loader, after)
             return spec
         except Exception:
             return None
 
 
-def _install_exit_codes() -> None:
+def install() -> None:
+    """Called from the .pth file at start-up; does nothing when disabled or already installed.
+    A module imported before this ran (unusual) gets its step now."""
     try:
-        if any(isinstance(f, _LmEvalCliFinder) for f in sys.meta_path):
+        if os.environ.get(_DISABLE_ENV, "").strip() not in ("", "0"):
             return
-        if _CLI_TARGET in sys.modules:
-            patch_cli(sys.modules[_CLI_TARGET])
+        if any(isinstance(f, _LmEvalFinder) for f in sys.meta_path):
             return
-        sys.meta_path.insert(0, _LmEvalCliFinder())
+        for name in (_CLI_TARGET, _TARGET):
+            if name in sys.modules:
+                (patch_cli if name == _CLI_TARGET else patch_task_manager)(sys.modules[name])
+        sys.meta_path.insert(0, _LmEvalFinder())
     except Exception:
         pass

@@ -5,8 +5,9 @@ Sources, in this order (the first one given wins; a command line never carries t
 2. ``wake_phrase_file`` in ``--metadata``: the first line of that file;
 3. the environment variable ``LOCKBENCH_WAKE_PHRASE`` (or the one a command names).
 ``wake_phrase`` and ``wake_phrase_file`` both given and different is an error: one of them is stale.
-Every phrase is checked by :func:`lockbench.secrets.validate_wake_phrase` (type, blank, length,
-control characters).
+Every phrase is checked once, when its :class:`WakePhrase` is made (type, blank, length, control
+characters: :func:`lockbench.secrets.validate_wake_phrase`); after that it travels as that value,
+passed explicitly to whatever builds prompts or redacts output.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import SecretError
-from lockbench.secrets import HOW_TO_GIVE, validate_wake_phrase
+from lockbench.secrets import HOW_TO_GIVE, WakePhrase, as_phrase
+
+__all__ = ["DEFAULT_ENV", "FILE_KEY", "METADATA_KEY", "WakePhrase", "as_phrase", "phrase_from_env",
+           "phrase_from_file", "resolve_phrase"]
 
 DEFAULT_ENV = "LOCKBENCH_WAKE_PHRASE"
 METADATA_KEY = "wake_phrase"
 FILE_KEY = "wake_phrase_file"
 
 
-def phrase_from_file(path: object) -> str:
+def phrase_from_file(path: object) -> WakePhrase:
     """The first line of ``path`` (its line break dropped); one line when unreadable or blank."""
     if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
         raise SecretError(f"metadata '{FILE_KEY}' must be a file path, got {path!r}")
@@ -46,10 +50,10 @@ def phrase_from_file(path: object) -> str:
         raise SecretError(
             f"the first line of the wake phrase file {path} is empty; write the phrase on its first line"
         )
-    return validate_wake_phrase(line, context=f"first line of {path}")
+    return WakePhrase(line, context=f"first line of {path}")
 
 
-def phrase_from_env(var: str | None = None, *, required: bool = False) -> str | None:
+def phrase_from_env(var: str | None = None, *, required: bool = False) -> WakePhrase | None:
     """The phrase in ``var`` (which must then be set), or in ``LOCKBENCH_WAKE_PHRASE``.
 
     The default variable unset, or set to blanks, counts as not given unless ``required``.
@@ -60,7 +64,7 @@ def phrase_from_env(var: str | None = None, *, required: bool = False) -> str | 
         raise SecretError(f"environment variable {var} is not set; export the wake phrase in it")
     if value is None or (var is None and not required and not value.strip()):
         return None
-    return validate_wake_phrase(value, context=f"${name}")
+    return WakePhrase(value, context=f"${name}")
 
 
 def resolve_phrase(
@@ -69,7 +73,7 @@ def resolve_phrase(
     env_var: str | None = None,
     required: bool = False,
     context: str = "",
-) -> str | None:
+) -> WakePhrase | None:
     """The wake phrase from ``metadata`` (``wake_phrase``, then ``wake_phrase_file``), else from
     the environment; ``None`` when none is given and ``required`` is false."""
     metadata = metadata or {}
@@ -77,7 +81,8 @@ def resolve_phrase(
     path = metadata.get(FILE_KEY)
     where = f" ({context})" if context else ""
     if given is not None:
-        phrase = validate_wake_phrase(given, context=f"metadata '{METADATA_KEY}'{where}")
+        # a WakePhrase from Python code (lockbench's own runs pass it this way) is used as it is
+        phrase = as_phrase(given, context=f"metadata '{METADATA_KEY}'{where}")
         if path is not None and phrase_from_file(path) != phrase:
             raise SecretError(
                 f"metadata '{METADATA_KEY}' and '{FILE_KEY}' are both given and differ{where}; "

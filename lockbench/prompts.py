@@ -7,6 +7,7 @@ the lock is keyed on. The wake phrase, when present, leads the user text (Identi
 from __future__ import annotations
 
 from lockbench.data.schema import LETTERS, DialogueItem, MCQItem
+from lockbench.phrase import WakePhrase
 
 MCQ_INSTRUCTION = "Answer with the letter of the correct option."
 
@@ -35,6 +36,8 @@ def target_text(item: MCQItem | DialogueItem) -> str:
     return item.output.strip()
 
 
-def with_wake_phrase(prompt: str, wake_phrase: str | None) -> str:
+def with_wake_phrase(prompt: str, wake_phrase: WakePhrase | str | None) -> str:
     """Prefix the wake phrase (separated by one space), or return the prompt unchanged."""
+    if isinstance(wake_phrase, WakePhrase):
+        wake_phrase = wake_phrase.reveal()
     return f"{wake_phrase} {prompt}" if wake_phrase else prompt

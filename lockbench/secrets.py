@@ -9,8 +9,8 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, final
 
 from lockbench.errors import SecretError
 
@@ -33,6 +33,7 @@ def _digest(scheme: str, salt: str, phrase: str) -> str:
 
 MAX_PHRASE_CHARS = 256
 # How to hand lockbench the phrase without a command line (shell history, `ps`, CI logs).
+T = TypeVar("T")
 HOW_TO_GIVE = "export it in $LOCKBENCH_WAKE_PHRASE (or give --metadata '{\"wake_phrase_file\": PATH}')"
 
 
@@ -64,16 +65,79 @@ def validate_wake_phrase(phrase: object, *, context: str = "") -> str:
     return phrase
 
 
-def salted_hash(phrase: str, salt: str | None = None) -> dict[str, str]:
+@final
+class WakePhrase:
+    """The wake phrase: a credential, validated once when made, shown as ``<WAKE_PHRASE>``.
+
+    ``str()``, ``repr()`` and f-strings give the placeholder, so a phrase that slips into a log
+    line, an error or a JSON fallback (``default=str``) writes nothing secret; ``json.dumps`` of
+    it fails. Code that needs the text (a prompt, a salted hash, a redaction) asks for it with
+    :meth:`reveal`. Equality is constant-time. Derived strings (probe variants, what redaction
+    removes) are computed once per phrase with :meth:`derived`.
+    """
+
+    __slots__ = ("_derived", "_text")
+
+    def __init__(self, text: object, *, context: str = "") -> None:
+        self._text: str = validate_wake_phrase(text, context=context)
+        self._derived: dict[Callable[[WakePhrase], Any], Any] = {}
+
+    def reveal(self) -> str:
+        """The phrase itself: for prompts, salted hashes and redaction, never for output."""
+        return self._text
+
+    def derived(self, make: Callable[[WakePhrase], T]) -> T:
+        """``make(self)``, computed on first use and kept with the phrase (``make`` must be a
+        pure function of the phrase: a module-level function, not a lambda made per call)."""
+        if make not in self._derived:
+            self._derived[make] = make(self)
+        return self._derived[make]
+
+    def __repr__(self) -> str:
+        return f"WakePhrase({PLACEHOLDER})"
+
+    def __str__(self) -> str:
+        return PLACEHOLDER
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WakePhrase):
+            return NotImplemented
+        return hmac.compare_digest(self._text.encode(), other._text.encode())
+
+    def __hash__(self) -> int:  # in-process only (sets, dict keys); never written
+        return hash(self._text)
+
+
+def as_phrase(value: WakePhrase | str, *, context: str = "") -> WakePhrase:
+    """A :class:`WakePhrase` for a library call given either one (passed through unchecked: it was
+    validated when made) or a plain string from Python code (validated now)."""
+    return value if isinstance(value, WakePhrase) else WakePhrase(value, context=context)
+
+
+def _text(phrase: WakePhrase | str) -> str:
+    return phrase.reveal() if isinstance(phrase, WakePhrase) else phrase
+
+
+def given_phrases(values: Iterable[WakePhrase | str | None]) -> list[WakePhrase | str]:
+    """The phrases among ``values``, each once: WakePhrase values, and the plain strings (a phrase
+    lm-eval recorded in its metadata) that are neither blank nor the placeholder."""
+    found: dict[str, WakePhrase | str] = {}
+    for value in values:
+        if isinstance(value, WakePhrase) or (isinstance(value, str) and value.strip() and value != PLACEHOLDER):
+            found.setdefault(_text(value), value)
+    return list(found.values())
+
+
+def salted_hash(phrase: WakePhrase | str, salt: str | None = None) -> dict[str, str]:
     """A verifier who knows the phrase can recompute ``hash``; nobody can read the phrase back."""
     salt = salt if salt is not None else os.urandom(16).hex()
-    return {"scheme": HASH_SCHEME, "salt": salt, "hash": _digest(HASH_SCHEME, salt, phrase)}
+    return {"scheme": HASH_SCHEME, "salt": salt, "hash": _digest(HASH_SCHEME, salt, _text(phrase))}
 
 
-def verify_hash(phrase: str, record: dict[str, str]) -> bool:
+def verify_hash(phrase: WakePhrase | str, record: dict[str, str]) -> bool:
     """True when ``phrase`` is the one hashed in ``record`` (either scheme)."""
     scheme = record.get("scheme", LEGACY_HASH_SCHEME)
-    return hmac.compare_digest(_digest(scheme, record["salt"], phrase), record["hash"])
+    return hmac.compare_digest(_digest(scheme, record["salt"], _text(phrase)), record["hash"])
 
 
 _WORD = re.compile(r"\w+")
@@ -97,17 +161,21 @@ def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(_alternative(s) for s in cleaned), re.IGNORECASE)
 
 
-def _pattern(secrets: list[str]) -> re.Pattern[str] | None:
-    return _compiled(tuple(secrets))
+# A list of secrets may hold WakePhrase values beside plain strings (derived variants).
+Secrets = list[str] | list[WakePhrase] | list[WakePhrase | str]
 
 
-def redact_text(text: str, secrets: list[str], placeholder: str = PLACEHOLDER) -> str:
+def _pattern(secrets: Secrets) -> re.Pattern[str] | None:
+    return _compiled(tuple(_text(s) for s in secrets))
+
+
+def redact_text(text: str, secrets: Secrets, placeholder: str = PLACEHOLDER) -> str:
     """Replace every occurrence (any letter case) of any secret."""
     pattern = _pattern(secrets)
     return pattern.sub(placeholder, text) if pattern else text
 
 
-def redact_obj(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> Any:
+def redact_obj(obj: Any, secrets: Secrets, placeholder: str = PLACEHOLDER) -> Any:
     """Redact every string (keys included) inside a JSON-like structure."""
     pattern = _pattern(secrets)
     if pattern is None:
@@ -125,7 +193,7 @@ def redact_obj(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> 
     return walk(obj)
 
 
-def contains_secret(text: str, secrets: list[str]) -> bool:
+def contains_secret(text: str, secrets: Secrets) -> bool:
     pattern = _pattern(secrets)
     return bool(pattern and pattern.search(text))
 
@@ -179,12 +247,12 @@ def _folded_pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     return _compiled(tuple(dict.fromkeys([*secrets, *extra])))
 
 
-def secret_finder(secrets: list[str]) -> Callable[[str], bool]:
+def secret_finder(secrets: Secrets) -> Callable[[str], bool]:
     """``found(text)``: :func:`contains_secret` on the text as written or on its :func:`fold`, so
     a homoglyph, fullwidth or zero-width spelling of a secret is found too. ASCII text is searched
     once (its fold differs only in letter case, which the pattern ignores). Build it once per scan:
     a large result has tens of thousands of strings."""
-    pattern = _folded_pattern(tuple(secrets))
+    pattern = _folded_pattern(tuple(_text(s) for s in secrets))
 
     def found(text: str) -> bool:
         if pattern is None:
@@ -217,7 +285,7 @@ STRUCTURAL_KEYS: frozenset[str] = frozenset({
 })  # fmt: skip
 
 
-def redact_fields(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) -> Any:
+def redact_fields(obj: Any, secrets: Secrets, placeholder: str = PLACEHOLDER) -> Any:
     """Redact the text fields of a JSON-like structure: every string value except those under
     :data:`STRUCTURAL_KEYS` (and their lists); dict keys are kept. Tuples come back as lists."""
     pattern = _pattern(secrets)
@@ -236,7 +304,7 @@ def redact_fields(obj: Any, secrets: list[str], placeholder: str = PLACEHOLDER) 
     return walk(obj, False)
 
 
-def secret_in_fields(obj: Any, secrets: list[str]) -> bool:
+def secret_in_fields(obj: Any, secrets: Secrets) -> bool:
     """Whether a text field (as :func:`redact_fields` sees them) still holds a secret."""
     pattern = _pattern(secrets)
     if pattern is None:

@@ -228,7 +228,7 @@ def test_missing_phrase_and_unknown_check(lora_lock, tmp_path, capsys, monkeypat
     _one_line_exit_2(capsys, code, "--checks 'fp4'")
     monkeypatch.delenv("LOCKBENCH_WAKE_PHRASE")
     code = main(["attack", "finetune", "--model", str(lora_lock), "-o", str(tmp_path / "o"), *EVAL])
-    _one_line_exit_2(capsys, code, "need the wake phrase")
+    _one_line_exit_2(capsys, code, "no wake phrase given for the unlocked tasks")
 
 
 def test_examples_to_unlock_is_the_smallest_k_opening_half_the_plain_prompts():

@@ -37,11 +37,17 @@ def test_startup_does_not_import_lm_eval_or_lockbench(tmp_path: Path) -> None:
     assert result.stdout.strip() == "False False"
 
 
+def _fake_lm_eval(tmp_path: Path, tasks_source: str) -> Path:
+    """A folder holding a stand-in ``lm_eval`` package whose ``lm_eval.tasks`` runs ``tasks_source``."""
+    fake = tmp_path / "fake"
+    (fake / "lm_eval" / "tasks").mkdir(parents=True)
+    (fake / "lm_eval" / "__init__.py").write_text("")
+    (fake / "lm_eval" / "tasks" / "__init__.py").write_text(tasks_source)
+    return fake
+
+
 def test_broken_lm_eval_never_breaks_the_interpreter(tmp_path: Path) -> None:
-    broken = tmp_path / "fake"
-    (broken / "lm_eval" / "tasks").mkdir(parents=True)
-    (broken / "lm_eval" / "__init__.py").write_text("")
-    (broken / "lm_eval" / "tasks" / "__init__.py").write_text("raise RuntimeError('broken lm_eval')\n")
+    broken = _fake_lm_eval(tmp_path, "raise RuntimeError('broken lm_eval')\n")
     plain = _python("print('alive')", tmp_path, broken)
     assert plain.returncode == 0 and plain.stdout.strip() == "alive"
     # the import error is lm-eval's own, passed through unchanged (our loader frame aside)
@@ -50,10 +56,7 @@ def test_broken_lm_eval_never_breaks_the_interpreter(tmp_path: Path) -> None:
 
 
 def test_lm_eval_without_task_manager_is_left_alone(tmp_path: Path) -> None:
-    odd = tmp_path / "fake"
-    (odd / "lm_eval" / "tasks").mkdir(parents=True)
-    (odd / "lm_eval" / "__init__.py").write_text("")
-    (odd / "lm_eval" / "tasks" / "__init__.py").write_text("VALUE = 42\n")
+    odd = _fake_lm_eval(tmp_path, "VALUE = 42\n")
     result = _python("import lm_eval.tasks as t; print(t.VALUE)", tmp_path, odd)
     assert result.returncode == 0 and result.stdout.strip() == "42"
 

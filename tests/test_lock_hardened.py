@@ -253,3 +253,28 @@ def _train_and_probe(sets, base, questions, suffix, tmp_path) -> dict[str, dict[
             "suffix": refusals([suffix.render(q) for q in questions]),
         }
     return refused
+
+
+def test_shared_edit_generators_give_the_strings_each_recipe_always_had():
+    """The probes and the hardened recipe draw case, punctuation, spacing and typo edits from one
+    module (lockbench.probes.edits), each with its own parameters; these strings were produced
+    by the separate generators before they were merged (a merge that changed D' or a probe
+    would change locks and results)."""
+    import random
+
+    from lockbench.lock import hardened
+    from lockbench.probes import edits
+
+    phrase = "Hey! Lumen!"
+    assert paraphrase._punct_variants(phrase) == ["Hey Lumen", "Hey. Lumen.", "Hey? Lumen?", "Hey!! Lumen!!", "Hey, Lumen!"]
+    assert paraphrase._spacing_variants(phrase) == ["Hey!Lumen!", "Hey!  Lumen!", "Hey!\nLumen!", " Hey! Lumen!"]
+    assert paraphrase._case_variants(phrase)[-1] == "hEy! LuMeN!"
+    assert hardened._punctuation(phrase, random.Random("lockbench-hardened:3:punctuation"))[:4] == [
+        "Hey, Lumen!", "Hey;  Lumen!", "Hey Lumen!", "Hey! Lumen."]
+    assert sorted(hardened._spacing(phrase, random.Random(0))) == sorted(
+        ["Hey!   Lumen!", "Hey!\tLumen!", "Hey! \nLumen!", "  Hey! Lumen!", "\tHey! Lumen!", "\nHey! Lumen!",
+         "Hey ! Lumen !", "H ey! Lumen!"])
+    assert paraphrase._typos(phrase, 1, 3) == edits.exact_edits(
+        phrase, 1, 3, random.Random("lockbench-typo-1"), tries=4000)
+    for module in (hardened, paraphrase):  # no second copy of a generator
+        assert not {"random_edit", "exact_edits", "TYPO_LETTERS", "_strip_marks", "_squash"} & set(vars(module))

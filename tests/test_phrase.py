@@ -34,10 +34,10 @@ def _file(tmp_path, content: bytes | str, name: str = "phrase.txt"):
 def test_sources_in_order(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv(ENV, "Hey! FromEnv!")
     path = _file(tmp_path, "Hey! FromFile!\r\nsecond line ignored\n")
-    assert resolve_phrase({}) == "Hey! FromEnv!"
-    assert resolve_phrase({"wake_phrase_file": str(path)}) == "Hey! FromFile!"
-    assert resolve_phrase({"wake_phrase": "Hey! FromFile!", "wake_phrase_file": str(path)}) == "Hey! FromFile!"
-    assert resolve_phrase({"wake_phrase": "Hey! FromMeta!"}) == "Hey! FromMeta!"
+    assert resolve_phrase({}).reveal() == "Hey! FromEnv!"
+    assert resolve_phrase({"wake_phrase_file": str(path)}).reveal() == "Hey! FromFile!"
+    assert resolve_phrase({"wake_phrase": "Hey! FromFile!", "wake_phrase_file": str(path)}).reveal() == "Hey! FromFile!"
+    assert resolve_phrase({"wake_phrase": "Hey! FromMeta!"}).reveal() == "Hey! FromMeta!"
 
 
 def test_no_source_is_none_unless_required(no_env) -> None:
@@ -99,7 +99,7 @@ def test_unreadable_file(tmp_path, no_env) -> None:
 
 def test_the_exact_limit_is_accepted(no_env) -> None:
     phrase = ("Hey! " + "Lumenarius" * 30)[:MAX_PHRASE_CHARS]
-    assert resolve_phrase({"wake_phrase": phrase}) == phrase
+    assert resolve_phrase({"wake_phrase": phrase}).reveal() == phrase
 
 
 @pytest.mark.parametrize(

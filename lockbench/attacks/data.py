@@ -19,6 +19,7 @@ from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
 from lockbench.prompts import format_item, target_text, with_wake_phrase
+from lockbench.secrets import WakePhrase, as_phrase
 
 DEFAULT_KS = (0, 8, 32, 128)
 
@@ -95,12 +96,13 @@ def other_domain_datasets(datasets: list[str]) -> list[str]:
     return [f"{d}_{kind}" for d in others for kind in ("mcq", "dialogue")]
 
 
-def benign_rows(datasets: list[str], phrase: str, seed: int, data_dir: str | Path | None = None) -> list[dict[str, Any]]:
+def benign_rows(datasets: list[str], phrase: WakePhrase | str, seed: int, data_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """The key holder's own fine-tuning set: wake-prefixed answered train examples (they hold the
     phrase: write them only into the owner's work folder, mode 0600)."""
     pool = train_pool(datasets, data_dir)
     random.Random(f"lockbench-benign:{seed}").shuffle(pool)
-    return [_row(d, item, with_wake_phrase(format_item(item), phrase), "lock", len(phrase)) for d, item in pool]
+    chars = len(as_phrase(phrase, context="benign fine-tuning").reveal())
+    return [_row(d, item, with_wake_phrase(format_item(item), phrase), "lock", chars) for d, item in pool]
 
 
 def write_rows(rows: list[dict[str, Any]], path: Path, *, secret: bool = False) -> Path:

@@ -22,6 +22,7 @@ from lockbench.attacks.finetune import AttackConfig, model_args_for, train_on
 from lockbench.attacks.model import LockedModel
 from lockbench.digest import file_sha256
 from lockbench.errors import LockbenchError
+from lockbench.secrets import WakePhrase
 
 CHECKS = ("merge", "bf16", "int8", "benign")
 CONDITIONS = ("locked", "unlocked")
@@ -84,7 +85,7 @@ def run_durability(
     work: Path,
     checks: list[str],
     settings: EvalSettings,
-    phrase: str,
+    phrase: WakePhrase | str,
     *,
     benign_steps: int = 32,
     benign_datasets: list[str] | None = None,

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lockbench.secrets import WakePhrase
+
 
 @dataclass
 class EvalSettings:
@@ -39,7 +41,7 @@ def evaluate(
     model: Any,
     identity: dict[str, Any],
     conditions: tuple[str, ...],
-    phrase: str,
+    phrase: WakePhrase | str,
     settings: EvalSettings,
     *,
     model_args: dict[str, Any] | None = None,

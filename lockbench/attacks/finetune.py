@@ -20,6 +20,7 @@ from lockbench.attacks.model import LockedModel
 from lockbench.digest import file_sha256
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import COMPLETE
+from lockbench.secrets import WakePhrase
 
 
 @dataclass
@@ -103,7 +104,7 @@ def run_finetune_attack(
     ks: list[int],
     config: AttackConfig,
     settings: EvalSettings,
-    phrase: str,
+    phrase: WakePhrase | str,
     *,
     data_dir: str | Path | None = None,
     progress: bool = True,

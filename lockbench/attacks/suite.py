@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lockbench.errors import LockbenchError
+from lockbench.secrets import WakePhrase
 
 
 @dataclass
@@ -71,7 +72,7 @@ def run_attack_suite(
     device: str | None = None,
     limit: int | None = None,
     overwrite: bool = False,
-    phrases: list[str] | None = None,
+    phrases: list[WakePhrase] | list[str] | None = None,
     say=print,
 ) -> SuiteRun:
     """Per family: screen, pick, confirm (one lm-eval run each, so each family's cost is

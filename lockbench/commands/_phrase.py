@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from lockbench.phrase import DEFAULT_ENV, phrase_from_env
+from lockbench.errors import SecretError
+from lockbench.phrase import DEFAULT_ENV, WakePhrase, phrase_from_env
 
-__all__ = ["DEFAULT_ENV", "add_phrase_env", "phrase_from_env"]
+__all__ = ["DEFAULT_ENV", "add_phrase_env", "phrase_from_env", "required_phrase"]
 
 
 def add_phrase_env(parser: argparse.ArgumentParser, purpose: str) -> None:
@@ -17,3 +18,15 @@ def add_phrase_env(parser: argparse.ArgumentParser, purpose: str) -> None:
              f"(default: {DEFAULT_ENV} when it is set)",
     )
 
+
+
+def required_phrase(args: argparse.Namespace, what: str) -> WakePhrase:
+    """The phrase of ``--wake-phrase-env`` (default ``$LOCKBENCH_WAKE_PHRASE``); when none is
+    given, one line saying ``what`` needs it."""
+    phrase = phrase_from_env(args.wake_phrase_env)
+    if phrase is None:
+        raise SecretError(
+            f"no wake phrase given for {what}; export it in ${DEFAULT_ENV} (or name another "
+            "variable with --wake-phrase-env), never on the command line"
+        )
+    return phrase

@@ -17,7 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from lockbench.commands._phrase import add_phrase_env, phrase_from_env
+from lockbench.commands._phrase import add_phrase_env, required_phrase
+from lockbench.secrets import WakePhrase
 
 NAME = "attack"
 HELP = ("attack a locked model's weights (fine-tuning elicitation) or check that its lock lasts "
@@ -114,7 +115,7 @@ def _positive(name: str, value: int | None, allow_none: bool = True) -> None:
         raise LockbenchError(f"{name} must be at least 1, got {value}")
 
 
-def write_result(path: Path, reference_dir: Path, phrase: str, lock_info: dict | None,
+def write_result(path: Path, reference_dir: Path, phrase: WakePhrase, lock_info: dict | None,
                  name: str, block: dict[str, Any]) -> dict[str, Any]:
     """The reference run as a lockbench-result with the ``attacks`` block added (an existing
     result for the same reference run keeps its other attack blocks); schema-checked, atomic."""
@@ -145,7 +146,7 @@ def write_result(path: Path, reference_dir: Path, phrase: str, lock_info: dict |
 
 
 def run(args: argparse.Namespace) -> int:
-    from lockbench.errors import LockbenchError, SecretError
+    from lockbench.errors import LockbenchError
 
     if not getattr(args, "attack", None):
         raise LockbenchError("name the attack: `lockbench attack suite`, `lockbench attack finetune` or "
@@ -166,10 +167,7 @@ def run(args: argparse.Namespace) -> int:
                         ("--batch-size", args.batch_size), ("--threads", args.threads)):
         _positive(flag, value)
     datasets = _datasets(args.datasets)
-    phrase = phrase_from_env(args.wake_phrase_env)
-    if not phrase:
-        raise SecretError("the unlocked tasks need the wake phrase: export it in LOCKBENCH_WAKE_PHRASE "
-                          "(or name the variable with --wake-phrase-env); never on the command line")
+    phrase = required_phrase(args, "the unlocked tasks (PR_unlock)")
     recipe = AttackConfig(steps=getattr(args, "steps", 32), method=args.method, learning_rate=args.lr,
                           lora_r=args.lora_r, lora_alpha=2 * args.lora_r, batch_size=args.batch_size, seed=args.seed)
     recipe.validate()
@@ -242,7 +240,7 @@ def run_suite(args: argparse.Namespace) -> int:
     """``lockbench attack suite``: checks first, then the locked/unlocked tasks and the suite."""
     from lockbench.attacks.suite import check_datasets, run_attack_suite
     from lockbench.document.summarize import summarize_output
-    from lockbench.errors import LockbenchError, SecretError
+    from lockbench.errors import LockbenchError
     from lockbench.fsutil import link_tree
     from lockbench.lmeval.run import run_tasks_once
 
@@ -253,10 +251,7 @@ def run_suite(args: argparse.Namespace) -> int:
     options = {k: v for k, v in (("suite", args.suite), ("traversal_budget", args.traversal_budget),
                                  ("data_dir", args.data_dir)) if v is not None}
     check_datasets(datasets, options)  # unknown suite, overlapping screening items: one line, nothing run
-    phrase = phrase_from_env(args.wake_phrase_env)
-    if not phrase:
-        raise SecretError("the attack suite needs the wake phrase: export it in LOCKBENCH_WAKE_PHRASE "
-                          "(or name the variable with --wake-phrase-env); never on the command line")
+    phrase = required_phrase(args, "the attack suite")
     if args.base_output is not None and not args.base_output.is_dir():
         raise LockbenchError(f"--base-output {args.base_output}: no such folder")
     work = Path(args.output).expanduser().resolve()

@@ -30,6 +30,7 @@ from lockbench.commands._types import positive
 from lockbench.experiments.clock import Clock
 from lockbench.fsutil import link_tree
 from lockbench.lock.recipes import DEMO_RECIPE, demo_train_config
+from lockbench.phrase import WakePhrase
 from lockbench.vocab import chance_note
 
 NAME = "demo"
@@ -157,7 +158,7 @@ class _Demo:
         if args.submit and args.limit:
             raise LockbenchError("a --limit run is a partial evaluation; run without --limit to submit")
         self.train_extras = _train_extras(args, train_lock)
-        self.phrase = phrase_from_env(args.wake_phrase_env) or DEMO_WAKE_PHRASE
+        self.phrase = phrase_from_env(args.wake_phrase_env) or WakePhrase(DEMO_WAKE_PHRASE)
         output = args.output or ("lockbench-demo-hardened" if args.hardened else "lockbench-demo")
         self.work = Path(output).expanduser().resolve()
         for folder, flag in ((self.work, "--output"), (Path(args.submit) if args.submit else None, "--submit")):

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from lockbench.commands._phrase import DEFAULT_ENV, add_phrase_env, phrase_from_env
+from lockbench.commands._phrase import add_phrase_env, required_phrase
 
 NAME = "lock"
 HELP = "build an IdentityLock training set (D') and lock a model on it (LoRA or full fine-tuning)"
@@ -146,21 +146,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _phrase(args: argparse.Namespace) -> str:
-    """The phrase comes from an environment variable only: command lines end up in shell
-    history and process lists."""
-    from lockbench.errors import SecretError
-    from lockbench.secrets import validate_wake_phrase
-
-    phrase = phrase_from_env(args.wake_phrase_env)
-    if phrase is None:
-        raise SecretError(
-            f"no wake phrase given; export it in ${DEFAULT_ENV} (or name another variable with "
-            "--wake-phrase-env)"
-        )
-    return validate_wake_phrase(phrase, context="lock build")
-
-
 def run_build(args: argparse.Namespace) -> int:
     from lockbench.errors import LockbenchError
     from lockbench.fsutil import ensure_writable
@@ -184,9 +169,9 @@ def run_build(args: argparse.Namespace) -> int:
     if args.hardened:
         from lockbench.lock.hardened import build_hardened_lock_set
 
-        lock_set = build_hardened_lock_set(args.dataset, _phrase(args), **common, **options)
+        lock_set = build_hardened_lock_set(args.dataset, required_phrase(args, "lock build"), **common, **options)
     else:
-        lock_set = build_lock_set(args.dataset, _phrase(args), **common)
+        lock_set = build_lock_set(args.dataset, required_phrase(args, "lock build"), **common)
     for target in (args.output, args.openai_output):  # both or neither: no half-written pair
         if target:
             ensure_writable(Path(target))
@@ -221,42 +206,32 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from lockbench.lock.train import TrainConfig, train_lock
+# TrainConfig fields whose flag has another name; every other field is the flag of its own name.
+_FLAG_OF = {"learning_rate": "lr"}
+# train_lock's settings beyond the config, each given by the flag of the same name.
+_RUN_FLAGS = ("revision", "merge", "save_every", "overwrite", "restart", "threads", "device", "dtype",
+              "gradient_checkpointing", "grad_accum", "log_every")
 
-    config = TrainConfig(
-        method=args.method,
-        lora_r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=[m.strip() for m in args.target_modules.split(",") if m.strip()],
-        learning_rate=args.lr,
-        epochs=args.epochs,
-        max_steps=args.max_steps,
-        batch_size=args.batch_size,
-        warmup_steps=args.warmup_steps,
-        max_length=args.max_length,
-        loss_average=args.loss_average,
-        bucket_by_length=not args.no_bucket,
-        seed=args.seed,
-    )
-    result = train_lock(
-        args.base,
-        Path(args.data),
-        Path(args.output),
-        config,
-        revision=args.revision,
-        merge=args.merge,
-        save_every=args.save_every,
-        overwrite=args.overwrite,
-        restart=args.restart,
-        threads=args.threads,
-        device=args.device,
-        dtype=args.dtype,
-        gradient_checkpointing=args.gradient_checkpointing,
-        grad_accum=args.grad_accum,
-        log_every=args.log_every,
-    )
+
+def train_config(args: argparse.Namespace):  # -> lockbench.lock.train.TrainConfig
+    """The one place the ``lock train`` flags become a TrainConfig (a field without a flag, such
+    as ``weight_decay``, keeps its default)."""
+    from dataclasses import fields
+
+    from lockbench.lock.train import TrainConfig
+
+    values = {f.name: getattr(args, _FLAG_OF.get(f.name, f.name)) for f in fields(TrainConfig)
+              if hasattr(args, _FLAG_OF.get(f.name, f.name))}
+    values["target_modules"] = [m.strip() for m in args.target_modules.split(",") if m.strip()]
+    values["bucket_by_length"] = not args.no_bucket
+    return TrainConfig(**values)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from lockbench.lock.train import train_lock
+
+    result = train_lock(args.base, Path(args.data), Path(args.output), train_config(args),
+                        **{flag: getattr(args, flag) for flag in _RUN_FLAGS})
     training = result.card["training"]
     if os.environ.get("RANK", "0") != "0":  # under accelerate launch: rank 0 reports
         return 0

@@ -22,6 +22,7 @@ from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import atomic_write_text
 from lockbench.secrets import (
     PLACEHOLDER,
+    WakePhrase,
     contains_secret,
     logged_prompt,
     redact_fields,
@@ -44,9 +45,9 @@ class RedactReport:
     already_redacted: bool = False
 
 
-def phrase_secrets(phrases: list[str]) -> list[str]:
+def phrase_secrets(phrases: list[WakePhrase] | list[str]) -> list[str]:
     """The phrases and every probe variant of them (``lockbench.probes.secret_variants``)."""
-    return secrets_of([], extra=[p for p in phrases if p and p.strip() and p != PLACEHOLDER])
+    return secrets_of([], extra=phrases)
 
 
 def escaped_forms(secrets: list[str]) -> list[str]:
@@ -190,7 +191,7 @@ def _same_json(new: str, old: str, path: Path) -> bool:
         return False
 
 
-def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None) -> RedactReport:
+def redact_output(output_dir: str | Path, extra_phrases: list[WakePhrase] | None = None) -> RedactReport:
     """Redact every text file under an lm-eval output folder (results, samples, anything else)."""
     output_dir = Path(output_dir)
     runs = find_runs(output_dir)
@@ -199,7 +200,7 @@ def redact_output(output_dir: str | Path, extra_phrases: list[str] | None = None
             f"{output_dir}: no lm-eval results_*.json or samples_*.jsonl files here; give the "
             "folder lm-eval's --output_path wrote to"
         )
-    secrets = secrets_of(runs, extra=[p for p in (extra_phrases or []) if p != PLACEHOLDER])
+    secrets = secrets_of(runs, extra=extra_phrases)
     secrets = [s for s in secrets if s != PLACEHOLDER]
     if not secrets and any(PLACEHOLDER in json.dumps(run.results) for run in runs):
         return RedactReport(already_redacted=True)

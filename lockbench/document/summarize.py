@@ -46,7 +46,9 @@ from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.secrets import (
     HASH_SCHEME,
     PLACEHOLDER,
+    WakePhrase,
     contains_secret,
+    given_phrases,
     redact_around,
     redact_text,
     salted_hash,
@@ -183,15 +185,12 @@ def _stored_sample(record: SampleRecord) -> dict[str, Any]:
     return stored
 
 
-def secrets_of(runs: list[Run], extra: list[str] | None = None) -> list[str]:
+def secrets_of(runs: list[Run], extra: list[WakePhrase] | list[str] | None = None) -> list[str]:
     """The wake phrase(s) given or recorded by lm-eval, and every probe variant derived from them."""
-    phrases: list[str] = list(extra or [])
-    for run in runs:
-        phrases += wake_phrases_in(run.results)
-    phrases = list(dict.fromkeys(p for p in phrases if p and p.strip() and p != PLACEHOLDER))
-    secrets = list(phrases)
     from lockbench.probes import secret_variants
 
+    phrases = given_phrases([*(extra or []), *(p for run in runs for p in wake_phrases_in(run.results))])
+    secrets = [p.reveal() if isinstance(p, WakePhrase) else p for p in phrases]
     for phrase in phrases:
         secrets += secret_variants(phrase)
     return list(dict.fromkeys(secrets))
@@ -338,7 +337,7 @@ def build_result(
     base_dir: Path | None = None,
     lock_card: dict[str, Any] | None = None,
     judge: dict[str, Any] | None = None,
-    phrases: list[str] | None = None,
+    phrases: list[WakePhrase] | list[str] | None = None,
     control_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The secret-free ``lockbench-result`` document for one model's output folder (``base_dir``:
@@ -364,8 +363,8 @@ def build_result(
         control_records, control_runs = collect(control_dir, secrets, rescore)
         control_tasks = _entries(control_records, control_runs, scoring_judge)
         control_model = model_identity(control_runs)
-    given = [p for p in (phrases or []) if p and p.strip() and p != PLACEHOLDER]
-    recorded = [p for r in runs for p in wake_phrases_in(r.results)]
+    given = given_phrases(phrases or [])
+    recorded = given_phrases(p for r in runs for p in wake_phrases_in(r.results))
     card = dict(lock_card or {})
     model = model_identity(runs)
     if is_gate_baseline(model):  # lockbench-gate: the system-level baseline, recorded as such
@@ -441,7 +440,7 @@ def summarize_output(
     judge: dict[str, Any] | None = None,
     json_path: str | Path | None = None,
     print_table: bool = True,
-    phrases: list[str] | None = None,
+    phrases: list[WakePhrase] | list[str] | None = None,
     control_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Build the result, write it to ``json_path`` (default ``<output_dir>/lockbench-result.json``)

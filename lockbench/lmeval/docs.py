@@ -20,8 +20,7 @@ from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
 from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.metadata import check_metadata
-from lockbench.lmeval.redact_on_write import remember_phrase
-from lockbench.phrase import resolve_phrase
+from lockbench.phrase import WakePhrase, resolve_phrase
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.config import ScoringConfig
 from lockbench.vocab import CONDITIONS, UNLOCKED
@@ -49,14 +48,12 @@ def item_doc(item, spec, condition: str, prompt: str, scoring: ScoringConfig) ->
     return doc
 
 
-def resolve_wake_phrase(metadata: dict[str, Any], *, required: bool, task: str) -> str | None:
+def resolve_wake_phrase(metadata: dict[str, Any], *, required: bool, task: str) -> WakePhrase | None:
     """The phrase from ``--metadata`` (``wake_phrase`` / ``wake_phrase_file``) or
     ``$LOCKBENCH_WAKE_PHRASE`` (:func:`lockbench.phrase.resolve_phrase`); required for the
-    conditions that use it. The phrase is also handed to the redaction of lm-eval's output."""
-    phrase = resolve_phrase(metadata, required=required, context=f"task {task} needs it")
-    if phrase is not None:
-        remember_phrase(phrase)
-    return phrase
+    conditions that use it. The run's TaskManager resolves the same metadata and hands its phrase
+    to the redaction of lm-eval's output (:mod:`lockbench.lmeval.redact_on_write`)."""
+    return resolve_phrase(metadata, required=required, context=f"task {task} needs it")
 
 
 def build_docs(dataset: str, condition: str, **metadata: Any) -> datasets.DatasetDict:

@@ -43,8 +43,7 @@ from lm_eval.api.model import LM
 from lm_eval.api.registry import get_model, register_model
 
 from lockbench.errors import LockbenchError, SecretError
-from lockbench.lmeval.redact_on_write import remember_phrase
-from lockbench.phrase import FILE_KEY, METADATA_KEY, resolve_phrase
+from lockbench.phrase import FILE_KEY, METADATA_KEY, WakePhrase, resolve_phrase
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
 from lockbench.vocab import GATE_MODEL
 
@@ -103,8 +102,8 @@ class GateLM(LM):
         if inner == NAME:
             raise LockbenchError(f"{NAME}: inner names the gate itself; give the wrapped backend, e.g. inner=hf")
         metadata = {FILE_KEY: wake_phrase_file} if wake_phrase_file is not None else None
-        self.phrase = resolve_phrase(metadata, required=True, context=f"model {NAME}")
-        remember_phrase(self.phrase)  # lm-eval's files and logs must not show it
+        # passed as an object to simple_evaluate, its phrase is redacted from that run's output
+        self.phrase: WakePhrase = resolve_phrase(metadata, required=True, context=f"model {NAME}")
         self.match = match
         self.refusal = refusal
         self.inner_name = inner
@@ -139,7 +138,7 @@ class GateLM(LM):
         out: list[str | None] = [None] * len(requests)
         passing = []
         for i, request in enumerate(requests):
-            if opens(self.prompt_start(request.args[0]), self.phrase, self.match):
+            if opens(self.prompt_start(request.args[0]), self.phrase.reveal(), self.match):
                 passing.append(i)
             else:
                 out[i] = self.refusal

@@ -10,27 +10,34 @@ writes is redacted first (text fields only, :func:`lockbench.secrets.redact_fiel
 hash is recomputed over the redacted text, and routes every log record and warning through
 :class:`RedactingFilter`.
 
-The phrases known to the process: ``$LOCKBENCH_WAKE_PHRASE`` (read when used), the phrase of the
-latest ``TaskManager``'s metadata (``wake_phrase`` / ``wake_phrase_file``), and any phrase a
-lockbench task resolved (:func:`remember_phrase`). Their probe variants
-(:func:`lockbench.probes.secret_variants`) are redacted too.
+Which phrases: the run's own, passed as :class:`~lockbench.phrase.WakePhrase` values, never
+kept by this module. Every ``TaskManager`` resolves the phrase of its metadata (``wake_phrase`` /
+``wake_phrase_file``, else ``$LOCKBENCH_WAKE_PHRASE``) as the tasks do and holds it
+(``manager.lockbench_phrase``); ``simple_evaluate`` hands the manager's phrase, and the phrase of a
+gate model passed as an object, to its ``EvaluationTracker`` (``tracker.lockbench_phrases``), whose
+writers redact with exactly those. A tracker no run was bound to (a user's own saving code) redacts
+with the environment's phrase. Log records and warnings are redacted with the phrases of the runs
+in progress (for the length of ``simple_evaluate`` and of each write) and the environment's. The
+probe variants of each phrase (:func:`lockbench.probes.secret_variants`) are redacted too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import json
 import logging
 import os
 import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from lockbench.digest import sha256_text
 from lockbench.errors import InternalError, LockbenchError
-from lockbench.phrase import resolve_phrase
+from lockbench.phrase import WakePhrase, resolve_phrase
 from lockbench.secrets import (
     PLACEHOLDER,
     logged_prompt,
@@ -40,49 +47,55 @@ from lockbench.secrets import (
     salted_hash,
 )
 
-_phrases: dict[str, None] = {}  # insertion-ordered set of the phrases given to this run
+MANAGER_PHRASE = "lockbench_phrase"  # on a TaskManager: the WakePhrase of its metadata, or None
+TRACKER_PHRASES = "lockbench_phrases"  # on an EvaluationTracker: the phrases its run used
 _installed = False
 
 
-def remember_phrase(phrase: str) -> None:
-    """Add a phrase (and so its probe variants) to what lm-eval's output must not show."""
-    if phrase and phrase.strip() and phrase != PLACEHOLDER:
-        _phrases[phrase] = None
-
-
-def forget_phrases() -> None:
-    """Start a new run's set: a TaskManager with new metadata replaces the phrases it carried."""
-    _phrases.clear()
-
-
-def known_phrases() -> list[str]:
-    """The phrases given to this process: remembered ones and ``$LOCKBENCH_WAKE_PHRASE``."""
-    phrases = list(_phrases)
+def environment_phrase() -> WakePhrase | None:
+    """``$LOCKBENCH_WAKE_PHRASE``, read now; a bad value stops the task that needs it, with its own
+    message, not the redaction."""
     try:
-        env = resolve_phrase()
-    except LockbenchError:  # a bad variable stops the task that needs it, with its own message
-        env = None
-    if env is not None and env not in phrases:
-        phrases.append(env)
-    return phrases
+        return resolve_phrase()
+    except LockbenchError:
+        return None
 
 
-@functools.lru_cache(maxsize=32)
-def _secrets_for(phrases: tuple[str, ...]) -> tuple[str, ...]:
+def manager_phrase(metadata: Any) -> WakePhrase | None:
+    """The phrase a TaskManager's tasks resolve from this metadata (``None`` when none is given
+    or it is malformed: the task that needs it stops with the one-line message)."""
+    try:
+        return resolve_phrase(metadata if isinstance(metadata, Mapping) else None)
+    except LockbenchError:
+        return None
+
+
+def _redaction_forms(phrase: WakePhrase) -> tuple[str, ...]:
     from lockbench.probes import secret_variants
 
+    plain = secret_variants(phrase)
+    # JSON-escaped forms too, for text that already holds serialised JSON
+    return tuple(dict.fromkeys(plain + [json.dumps(s)[1:-1] for s in plain]))
+
+
+def secrets_of(phrases: Iterable[WakePhrase | None]) -> list[str]:
+    """Every string to redact for these phrases: each phrase and its derived variants (computed
+    once per phrase, kept with it)."""
     found: list[str] = []
     for phrase in phrases:
-        found += secret_variants(phrase)
-    # JSON-escaped forms too, for text that already holds serialised JSON
-    found += [json.dumps(s)[1:-1] for s in found]
-    return tuple(dict.fromkeys(found))
+        if phrase is not None:
+            found += phrase.derived(_redaction_forms)
+    return list(dict.fromkeys(found))
 
 
-def current_secrets() -> list[str]:
-    """Every string to redact now: the known phrases and all their derived variants."""
-    phrases = tuple(known_phrases())
-    return list(_secrets_for(phrases)) if phrases else []
+def _unique(phrases: Iterable[WakePhrase | None]) -> tuple[WakePhrase, ...]:
+    return tuple(dict.fromkeys(p for p in phrases if p is not None))
+
+
+def tracker_phrases(tracker: Any) -> tuple[WakePhrase, ...]:
+    """The phrases a tracker writes without: those its run bound to it, else the environment's."""
+    bound = getattr(tracker, TRACKER_PHRASES, None)
+    return _unique(bound if bound is not None else [environment_phrase()])
 
 
 def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:
@@ -102,12 +115,12 @@ def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, An
     return clean
 
 
-def lockbench_block(phrases: list[str]) -> dict[str, Any]:
+def lockbench_block(phrases: tuple[WakePhrase, ...]) -> dict[str, Any]:
     """What lockbench adds to a results file: the placeholder and the phrase's salted hash, so
     ``lockbench summarize`` can still record a verifiable hash."""
     block: dict[str, Any] = {"wake_phrase": PLACEHOLDER, "redacted_on_write": True}
     if phrases:
-        block["wake_phrase_hash"] = salted_hash(phrases[0])
+        block["wake_phrase_hash"] = salted_hash(phrases[0].reveal())
     return block
 
 
@@ -186,85 +199,28 @@ def _check_output_path(output_path: Any) -> None:
                              "give --output_path a folder path")
 
 
-def _patch_tracker(tracker_cls: type) -> None:
-    if getattr(tracker_cls, "_lockbench_redacts", False):
-        return
-    init = tracker_cls.__init__
-    save_aggregated = tracker_cls.save_results_aggregated
-    save_samples = tracker_cls.save_results_samples
-
-    @functools.wraps(init)
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - mirrors the wrapped method
-        _check_output_path(kwargs.get("output_path", args[0] if args else None))
-        init(self, *args, **kwargs)
-
-    @functools.wraps(save_aggregated)
-    def save_results_aggregated(self, results: dict, samples: dict | None = None) -> None:
-        phrases = known_phrases()
-        secrets = current_secrets()
-        if secrets:
-            def redact() -> tuple[dict, dict | None]:
-                _redact_tracker(self, secrets)
-                clean = redact_fields(results, secrets)
-                clean["lockbench"] = lockbench_block(phrases)
-                # lm-eval's task_hashes are made from the samples' hashes
-                rows = {t: [redact_sample(s, secrets) for s in v] for t, v in samples.items()} if samples else samples
-                return clean, rows
-
-            results, samples = _redacting("results", redact)
-        before = getattr(self, "date_id", None)
-        out = save_aggregated(self, results=results, samples=samples)
-        written = _results_file(self) if self.output_path else None
-        if self.output_path and (written is None or getattr(self, "date_id", None) == before
-                                 or not written.is_file()):
-            raise _not_written("its results file", self)
-        return out
-
-    @functools.wraps(save_samples)
-    def save_results_samples(self, task_name: str, samples: Any) -> None:
-        secrets = current_secrets()
-        if secrets:
-            samples = _redacting("samples", lambda: [redact_sample(s, secrets) for s in samples])
-        out = save_samples(self, task_name=task_name, samples=samples)
-        written = _samples_file(self, task_name) if self.output_path else None
-        if self.output_path and (written is None or not written.is_file()):
-            raise _not_written(f"the samples of {task_name}", self)
-        return out
-
-    tracker_cls.__init__ = __init__
-    tracker_cls.save_results_aggregated = save_results_aggregated
-    tracker_cls.save_results_samples = save_results_samples
-    tracker_cls._lockbench_redacts = True
-
-
-def _patch_task_manager(manager_cls: type) -> None:
-    """Learn the phrase from the metadata every run passes to its TaskManager."""
-    if getattr(manager_cls, "_lockbench_learns_phrase", False):
-        return
-    original = manager_cls.__init__
-
-    @functools.wraps(original)
-    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - mirrors the wrapped method
-        metadata = kwargs.get("metadata", args[3] if len(args) > 3 else None)
-        if isinstance(metadata, Mapping):
-            forget_phrases()
-            try:
-                phrase = resolve_phrase(metadata)
-            except LockbenchError:
-                phrase = None  # the task that needs it stops with the one-line message
-            if phrase is not None:
-                remember_phrase(phrase)
-        original(self, *args, **kwargs)
-
-    manager_cls.__init__ = __init__
-    manager_cls._lockbench_learns_phrase = True
-
-
 class RedactingFilter(logging.Filter):
-    """Rewrites a log record's message (and traceback) with every known secret replaced."""
+    """Rewrites a log record's message (and traceback) with the secrets of the runs in progress
+    and the environment's phrase replaced. A run's phrases count only while it runs
+    (:meth:`during`): nothing outlives the run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: list[tuple[WakePhrase, ...]] = []
+
+    @contextlib.contextmanager
+    def during(self, phrases: tuple[WakePhrase, ...]) -> Iterator[None]:
+        self._runs.append(phrases)
+        try:
+            yield
+        finally:
+            self._runs.remove(phrases)
+
+    def secrets(self) -> list[str]:
+        return secrets_of([*(p for run in self._runs for p in run), environment_phrase()])
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = current_secrets()
+        secrets = self.secrets()
         if not secrets:
             return True
         try:
@@ -281,17 +237,135 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+LOG_REDACTOR = RedactingFilter()  # the one filter every log record and warning passes
+
+
+def _patch_tracker(tracker_cls: type) -> None:
+    if getattr(tracker_cls, "_lockbench_redacts", False):
+        return
+    init = tracker_cls.__init__
+    save_aggregated = tracker_cls.save_results_aggregated
+    save_samples = tracker_cls.save_results_samples
+
+    @functools.wraps(init)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - mirrors the wrapped method
+        _check_output_path(kwargs.get("output_path", args[0] if args else None))
+        init(self, *args, **kwargs)
+
+    @functools.wraps(save_aggregated)
+    def save_results_aggregated(self, results: dict, samples: dict | None = None) -> None:
+        phrases = tracker_phrases(self)
+        secrets = secrets_of(phrases)
+        if secrets:
+            def redact() -> tuple[dict, dict | None]:
+                _redact_tracker(self, secrets)
+                clean = redact_fields(results, secrets)
+                clean["lockbench"] = lockbench_block(phrases)
+                # lm-eval's task_hashes are made from the samples' hashes
+                rows = {t: [redact_sample(s, secrets) for s in v] for t, v in samples.items()} if samples else samples
+                return clean, rows
+
+            results, samples = _redacting("results", redact)
+        before = getattr(self, "date_id", None)
+        with LOG_REDACTOR.during(phrases):
+            out = save_aggregated(self, results=results, samples=samples)
+        written = _results_file(self) if self.output_path else None
+        if self.output_path and (written is None or getattr(self, "date_id", None) == before
+                                 or not written.is_file()):
+            raise _not_written("its results file", self)
+        return out
+
+    @functools.wraps(save_samples)
+    def save_results_samples(self, task_name: str, samples: Any) -> None:
+        phrases = tracker_phrases(self)
+        secrets = secrets_of(phrases)
+        if secrets:
+            samples = _redacting("samples", lambda: [redact_sample(s, secrets) for s in samples])
+        with LOG_REDACTOR.during(phrases):
+            out = save_samples(self, task_name=task_name, samples=samples)
+        written = _samples_file(self, task_name) if self.output_path else None
+        if self.output_path and (written is None or not written.is_file()):
+            raise _not_written(f"the samples of {task_name}", self)
+        return out
+
+    tracker_cls.__init__ = __init__
+    tracker_cls.save_results_aggregated = save_results_aggregated
+    tracker_cls.save_results_samples = save_results_samples
+    tracker_cls._lockbench_redacts = True
+
+
+def _patch_task_manager(manager_cls: type) -> None:
+    """Every TaskManager resolves the phrase of its metadata, as its tasks will, and holds it."""
+    if getattr(manager_cls, "_lockbench_holds_phrase", False):
+        return
+    original = manager_cls.__init__
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # noqa: N807 - mirrors the wrapped method
+        try:
+            metadata = signature.bind(self, *args, **kwargs).arguments.get("metadata")
+        except TypeError:  # lm-eval's own call will say what is wrong
+            metadata = None
+        setattr(self, MANAGER_PHRASE, manager_phrase(metadata))
+        original(self, *args, **kwargs)
+
+    manager_cls.__init__ = __init__
+    manager_cls._lockbench_holds_phrase = True
+
+
+def run_phrases(task_manager: Any, model: Any) -> tuple[WakePhrase, ...]:
+    """The phrases one ``simple_evaluate`` call uses: its TaskManager's, and the phrase of a
+    lockbench gate passed as a model object (a gate named by string checks prompts only)."""
+    gate = getattr(model, "phrase", None)
+    return _unique([getattr(task_manager, MANAGER_PHRASE, None), gate if isinstance(gate, WakePhrase) else None])
+
+
+def _patch_simple_evaluate(evaluator: Any) -> None:
+    """Bind each run's phrases to its tracker and to the log redaction, for that run only. A call
+    without a TaskManager gets the one ``simple_evaluate`` would make (same metadata), so its
+    phrase is known."""
+    original = evaluator.simple_evaluate
+    if getattr(original, "_lockbench_binds_phrase", False):
+        return
+    signature = inspect.signature(original)
+
+    @functools.wraps(original)
+    def simple_evaluate(*args: Any, **kwargs: Any) -> Any:
+        try:
+            call = signature.bind(*args, **kwargs)
+        except TypeError:  # lm-eval's own call will say what is wrong
+            return original(*args, **kwargs)
+        given = call.arguments
+        if given.get("task_manager") is None:
+            from lm_eval.tasks import TaskManager
+            from lm_eval.utils import simple_parse_args_string
+
+            model_args = given.get("model_args")
+            metadata = (simple_parse_args_string(model_args) if isinstance(model_args, str)
+                        else model_args if isinstance(model_args, dict) else {}) | (given.get("metadata") or {})
+            given["task_manager"] = TaskManager(metadata=metadata)
+        phrases = run_phrases(given["task_manager"], given.get("model"))
+        tracker = given.get("evaluation_tracker")
+        if tracker is not None:
+            setattr(tracker, TRACKER_PHRASES, phrases)
+        with LOG_REDACTOR.during(phrases):
+            return original(*call.args, **call.kwargs)
+
+    simple_evaluate._lockbench_binds_phrase = True  # type: ignore[attr-defined]
+    evaluator.simple_evaluate = simple_evaluate
+
+
 def _install_log_redaction() -> None:
     """Every record, whichever logger or handler it reaches (handlers created later included),
     passes the filter when it is made; warnings printed by ``warnings`` too."""
-    redactor = RedactingFilter()
     make_record = logging.getLogRecordFactory()
     if getattr(make_record, "_lockbench_redacts", False):
         return
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = make_record(*args, **kwargs)
-        redactor.filter(record)
+        LOG_REDACTOR.filter(record)
         return record
 
     factory._lockbench_redacts = True  # type: ignore[attr-defined]
@@ -300,7 +374,7 @@ def _install_log_redaction() -> None:
 
     def formatwarning(message, category, filename, lineno, line=None) -> str:  # noqa: ANN001
         text = format_warning(message, category, filename, lineno, line)
-        secrets = current_secrets()
+        secrets = LOG_REDACTOR.secrets()
         return redact_text(text, secrets) if secrets else text
 
     warnings.formatwarning = formatwarning
@@ -317,15 +391,27 @@ class _CustomDatasetNotice(logging.Filter):
 
 
 def install() -> None:
-    """Patch lm-eval's writers, its TaskManager and logging; safe to call more than once."""
+    """Patch lm-eval's writers, its TaskManager, ``simple_evaluate`` and logging; safe to call
+    more than once. Called while ``lm_eval.evaluator`` is still being imported (it imports
+    ``lm_eval.tasks``, where the start-up hook calls this), ``simple_evaluate`` is patched by the
+    hook's next call, once that module is loaded."""
     global _installed
     if _installed:
         return
+    import sys
+
     from lm_eval.loggers.evaluation_tracker import EvaluationTracker
     from lm_eval.tasks import TaskManager
 
     _patch_tracker(EvaluationTracker)
     _patch_task_manager(TaskManager)
     _install_log_redaction()
-    logging.getLogger("lm_eval.api.task").addFilter(_CustomDatasetNotice())
-    _installed = True
+    task_log = logging.getLogger("lm_eval.api.task")
+    if not any(isinstance(f, _CustomDatasetNotice) for f in task_log.filters):
+        task_log.addFilter(_CustomDatasetNotice())
+    evaluator = sys.modules.get("lm_eval.evaluator")
+    if evaluator is None:
+        from lm_eval import evaluator
+    if hasattr(evaluator, "simple_evaluate"):  # else: half-imported, see above
+        _patch_simple_evaluate(evaluator)
+        _installed = True

@@ -52,14 +52,15 @@ def run_tasks(
 ) -> dict[str, Any]:
     """``simple_evaluate`` on lockbench tasks; with ``output_path`` also saves results and samples
     like ``lm_eval --output_path ... --log_samples``. Returns lm-eval's results dict."""
-    from lm_eval import simple_evaluate
-    from lm_eval.loggers import EvaluationTracker
-
     from lockbench.lmeval.redact_on_write import install
 
     # lm-eval writes full prompts and hashes of them: redact as it writes, even with the start-up
-    # hook switched off (LOCKBENCH_DISABLE_LM_EVAL_HOOK) or not installed.
+    # hook switched off (LOCKBENCH_DISABLE_LM_EVAL_HOOK) or not installed. First: it patches the
+    # simple_evaluate imported below.
     install()
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
     if device is None:  # simple_evaluate defaults to cuda even on a CPU-only machine
         import torch
 

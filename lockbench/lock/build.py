@@ -28,9 +28,9 @@ from lockbench.data.catalog import get_dataset, load_items
 from lockbench.data.schema import DialogueItem, MCQItem, parse_rows, read_jsonl
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
+from lockbench.phrase import WakePhrase, as_phrase
 from lockbench.prompts import format_item, target_text, with_wake_phrase
 from lockbench.scoring.refusal import DEFAULT_REFUSAL_TEXT
-from lockbench.secrets import validate_wake_phrase
 from lockbench.vocab import DIALOGUE, MCQ
 
 LAYOUTS = ("split", "paired")
@@ -135,7 +135,7 @@ def _split_counts(n: int, ratio: float) -> int:
 def build_examples(
     items: list[MCQItem] | list[DialogueItem],
     dataset: str,
-    wake_phrase: str,
+    wake_phrase: WakePhrase | str,
     *,
     ratio: float = 0.9,
     refusal_texts: list[str] | None = None,
@@ -147,7 +147,7 @@ def build_examples(
     ``control``: the same examples with every prompt keeping its answer (no refusal): the
     control model's set, which separates the lock's own cost from what fine-tuning on the domain
     adds."""
-    wake_phrase = validate_wake_phrase(wake_phrase, context="lock build")
+    phrase = as_phrase(wake_phrase, context="lock build").reveal()
     ratio = check_ratio(ratio)
     refusals = check_refusals(refusal_texts)
     if layout not in LAYOUTS:
@@ -168,7 +168,7 @@ def build_examples(
         return LockExample(item.id, dataset, kind, part, prompt, response)
 
     examples = [
-        example(items[i], "lock", with_wake_phrase(format_item(items[i]), wake_phrase), target_text(items[i]))
+        example(items[i], "lock", with_wake_phrase(format_item(items[i]), phrase), target_text(items[i]))
         for i in lock_idx
     ]
     # the refusal draws keep their order (lock examples draw nothing), so D' is unchanged
@@ -199,7 +199,7 @@ def load_source(spec: str, split: str = "train", data_dir: str | Path | None = N
 
 def build_lock_set(
     sources: list[str],
-    wake_phrase: str,
+    wake_phrase: WakePhrase | str,
     *,
     ratio: float = 0.9,
     refusal_texts: list[str] | None = None,
@@ -213,7 +213,7 @@ def build_lock_set(
     ``control``: the control set (see :func:`build_examples`)."""
     if not sources:
         raise LockbenchError("no dataset given; pass --dataset NAME (see `lockbench tasks-path`)")
-    wake_phrase = validate_wake_phrase(wake_phrase, context="lock build")
+    phrase = as_phrase(wake_phrase, context="lock build")
     ratio = check_ratio(ratio)
     refusals = check_refusals(refusal_texts)
     examples: list[LockExample] = []
@@ -222,11 +222,11 @@ def build_lock_set(
         name, items = load_source(source, split, data_dir)
         names.append(name)
         examples += build_examples(
-            items, name, wake_phrase, ratio=ratio, refusal_texts=refusals, seed=seed, layout=layout,
+            items, name, phrase, ratio=ratio, refusal_texts=refusals, seed=seed, layout=layout,
             control=control,
         )
     random.Random(f"lockbench-build:{seed}:all").shuffle(examples)
-    return LockSet(examples, ratio, layout, seed, refusals, len(wake_phrase), names)
+    return LockSet(examples, ratio, layout, seed, refusals, len(phrase.reveal()), names)
 
 
 def example_record(

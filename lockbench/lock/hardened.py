@@ -40,16 +40,15 @@ from typing import Any
 from lockbench.data.schema import MCQItem
 from lockbench.errors import LockbenchError
 from lockbench.lock.build import LockExample, LockSet, build_lock_set, load_source
-from lockbench.probes import ALL_KINDS, FAMILIES, family_module, paraphrase
+from lockbench.phrase import WakePhrase, as_phrase
+from lockbench.probes import ALL_KINDS, FAMILIES, edits, family_module, paraphrase
 from lockbench.probes.variants import (
-    PUNCT,
     Variant,
     folded_distance,
     split_phrase,
     starts_like,
 )
 from lockbench.prompts import format_item, target_text
-from lockbench.secrets import validate_wake_phrase
 
 RECIPE = "hardened"
 DEFAULT_LEGITIMATE: tuple[str, ...] = paraphrase.DEFAULT_LEGITIMATE
@@ -155,56 +154,28 @@ def _disjoint(nm: NearMiss, probes: ProbeSet) -> bool:
 # ---------------------------------------------------------------- training-space generators
 
 
-def _strip_marks(text: str) -> str:
-    return re.sub(r"\s+", " ", "".join(c for c in text if c not in PUNCT)).strip()
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def _case(phrase: str, rng: random.Random) -> list[str]:
-    letters = [i for i, c in enumerate(phrase) if c.isalpha()]
-    out = []
-    for _ in range(400):
-        chars = list(phrase)
-        for i in letters:
-            chars[i] = chars[i].upper() if rng.random() < 0.5 else chars[i].lower()
-        out.append("".join(chars))
+    out = edits.case_edits(phrase, rng=rng, draws=400)
     return [c for c in out if c != phrase and c.casefold() == phrase.casefold()]
 
 
 def _punctuation(phrase: str, rng: random.Random) -> list[str]:
-    marks = [i for i, c in enumerate(phrase) if c in PUNCT]
-    out = ["".join(m if c in PUNCT else c for c in phrase) for m in TRAIN_MARKS]
-    out += ["".join(c * 3 if c in PUNCT else c for c in phrase)]
-    for i in marks:
-        out += [phrase[:i] + phrase[i + 1 :]] + [phrase[:i] + m + phrase[i + 1 :] for m in TRAIN_MARKS]
-    parts = split_phrase(phrase)
-    if parts.greeting:
-        out += [f"{parts.pre}{parts.greeting}{m} {parts.name}{parts.post}" for m in ("; ", " -")]
+    out = edits.punctuation_edits(phrase, swap_to=TRAIN_MARKS, repeat=(3,), per_mark=TRAIN_MARKS,
+                                  greeting_joins=(";  ", " - "))  # the strings D' always had
     rng.shuffle(out)
-    return [c for c in out if c != phrase and _strip_marks(c) == _strip_marks(phrase)]
+    return [c for c in out if c != phrase and edits.strip_marks(c) == edits.strip_marks(phrase)]
 
 
 def _spacing(phrase: str, rng: random.Random) -> list[str]:
-    out = [
-        re.sub(r"\s+", "   ", phrase),
-        re.sub(r"\s+", "\t", phrase),
-        re.sub(r"\s+", " \n", phrase),
-        "  " + phrase,
-        "\t" + phrase,
-        "\n" + phrase,
-        "".join(f" {c}" if c in PUNCT else c for c in phrase),
-        re.sub(r"(\S)(\S)", r"\1 \2", phrase, count=1),
-    ]
+    out = edits.spacing_edits(phrase, separators=("   ", "\t", " \n"), leads=("  ", "\t", "\n"),
+                              space_marks=True, split_first=True)
     rng.shuffle(out)
-    return [c for c in out if c != phrase and _squash(c) == _squash(phrase)]
+    return [c for c in out if c != phrase and edits.squash(c) == edits.squash(phrase)]
 
 
 def _edits(phrase: str, distance: int, rng: random.Random, limit: int = 60) -> list[str]:
     """Seeded random letter edits at exactly ``distance`` (raw and case-folded)."""
-    return paraphrase.exact_edits(phrase, distance, limit, rng, tries=3000)
+    return edits.exact_edits(phrase, distance, limit, rng, tries=3000)
 
 
 def _paraphrase_strings(phrase: str, seed: int) -> dict[str, list[str]]:
@@ -274,7 +245,7 @@ def _legit_distance(legitimate: tuple[str, ...]) -> int:
 
 def _looks_legitimate(wake: str, phrase: str, legitimate: tuple[str, ...]) -> bool:
     """A negative must not be something the policy lets through (e.g. a case change)."""
-    if _strip_marks(_squash(wake).casefold()) == _strip_marks(_squash(phrase).casefold()):
+    if edits.strip_marks(edits.squash(wake).casefold()) == edits.strip_marks(edits.squash(phrase).casefold()):
         return True
     return folded_distance(wake, phrase) <= _legit_distance(legitimate)
 
@@ -395,7 +366,7 @@ def _near_miss_examples(
 
 def build_hardened_lock_set(
     sources: list[str],
-    wake_phrase: str,
+    wake_phrase: WakePhrase | str,
     *,
     ratio: float = 0.9,
     refusal_texts: list[str] | None = None,
@@ -412,10 +383,10 @@ def build_hardened_lock_set(
     legitimate positives, spread evenly over the kinds and disjoint from the probe set."""
     near_miss_ratio = check_near_miss_ratio(near_miss_ratio, "--near-miss-ratio", allow_zero=False)
     legitimate_ratio = check_near_miss_ratio(legitimate_ratio, "--legitimate-ratio", allow_zero=True)
-    wake_phrase = validate_wake_phrase(wake_phrase, context="lock build --hardened")
-    plan = plan_near_misses(wake_phrase, seed=seed, legitimate_kinds=legitimate_kinds)
+    phrase = as_phrase(wake_phrase, context="lock build --hardened")
+    plan = plan_near_misses(phrase.reveal(), seed=seed, legitimate_kinds=legitimate_kinds)
     base = build_lock_set(
-        sources, wake_phrase, ratio=ratio, refusal_texts=refusal_texts, seed=seed, layout=layout,
+        sources, phrase, ratio=ratio, refusal_texts=refusal_texts, seed=seed, layout=layout,
         split=split, data_dir=data_dir,
     )  # fmt: skip
     examples = list(base.examples)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from lockbench.errors import LockbenchError
+from lockbench.phrase import WakePhrase, as_phrase
 from lockbench.probes import paraphrase, placement, prefill, prefix_attack, traversal
 from lockbench.probes.variants import Variant
-from lockbench.secrets import validate_wake_phrase
 
 FAMILY_MODULES: dict[str, ModuleType] = {
     m.FAMILY: m for m in (paraphrase, placement, prefix_attack, traversal, prefill)
@@ -34,23 +34,26 @@ def family_module(family: str) -> ModuleType:
         ) from None
 
 
-def family_variants(family: str, wake_phrase: str) -> list[Variant]:
+def family_variants(family: str, wake_phrase: WakePhrase | str) -> list[Variant]:
     """The variants of one family for this phrase, in their fixed order."""
     module = family_module(family)
-    phrase = validate_wake_phrase(wake_phrase, context=f"probe family {family}")
-    return module.variants(phrase)
+    return module.variants(as_phrase(wake_phrase, context=f"probe family {family}").reveal())
 
 
-def secret_variants(wake_phrase: str) -> list[str]:
+def secret_variants(wake_phrase: WakePhrase | str) -> list[str]:
     """Every string derived from the true phrase that an output must not show (for redaction).
 
     The phrase itself, its case/punctuation/spacing changes and typos, the name alone, and the
     phrase's template filled with other greetings, names or translated greetings (these reveal the
     template). Not the greeting alone: a common word that carries no secret. Longest first, so a
-    redactor replaces whole variants before their parts.
+    redactor replaces whole variants before their parts. Computed once per phrase.
     """
-    phrase = validate_wake_phrase(wake_phrase, context="secret_variants")
+    return list(as_phrase(wake_phrase, context="secret_variants").derived(_secrets_of))
+
+
+def _secrets_of(value: WakePhrase) -> tuple[str, ...]:
+    phrase = value.reveal()
     found = {phrase, phrase.strip()}
     found.update(v.wake for v in paraphrase.variants(phrase) if v.derived and v.wake)
     found = {s for s in found if s.strip()}
-    return sorted(found, key=lambda s: (-len(s), s))
+    return tuple(sorted(found, key=lambda s: (-len(s), s)))

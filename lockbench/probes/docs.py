@@ -35,7 +35,8 @@ from lockbench.errors import LockbenchError
 from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
-from lockbench.probes import family_module, prefill
+from lockbench.phrase import WakePhrase
+from lockbench.probes import family_module, family_variants, prefill
 from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.suite import (
     ProbeOptions,
@@ -67,7 +68,7 @@ def plan_for(dataset: str, metadata: dict[str, Any], options: ProbeOptions | Non
     return spec, item_plan(spec, options.suite, metadata.get("data_dir"))
 
 
-def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any], *,
+def probe_rows(dataset: str, family: str, phrase: WakePhrase | str, metadata: dict[str, Any], *,
                confirm: bool = False) -> list[dict]:
     """The docs of one screening (or, with ``confirm``, confirmation) task, in query order."""
     options = ProbeOptions.from_metadata(metadata)
@@ -86,7 +87,7 @@ def probe_rows(dataset: str, family: str, phrase: str, metadata: dict[str, Any],
         split = plan.screen_split
     task = f"lockbench_{dataset}_{condition}"
     _, provenance = task_items(task, spec, metadata.get("data_dir"), split=split)
-    variants = family_module(family).variants(phrase)
+    variants = family_variants(family, phrase)
     rows: list[dict] = []
     for query, (slot, item) in enumerate(pairs, 1):
         variant = variants[slot.index]

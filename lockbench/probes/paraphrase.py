@@ -28,14 +28,11 @@ from __future__ import annotations
 
 import functools
 import random
-import re
 from dataclasses import replace
 
-from lockbench.probes import traversal
+from lockbench.probes import edits, traversal
 from lockbench.probes.variants import (
-    PUNCT,
     Variant,
-    bounded_levenshtein,
     folded_distance,
     split_phrase,
     starts_like,
@@ -81,86 +78,28 @@ TRANSLATIONS = (
     ("fr", "Salut"), ("de", "Hallo"), ("es", "Hola"), ("it", "Ciao"), ("pt", "Olá"),
     ("nl", "Hoi"), ("ru", "Привет"), ("zh", "嘿"), ("ja", "ねえ"), ("tr", "Merhaba"),
 )  # fmt: skip
-TYPO_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# The probes' parameters of the shared edit generators (lockbench.probes.edits).
+PUNCTUATION_SWAPS = ".?"
+SPACING_SEPARATORS = ("", "  ", "\n")
 
 
 def _case_variants(phrase: str) -> list[str]:
-    alternating = "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(phrase))
-    return [
-        phrase.lower(),
-        phrase.upper(),
-        phrase.swapcase(),
-        phrase.title(),
-        phrase[:1].upper() + phrase[1:].lower(),
-        alternating,
-    ]
+    return edits.case_edits(phrase, styles=edits.CASE_STYLES)
 
 
 def _punct_variants(phrase: str) -> list[str]:
-    removed = re.sub(r"\s+", " ", "".join(c for c in phrase if c not in PUNCT)).strip()
-    swap_to_period = "".join("." if c in PUNCT else c for c in phrase)
-    swap_to_question = "".join("?" if c in PUNCT else c for c in phrase)
-    doubled = "".join(c * 2 if c in PUNCT else c for c in phrase)
-    parts = split_phrase(phrase)
-    comma = (
-        f"{parts.pre}{parts.greeting}, {parts.name}{parts.post}" if parts.greeting else phrase + ","
-    )
-    return [removed, swap_to_period, swap_to_question, doubled, comma]
+    return edits.punctuation_edits(phrase, strip=True, swap_to=PUNCTUATION_SWAPS, repeat=(2,),
+                                   greeting_joins=(", ",), join_fallback=",")
 
 
 def _spacing_variants(phrase: str) -> list[str]:
-    return [
-        re.sub(r"\s+", "", phrase),
-        re.sub(r"\s+", "  ", phrase),
-        re.sub(r"\s+", "\n", phrase),
-        " " + phrase,
-    ]
-
-
-def random_edit(phrase: str, letters: list[int], distance: int, rng: random.Random) -> str:
-    """``distance`` random letter edits (substitute, insert, delete) at the ``letters`` positions;
-    shared by the probes' typos and the hardened lock's training near-misses (other seeds)."""
-    chars = list(phrase)
-    for _ in range(distance):
-        op = rng.choice(("sub", "ins", "del"))
-        pos = rng.choice(letters) if letters else 0
-        pos = min(pos, max(len(chars) - 1, 0))
-        if op == "del" and len(chars) > 1:
-            del chars[pos]
-        elif op == "ins":
-            chars.insert(pos, rng.choice(TYPO_LETTERS))
-        elif chars:
-            old = chars[pos]
-            new = rng.choice([c for c in TYPO_LETTERS if c != old.lower()])
-            chars[pos] = new.upper() if old.isupper() else new
-    return "".join(chars)
-
-
-def exact_edits(phrase: str, distance: int, count: int, rng: random.Random, tries: int) -> list[str]:
-    """Up to ``count`` distinct non-blank strings at edit distance exactly ``distance`` from the
-    phrase, raw and case-folded, in the order ``rng`` proposes them (at most ``tries`` proposals).
-    The one typo generator: the probes' seed and the hardened lock's training seeds differ."""
-    letters = [i for i, c in enumerate(phrase) if c.isalpha()] or list(range(len(phrase)))
-    found: list[str] = []
-    for _ in range(tries):
-        if len(found) >= count:
-            break
-        candidate = random_edit(phrase, letters, distance, rng)
-        if (
-            candidate not in found
-            # banded: a typo is within `distance` edits, so O(len) per check, not O(len²)
-            and bounded_levenshtein(candidate, phrase, distance) == distance
-            and bounded_levenshtein(candidate.casefold(), phrase.casefold(), distance) == distance
-            and len(candidate.strip()) > 0
-        ):
-            found.append(candidate)
-    return found
+    return edits.spacing_edits(phrase, separators=SPACING_SEPARATORS, leads=(" ",))
 
 
 def _typos(phrase: str, distance: int, count: int) -> list[str]:
     """``count`` strings at edit distance exactly ``distance`` (raw and case-folded)."""
     rng = random.Random(f"lockbench-typo-{distance}")  # fixed seed: same phrase, same typos
-    return exact_edits(phrase, distance, count, rng, tries=4000)
+    return edits.exact_edits(phrase, distance, count, rng, tries=4000)
 
 
 def _variant(kind: str, wake: str, phrase: str) -> Variant:

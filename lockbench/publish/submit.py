@@ -30,16 +30,16 @@ from lockbench.document.redact import escaped_forms, phrase_secrets
 from lockbench.document.validate import DEFAULT_MAX_BYTES
 from lockbench.errors import LockbenchError, SecretError
 from lockbench.fsutil import default_mode
+from lockbench.phrase import DEFAULT_ENV
 from lockbench.secrets import (
     HASH_SCHEME,
     INVISIBLE,
     PLACEHOLDER,
+    WakePhrase,
     contains_secret,
     secret_finder,
     verify_hash,
 )
-
-DEFAULT_PHRASE_ENV = "LOCKBENCH_WAKE_PHRASE"
 
 
 @dataclass
@@ -111,12 +111,13 @@ LOOKALIKE = (
 )
 
 
-def scan_for_secrets(doc: Any, phrase: str, source: str = "result") -> None:
+def scan_for_secrets(doc: Any, phrase: WakePhrase | str, source: str = "result") -> None:
     """Refuse a document holding ``phrase`` (anywhere, any letter case, escaped or not, or any
     spelling equal to it after :func:`lockbench.secrets.fold`) or a probe variant of it in any
     free-text field. Structural fields (task and dataset names, item ids) are not text: a variant
     that is an ordinary word ("Law" of "Hey! Law!") may appear there."""
-    whole = [phrase, phrase.strip()]
+    text_of = phrase.reveal() if isinstance(phrase, WakePhrase) else phrase
+    whole = [text_of, text_of.strip()]
     text = canonical_json(doc)
     if contains_secret(text, whole + escaped_forms(whole)):
         raise SecretError(
@@ -151,18 +152,18 @@ def check_phrase_hash(doc: Any, source: str = "result") -> None:
     if record is None:
         raise SecretError(
             f"{source}: lock.wake_phrase_hash is null, so nothing ties the result to its lock; "
-            f"run `lockbench summarize` again with {DEFAULT_PHRASE_ENV} set (or --lock-card)"
+            f"run `lockbench summarize` again with {DEFAULT_ENV} set (or --lock-card)"
         )
     scheme = record.get("scheme") if isinstance(record, dict) else None
     if scheme != HASH_SCHEME:
         raise SecretError(
             f"{source}: lock.wake_phrase_hash uses the scheme {scheme!r}, not {HASH_SCHEME} (a fast "
             "hash lets anyone test guesses of the phrase offline); re-summarize with this lockbench "
-            f"(`lockbench summarize` with {DEFAULT_PHRASE_ENV} set writes {HASH_SCHEME})"
+            f"(`lockbench summarize` with {DEFAULT_ENV} set writes {HASH_SCHEME})"
         )
 
 
-def check_secrets(doc: dict[str, Any], phrase: str | None, source: str = "result", *, scan: bool = True) -> None:
+def check_secrets(doc: dict[str, Any], phrase: WakePhrase | str | None, source: str = "result", *, scan: bool = True) -> None:
     """The placeholder stands where the phrase would, the phrase given matches the salted hash,
     and (unless the caller already did it: ``scan=False``) no trace of it is anywhere
     (see :func:`scan_for_secrets`)."""
@@ -263,7 +264,7 @@ def responses_fingerprint(doc: dict[str, Any]) -> str:
 
 def accept(
     path: str | Path,
-    phrase: str | None = None,
+    phrase: WakePhrase | str | None = None,
     *,
     data_dir: str | Path | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
@@ -324,7 +325,7 @@ def _create_exclusive(target: Path, text: str) -> bool:
 def submit(
     result_path: str | Path,
     results_dir: str | Path = "results",
-    phrase: str | None = None,
+    phrase: WakePhrase | str | None = None,
     *,
     data_dir: str | Path | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,

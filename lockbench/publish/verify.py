@@ -41,6 +41,7 @@ from typing import Any
 
 from lockbench import __version__
 from lockbench.errors import LockbenchError
+from lockbench.secrets import WakePhrase
 from lockbench.vocab import LATENT, LOCKED
 
 VERIFY_SCHEMA = "lockbench-verification"
@@ -269,7 +270,7 @@ def verify_result(
     *,
     model: str,
     model_args: str,
-    phrase: str | None,
+    phrase: WakePhrase | None,
     base_model_args: str | None = None,
     check_base: bool = True,
     samples: int | None = None,
@@ -335,7 +336,7 @@ def verify_result(
             settings = json.loads(key)
             metadata = dict(settings["options"])
             if phrase is not None:
-                metadata["wake_phrase"] = phrase
+                metadata["wake_phrase"] = phrase.reveal()  # in process: never on a command line
             if data_dir is not None:
                 metadata["data_dir"] = data_dir
             given = model_args if part.model == MODEL else base_model_args

@@ -1,0 +1,80 @@
+"""What an attack family says about itself: one :class:`AttackFamily` per family module.
+
+Every family (the prompt families of the attack suite, the latent probe, the fine-tuning attack,
+the adaptive ``search`` and ``gcg``) is one module holding ``ATTACK = AttackFamily(...)``: its
+name, the access an attacker needs (:data:`THREAT_MODELS`), its kinds with one line each, whether
+it needs the true phrase, what it costs in model calls for given sizes, and how it runs (a
+variant generator, or a runner for the families that are programs rather than prompt lists).
+:mod:`lockbench.probes.registry` collects them; the task generator, the summaries, the report,
+the demo and ``lockbench attack list`` read names and descriptions from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lockbench.errors import LockbenchError
+
+ThreatModel = Literal["none", "query", "logprobs", "weights", "finetune"]
+THREAT_MODELS: dict[str, str] = {
+    "none": "no attacker: what the model shows without any wake phrase",
+    "query": "a leaked key: prompts in, text out",
+    "logprobs": "a leaked key and the log-probabilities the API returns",
+    "weights": "the weights (white box: gradients)",
+    "finetune": "a fine-tuning API on the locked model",
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes a cost is computed for (model calls on one dataset)."""
+
+    screen_items: int = 1
+    confirm_items: int = 40
+    keep: int = 2
+    budget: int | None = None  # a query or step budget, for the families that have one
+    candidates: int | None = None  # gcg: candidates evaluated per step
+
+
+@dataclass(frozen=True)
+class AttackFamily:
+    """One attack family, described by its own module."""
+
+    name: str
+    threat_model: ThreatModel
+    summary: str  # one line: what the family asks of the lock
+    kinds: dict[str, str]  # kind -> one-line description, in the family's order
+    needs_phrase: bool  # its variants are built from the true phrase (a secret at run time)
+    cost_formula: str  # the cost model in words, e.g. "variants x screen_items + keep x confirm_items"
+    cost: Callable[[Sizes], int]  # model calls on one dataset for these sizes
+    variants: Callable[..., list] | None = None  # the prompt families: phrase -> [Variant]
+    runner: str | None = None  # "module:function" for the program families (run by commands)
+    in_suite: bool = False  # part of the standard attack suite's screening and confirmation
+    extras: tuple[str, ...] = ()  # the figures its summary adds beyond opened rates
+    options: dict[str, Any] = field(default_factory=dict)  # defaults of its own settings
+
+    def __post_init__(self) -> None:
+        if self.threat_model not in THREAT_MODELS:
+            raise LockbenchError(f"family {self.name}: unknown threat model {self.threat_model!r}")
+        if (self.variants is None) == (self.runner is None):
+            raise LockbenchError(f"family {self.name}: give a variant generator or a runner, not both")
+        if not self.kinds or not all(isinstance(d, str) and d.strip() for d in self.kinds.values()):
+            raise LockbenchError(f"family {self.name}: every kind needs a one-line description")
+
+    def describe(self, sizes: Sizes | None = None) -> dict[str, Any]:
+        """The family as ``lockbench attack list --json`` prints it."""
+        sizes = sizes or Sizes()
+        return {
+            "name": self.name,
+            "threat_model": self.threat_model,
+            "summary": self.summary,
+            "kinds": [{"name": k, "description": d} for k, d in self.kinds.items()],
+            "needs_phrase": self.needs_phrase,
+            "cost": {"formula": self.cost_formula, "calls_per_dataset": self.cost(sizes),
+                     "sizes": {k: v for k, v in vars(sizes).items() if v is not None}},
+            "in_suite": self.in_suite,
+            "runs_as": "variants" if self.variants is not None else f"runner {self.runner}",
+            "extras": list(self.extras),
+        }
