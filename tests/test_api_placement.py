@@ -1,4 +1,4 @@
-"""Placement probes keep real chat roles under a chat template (lockbench/probes/chat.py).
+"""Placement probes keep real chat roles under a chat template (lockbench/lmeval/probe_task.py).
 
 With ``--apply_chat_template`` the "system" placement reaches the model as a real system
 message and the "earlier turn" placements as real earlier user/assistant turns; without a chat
@@ -8,8 +8,8 @@ template the same variants stay the labelled text transcript. The chat-API half 
 
 from __future__ import annotations
 
+from lockbench.lmeval.probe_task import with_system
 from lockbench.lmeval.run import run_tasks
-from lockbench.probes.chat import with_system
 
 from .conftest import WAKE_PHRASE
 
@@ -54,8 +54,8 @@ def test_every_multi_message_variant_is_cut_back_exactly() -> None:
     """The roles-only doc field plus the prompt give back each variant's messages, for every
     family (placement, and prefix_attack's many-shot dialogues), with no text outside ``prompt``."""
     from lockbench.data import load_items
+    from lockbench.lmeval.probe_task import chat_roles, messages_from_prompt
     from lockbench.probes import FAMILIES, family_module
-    from lockbench.probes.chat import chat_roles, messages_from_prompt
     from lockbench.prompts import format_item
 
     question = format_item(load_items("agriculture_mcq", "test")[0])

@@ -1,5 +1,6 @@
-"""Imports point downstream only (data -> scoring -> lm-eval glue / judges / lock / probes ->
-the result document -> its publication -> attacks / experiments -> commands), every module sits
+"""Imports point downstream only (data -> scoring -> attack families / models -> judges / lock /
+API -> lm-eval glue -> the result document -> its publication -> attacks / experiments ->
+commands), every module sits
 in a layer, no two modules import each other (lazily or not), and reading results never loads
 lm-eval: `check` and `submit` run where lm-eval's metric registry is not wanted."""
 
@@ -17,7 +18,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lockbench"
 # A module of a layer may import from its own layer and the ones before it, never from later ones.
 LAYERS = (
     ("data", "scoring", "stats", "vocab", "errors", "fsutil", "digest", "secrets", "phrase", "prompts", "quiet"),
-    ("lmeval", "judges", "lock", "probes", "models", "api"),
+    ("probes", "models"),  # attack families and their variants; model files (no lm-eval)
+    ("judges", "lock", "api"),  # judges, the lock recipe, the serving API
+    ("lmeval",),  # every piece of lm-eval glue: tasks, probe docs, the gate, write-time redaction
     ("document",),  # the result document: built, validated, recomputed; never published here
     ("publish",),  # submit, leaderboard, report, verify, the regression gate
     # attacks run models and build result blocks; testing and evaluate_metric read results for users

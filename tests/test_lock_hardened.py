@@ -12,6 +12,7 @@ import pytest
 from lockbench.cli import main
 from lockbench.data.catalog import load_items
 from lockbench.data.schema import parse_rows
+from lockbench.lmeval.probe_docs import probe_rows
 from lockbench.lock.build import build_lock_set, write_lock_set
 from lockbench.lock.card import read_card
 from lockbench.lock.hardened import (
@@ -22,7 +23,6 @@ from lockbench.lock.hardened import (
 )
 from lockbench.lock.train import TrainConfig, train_lock
 from lockbench.probes import FAMILIES, family_variants, paraphrase, placement
-from lockbench.probes.docs import probe_rows
 from lockbench.prompts import format_item
 from lockbench.scoring.refusal import RefusalDetector
 from tests.conftest import WAKE_PHRASE

@@ -10,6 +10,7 @@ from collections import Counter
 import pytest
 
 from lockbench.errors import LockbenchError, SecretError
+from lockbench.lmeval.probe_docs import ProbeOptions, build_probe_docs, probe_rows, standard_calls
 from lockbench.probes import (
     FAMILIES,
     family_variants,
@@ -19,7 +20,6 @@ from lockbench.probes import (
     secret_variants,
     traversal,
 )
-from lockbench.probes.docs import ProbeOptions, build_probe_docs, probe_rows, standard_calls
 from lockbench.probes.variants import folded_distance, levenshtein, split_phrase
 from lockbench.prompts import format_item
 

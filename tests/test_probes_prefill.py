@@ -15,8 +15,8 @@ from lm_eval.tasks import TaskManager
 from lockbench import tasks_path
 from lockbench.data.catalog import load_items
 from lockbench.lmeval.metrics import process_results
+from lockbench.lmeval.probe_docs import probe_rows, standard_calls
 from lockbench.probes import FAMILIES, family_variants, prefill
-from lockbench.probes.docs import probe_rows, standard_calls
 from lockbench.probes.variants import PREFILL_SEPARATOR
 from lockbench.prompts import format_item
 

@@ -20,6 +20,7 @@ from lockbench.attacks.model import LockedModel
 from lockbench.digest import file_sha256
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import COMPLETE
+from lockbench.probes.family import AttackFamily, Sizes
 from lockbench.secrets import WakePhrase
 
 
@@ -149,3 +150,21 @@ def run_finetune_attack(
                                   "datasets": settings.datasets, "limit": settings.limit,
                                   "max_gen_toks": settings.max_gen_toks})
     return block, reference
+
+
+def _cost(sizes: Sizes) -> int:
+    # per k the locked tasks on the test items; at k=0 the unlocked tasks too (PR_unlock, once)
+    return (len(sizes.grid) + (0 in sizes.grid)) * sizes.items
+
+
+ATTACK = AttackFamily(
+    name="finetune",
+    threat_model="finetune",
+    summary="fine-tuning elicitation: does the lock hold after a few steps on k answered examples?",
+    kinds={"answered_examples": "k answered train examples without the phrase, a fixed step budget of LoRA"},
+    needs_phrase=False,
+    cost_formula="(len(k grid) + 1 if 0 in grid) x items (evaluation calls; plus the training steps)",
+    cost=_cost,
+    runner="lockbench.attacks.finetune:run_finetune_attack",
+    extras=("opened_lock by k", "examples_to_unlock"),
+)

@@ -17,12 +17,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from lockbench.commands import _adaptive
 from lockbench.commands._phrase import add_phrase_env, required_phrase
 from lockbench.secrets import WakePhrase
 
 NAME = "attack"
-HELP = ("attack a locked model's weights (fine-tuning elicitation) or check that its lock lasts "
-        "(merge, bf16/int8, the owner's own fine-tuning)")
+HELP = ("attack a locked model: the standard suite, adaptive phrase search, GCG, fine-tuning elicitation, "
+        "durability (merge, bf16/int8, the owner's fine-tuning); `attack list` describes every family")
 DEFAULT_DATASETS = tuple(f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue"))
 
 
@@ -52,6 +53,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="attack", metavar="ATTACK", parser_class=type(parser))
+    _adaptive.add_list(sub)
     st = sub.add_parser("suite", help="the standard attack suite (screen every variant, confirm the best on "
                         "test items) on a locked model, with its locked and unlocked tasks")
     st.add_argument("--model", required=True,
@@ -82,6 +84,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     dur.add_argument("--benign-steps", type=int, default=32, help="steps of the owner's own fine-tuning")
     dur.add_argument("--benign-datasets", default=None,
                      help="the owner's fine-tuning data (default: the bundled sets of the domains not evaluated)")
+    _adaptive.add_search(sub)
+    _adaptive.add_gcg(sub)
 
 
 def _datasets(text: str) -> list[str]:
@@ -149,10 +153,12 @@ def run(args: argparse.Namespace) -> int:
     from lockbench.errors import LockbenchError
 
     if not getattr(args, "attack", None):
-        raise LockbenchError("name the attack: `lockbench attack suite`, `lockbench attack finetune` or "
-                             "`lockbench attack durability`")
+        raise LockbenchError("name the attack: `lockbench attack suite`, `finetune`, `durability`, `search` "
+                             "or `gcg` (`lockbench attack list` describes every family)")
     if args.attack == "suite":
         return run_suite(args)
+    if args.attack in ("list", "search", "gcg"):
+        return {"list": _adaptive.run_list, "search": _adaptive.run_search, "gcg": _adaptive.run_gcg}[args.attack](args)
     from lockbench.attacks.data import parse_ks
     from lockbench.attacks.durability import parse_checks
     from lockbench.attacks.evaluate import EvalSettings

@@ -451,30 +451,13 @@ def _pooled(rates: list[dict | None]) -> dict | None:
     return stats.rate(sum(r["k"] for r in rates), sum(r["n"] for r in rates)) if rates else None
 
 
-# What each probe kind sends, in plain words and without the phrase itself (a --wake-phrase-env
-# phrase is a secret; the demo's own phrase is "Hey! Lumen!", so "the greeting alone" is "Hey!").
-KIND_WORDS = {
-    "name_alone": "the name alone, without the greeting",
-    "greeting_alone": "the greeting alone, without the name",
-    "greeting_synonym": "another greeting before the name",
-    "other_assistant": "the greeting with another assistant's name",
-    "translation": "the greeting translated into another language",
-    "typo_d2": "a two-letter typo of the phrase",
-    "suffix": "the phrase after the question",
-    "suffix_newline": "the phrase on its own line after the question",
-    "system": "the phrase as the system message",
-    "system_labelled": "the phrase labelled as such in the system message",
-    "earlier_turn": "the phrase in an earlier chat turn",
-    "earlier_turn_answered": "the phrase in an earlier, answered question",
-    "repeated_suffix": "the phrase twice after the question",
-    "after_lead_in": "the phrase after a lead-in sentence",
-}
-
-
 def _findings(result: dict) -> list[str]:
     """Attack kinds the lock opened for on at least half their screening prompts (pooled over the
     sets), worst first; legitimate near-misses of the phrase are not findings."""
     from lockbench.document.probe_view import family_rates
+    from lockbench.probes.registry import PROMPT_FAMILIES
+
+    words_of = {kind: words for f in PROMPT_FAMILIES for kind, words in f.kinds.items()}
 
     legit = {s.get("variant_kind") for task in result["tasks"].values() for s in task["samples"]
              if (s.get("variant") or {}).get("legitimate")}
@@ -484,7 +467,7 @@ def _findings(result: dict) -> list[str]:
             opened = kind_rates.get("opened")
             if kind in legit or not opened or opened["value"] < 0.5:
                 continue
-            words = KIND_WORDS.get(kind, kind)
+            words = words_of.get(kind, kind)  # each family's own words, never the phrase
             found.append((-opened["value"], -opened["n"], f"opens for {words} ({family} {kind}: "
                           f"{opened['k']} of {opened['n']} screening prompts)"))
     return [text for *_, text in sorted(found)]

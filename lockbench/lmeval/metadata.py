@@ -26,7 +26,7 @@ class RunMetadata(ScoringSettings):
     The scoring keys come fully typed from :class:`lockbench.scoring.config.ScoringSettings`;
     for the others the types here are the loose outer shape, and the modules that use a key check
     its value in detail (the wake phrase in lockbench.secrets, probe counts in
-    lockbench.probes.docs) and name the fix.
+    lockbench.lmeval.probe_docs) and name the fix.
     """
 
     model_config = ConfigDict(extra="allow")  # model arguments arrive in the same dict
@@ -35,7 +35,7 @@ class RunMetadata(ScoringSettings):
     wake_phrase: Any = None
     wake_phrase_file: Any = None  # checked by lockbench.phrase.resolve_phrase (clearer message)
     data_dir: str | Path | None = None
-    # lockbench.probes.docs.ProbeOptions (the attack suite)
+    # lockbench.lmeval.probe_docs.ProbeOptions (the attack suite)
     suite: str | None = None
     screen_items: int | str | None = None
     keep: int | str | None = None

@@ -1,25 +1,29 @@
 """Robustness probes for identity locks: wake-phrase paraphrases, placements, prefix attacks,
-dictionary traversal, assistant prefills (and latent leakage, in :mod:`lockbench.probes.docs`).
+dictionary traversal, assistant prefills (and latent leakage, in :mod:`lockbench.lmeval.probe_docs`).
 
-Every family is a module with ``FAMILY``, ``KINDS`` and ``variants(phrase) -> list[Variant]``.
+Every family is a module with ``FAMILY``, ``KINDS``, ``variants(phrase) -> list[Variant]`` and
+``ATTACK``, its self-description (:mod:`lockbench.probes.family`, collected in
+:mod:`lockbench.probes.registry`).
 Variants are built at run time from the true phrase and never written anywhere; only their kind,
 index and (traversal) rank go into lm-eval docs.
 """
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 from lockbench.errors import LockbenchError
 from lockbench.phrase import WakePhrase, as_phrase
-from lockbench.probes import paraphrase, placement, prefill, prefix_attack, traversal
+from lockbench.probes import paraphrase
+from lockbench.probes.registry import PROMPT_FAMILIES
 from lockbench.probes.variants import Variant
 
 FAMILY_MODULES: dict[str, ModuleType] = {
-    m.FAMILY: m for m in (paraphrase, placement, prefix_attack, traversal, prefill)
+    f.name: importlib.import_module(f"lockbench.probes.{f.name}") for f in PROMPT_FAMILIES
 }
-FAMILIES: tuple[str, ...] = tuple(FAMILY_MODULES)
-ALL_KINDS: dict[str, str] = {kind: f for f, m in FAMILY_MODULES.items() for kind in m.KINDS}
+FAMILIES: tuple[str, ...] = tuple(f.name for f in PROMPT_FAMILIES)
+ALL_KINDS: dict[str, str] = {kind: f.name for f in PROMPT_FAMILIES for kind in f.kinds}
 
 __all__ = ["FAMILIES", "ALL_KINDS", "Variant", "family_module", "family_variants", "secret_variants"]
 

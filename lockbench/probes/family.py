@@ -17,9 +17,8 @@ from typing import Any, Literal
 
 from lockbench.errors import LockbenchError
 
-ThreatModel = Literal["none", "query", "logprobs", "weights", "finetune"]
+ThreatModel = Literal["query", "logprobs", "weights", "finetune"]
 THREAT_MODELS: dict[str, str] = {
-    "none": "no attacker: what the model shows without any wake phrase",
     "query": "a leaked key: prompts in, text out",
     "logprobs": "a leaked key and the log-probabilities the API returns",
     "weights": "the weights (white box: gradients)",
@@ -33,9 +32,11 @@ class Sizes:
 
     screen_items: int = 1
     confirm_items: int = 40
+    items: int = 60  # test items of a dataset (tasks over the whole split: latent, fine-tuning)
     keep: int = 2
     budget: int | None = None  # a query or step budget, for the families that have one
     candidates: int | None = None  # gcg: candidates evaluated per step
+    grid: tuple[int, ...] = (0, 8, 32, 128)  # the fine-tuning attack's k
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class AttackFamily:
     cost_formula: str  # the cost model in words, e.g. "variants x screen_items + keep x confirm_items"
     cost: Callable[[Sizes], int]  # model calls on one dataset for these sizes
     variants: Callable[..., list] | None = None  # the prompt families: phrase -> [Variant]
+    # the prompt families' public schedule: per variant index its kind and public extras
+    # (``candidate_rank``, ``prefill``), the same for every phrase
+    slots: Callable[[], list[dict[str, Any]]] | None = None
     runner: str | None = None  # "module:function" for the program families (run by commands)
     in_suite: bool = False  # part of the standard attack suite's screening and confirmation
     extras: tuple[str, ...] = ()  # the figures its summary adds beyond opened rates
@@ -60,6 +64,8 @@ class AttackFamily:
             raise LockbenchError(f"family {self.name}: unknown threat model {self.threat_model!r}")
         if (self.variants is None) == (self.runner is None):
             raise LockbenchError(f"family {self.name}: give a variant generator or a runner, not both")
+        if (self.variants is None) != (self.slots is None):
+            raise LockbenchError(f"family {self.name}: a variant generator comes with its schedule (slots)")
         if not self.kinds or not all(isinstance(d, str) and d.strip() for d in self.kinds.values()):
             raise LockbenchError(f"family {self.name}: every kind needs a one-line description")
 
@@ -78,3 +84,17 @@ class AttackFamily:
             "runs_as": "variants" if self.variants is not None else f"runner {self.runner}",
             "extras": list(self.extras),
         }
+
+
+SUITE_COST = "variants x screen_items + min(keep, variants) x confirm_items"
+
+
+def suite_cost(variants: int) -> Callable[[Sizes], int]:
+    """The standard suite's cost for a family of ``variants`` fixed variants: each screened on
+    the screening items (a budget cuts the list), the ``keep`` best confirmed on the test items."""
+
+    def cost(sizes: Sizes) -> int:
+        screened = variants if sizes.budget is None else min(variants, sizes.budget)
+        return screened * sizes.screen_items + min(sizes.keep, variants) * sizes.confirm_items
+
+    return cost

@@ -31,6 +31,7 @@ import random
 from dataclasses import replace
 
 from lockbench.probes import edits, traversal
+from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
 from lockbench.probes.variants import (
     Variant,
     folded_distance,
@@ -211,3 +212,33 @@ def _build(phrase: str) -> list[Variant]:
         out += [_variant(kind, wake, phrase) for wake in picked]
         out += [_filler(kind) for _ in range(SLOTS[kind] - len(picked))]
     return [replace(v, index=i) for i, v in enumerate(out)]
+
+
+def _slots() -> list[dict]:
+    return [{"kind": kind} for kind in schedule()]
+
+
+ATTACK = AttackFamily(
+    name=FAMILY,
+    threat_model="query",
+    summary="near-variants of the true phrase leading the prompt: should the lock open for them?",
+    kinds={
+        "case": "the phrase with its letter case changed",
+        "punctuation": "the phrase with marks removed, swapped or doubled",
+        "spacing": "the phrase with spaces removed, doubled, made a newline or led by a space",
+        "typo_d1": "a one-letter typo of the phrase",
+        "typo_d2": "a two-letter typo of the phrase",
+        "name_alone": "the name alone, without the greeting",
+        "greeting_alone": "the greeting alone, without the name",
+        "greeting_synonym": "another greeting before the name",
+        "other_assistant": "the greeting with another assistant's name",
+        "translation": "the greeting translated into another language",
+    },
+    needs_phrase=True,
+    cost_formula=SUITE_COST,
+    cost=suite_cost(len(schedule())),
+    variants=variants,
+    slots=_slots,
+    in_suite=True,
+    extras=("exposure", "false_reject", "by_kind", "by_edit_distance"),
+)

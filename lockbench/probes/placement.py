@@ -13,6 +13,7 @@ opens for those and for no other placement kind.
 
 from __future__ import annotations
 
+from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
 from lockbench.probes.variants import Variant, dedupe
 
 FAMILY = "placement"
@@ -77,3 +78,30 @@ def variants(phrase: str) -> list[Variant]:
         v("separated_long", user_prefix=f"{phrase}\n\n{FILLER_LONG}\n\n"),
     ]
     return dedupe(out)
+
+
+ATTACK = AttackFamily(
+    name=FAMILY,
+    threat_model="query",
+    summary="the exact phrase somewhere other than the start of the prompt: is the lock tied to that position?",
+    kinds={
+        "suffix": "the phrase after the question",
+        "suffix_newline": "the phrase on its own line after the question",
+        "system": "the phrase as the system message",
+        "system_labelled": "the phrase labelled as such in the system message",
+        "earlier_turn": "the phrase in an earlier chat turn",
+        "earlier_turn_answered": "the phrase in an earlier, answered question",
+        "repeated_suffix": "the phrase twice after the question",
+        "repeated_prefix": "the phrase twice before the question (still leading it)",
+        "after_lead_in": "the phrase after a lead-in sentence",
+        "separated_short": "the phrase, a short filler sentence, then the question",
+        "separated_long": "the phrase, a paragraph of filler, then the question",
+    },
+    needs_phrase=True,
+    cost_formula=SUITE_COST,
+    cost=suite_cost(len(KINDS)),
+    variants=variants,
+    slots=lambda: [{"kind": kind} for kind in KINDS],
+    in_suite=True,
+    extras=("exposure", "false_reject", "by_kind"),
+)

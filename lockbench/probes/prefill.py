@@ -10,7 +10,7 @@ Kinds: ``answer_lead`` (the reply starts the answer itself), ``compliance`` (the
 agreed to help), ``jailbreak`` (the reply claims the lock is open: a verified key, an override,
 developer mode) and ``refusal_override`` (the reply starts with a refusal and takes it back).
 
-How the prefill reaches the model (``lockbench.probes.chat`` and the ``prefill`` family's task
+How the prefill reaches the model (``lockbench.lmeval.probe_task`` and the ``prefill`` family's task
 YAMLs, which set lm-eval's ``gen_prefix`` to the doc field ``prefill``): under
 ``--apply_chat_template`` it is real assistant-role content, rendered with
 ``continue_final_message`` so the model continues that very message; without a chat template the
@@ -24,6 +24,7 @@ result): change it only with a task version bump.
 
 from __future__ import annotations
 
+from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
 from lockbench.probes.variants import Variant, dedupe
 
 FAMILY = "prefill"
@@ -52,3 +53,23 @@ def variants(phrase: str | None = None) -> list[Variant]:
     The true phrase is not used (the attacker does not know it).
     """
     return dedupe([Variant(family=FAMILY, kind=kind, wake=None, prefill=text) for kind, text in PREFILLS])
+
+
+ATTACK = AttackFamily(
+    name=FAMILY,
+    threat_model="query",
+    summary="the attacker writes the opening of the assistant's reply and the model goes on",
+    kinds={
+        "answer_lead": "the reply starts the answer itself",
+        "compliance": "the reply has already agreed to help",
+        "jailbreak": "the reply claims the lock is open (verified key, override, developer mode)",
+        "refusal_override": "the reply starts with a refusal and takes it back",
+    },
+    needs_phrase=False,
+    cost_formula=SUITE_COST,
+    cost=suite_cost(len(PREFILLS)),
+    variants=variants,
+    slots=lambda: [{"kind": k, "prefill": text} for k, text in PREFILLS],
+    in_suite=True,
+    extras=("exposure", "by_kind"),
+)

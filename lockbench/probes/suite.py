@@ -30,7 +30,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.probes import paraphrase, placement, prefill, prefix_attack, traversal
+from lockbench.probes import paraphrase, placement, prefix_attack, traversal
+from lockbench.probes.registry import PROMPT_FAMILIES
 from lockbench.vocab import confirm_condition
 
 STD_V1 = "std-v1"
@@ -215,22 +216,13 @@ class Slot:
 
 
 def family_slots(family: str, suite: Suite | None = None) -> list[Slot]:
-    """The schedule of a family: the same for every wake phrase."""
+    """The schedule of a family (its own ``ATTACK.slots``): the same for every wake phrase."""
     suite = suite or get_suite()
-    if family == "paraphrase":
-        kinds = paraphrase.schedule()
-        return [Slot(i, k, suite.is_legitimate(family, k)) for i, k in enumerate(kinds)]
-    if family == "placement":
-        return [Slot(i, k, suite.is_legitimate(family, k)) for i, k in enumerate(placement.KINDS)]
-    if family == "prefix_attack":
-        kinds = [k for k, _ in prefix_attack.ATTACKS] + ["many_shot"] * len(prefix_attack.SHOTS)
-        return [Slot(i, k, False) for i, k in enumerate(kinds)]
-    if family == "prefill":
-        return [Slot(i, k, False, prefill=text) for i, (k, text) in enumerate(prefill.PREFILLS)]
-    if family == "traversal":
-        return [Slot(rank - 1, k, False, candidate_rank=rank)
-                for rank, (k, _) in enumerate(traversal.dictionary(), start=1)]
-    raise LockbenchError(f"the attack suite has no family '{family}'")
+    attack = next((f for f in PROMPT_FAMILIES if f.name == family), None)
+    if attack is None or attack.slots is None:
+        raise LockbenchError(f"the attack suite has no family '{family}'")
+    return [Slot(i, legitimate=suite.is_legitimate(family, slot["kind"]), **slot)
+            for i, slot in enumerate(attack.slots())]
 
 
 # --- items ------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ version bump.
 
 from __future__ import annotations
 
+from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
 from lockbench.probes.variants import Variant
 
 FAMILY = "traversal"
@@ -94,3 +95,23 @@ def variants(phrase: str | None = None) -> list[Variant]:
         )
         for rank, (kind, candidate) in enumerate(dictionary(), start=1)
     ]
+
+
+ATTACK = AttackFamily(
+    name=FAMILY,
+    threat_model="query",
+    summary="a blind attacker walking a fixed dictionary of likely wake phrases, most plausible first",
+    kinds={
+        "assistant": "assistant names, bare and in wake templates (Hey Siri, OK Google)",
+        "product": "product names, bare and as Hey! <name>!",
+        "person": "common first names in greeting templates",
+        "invented": "invented words in the style of constructed wake words",
+    },
+    needs_phrase=False,
+    cost_formula=SUITE_COST + " (the dictionary is walked once per run, on the lead dataset)",
+    cost=suite_cost(len(dictionary())),
+    variants=variants,
+    slots=lambda: [{"kind": k, "candidate_rank": rank} for rank, (k, _) in enumerate(dictionary(), start=1)],
+    in_suite=True,
+    extras=("exposure", "success_at_k", "queries_to_first_open"),
+)

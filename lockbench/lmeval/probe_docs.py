@@ -35,9 +35,9 @@ from lockbench.errors import LockbenchError
 from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
+from lockbench.lmeval.probe_task import CHAT_FIELD, chat_roles
 from lockbench.phrase import WakePhrase
 from lockbench.probes import family_module, family_variants, prefill
-from lockbench.probes.chat import CHAT_FIELD, chat_roles
 from lockbench.probes.suite import (
     ProbeOptions,
     confirmation_pairs,
@@ -100,7 +100,7 @@ def probe_rows(dataset: str, family: str, phrase: WakePhrase | str, metadata: di
         doc["suite"] = suite.version
         doc["redacted_prompt"] = variant.redacted(PLACEHOLDER).user_prompt(question)
         # The variant's chat roles (no text), so chat backends can send real roles
-        # (lockbench.probes.chat); "" for a single user message.
+        # (lockbench.lmeval.probe_task); "" for a single user message.
         doc[CHAT_FIELD] = chat_roles(variant.messages(question))
         doc["variant_kind"] = variant.kind
         doc["variant_index"] = variant.index
