@@ -89,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lockbench: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`lockbench attack list | head`): not a bug
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141  # what a shell reports for a process ended by SIGPIPE
     except Exception as exc:  # a bug, not bad input: its own exit code, never 0 or 1
         return internal_error(exc)
 

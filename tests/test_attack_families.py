@@ -128,7 +128,7 @@ def test_search_spends_exactly_its_budget_and_its_cost(tiny_model, logprobs) -> 
     run = search.run_search(oracle, screen, config)
     assert run.queries <= config.budget and run.queries == oracle.queries
     assert run.queries > config.budget - 2 * config.screen_items  # the budget is used, not left
-    run = search.confirm(oracle, run, confirm)
+    assert search.confirm(oracle, run, confirm) == (run.confirm_opened, 4)
     assert run.confirm_queries == len(confirm) == 4
     assert oracle.queries <= search.ATTACK.cost(Sizes(budget=config.budget, confirm_items=4))
     again = search.run_search(_oracle(tiny_model), screen, config)  # seeded: the same search
@@ -147,7 +147,8 @@ def test_search_block_is_the_same_for_any_phrase_and_withholds_a_found_phrase(ti
     blocks = []
     for phrase in (PHRASE, "Ahoy! Brenvasti!"):
         oracle = _oracle(tiny_model)
-        run = search.confirm(oracle, search.run_search(oracle, screen, config), confirm)
+        run = search.run_search(oracle, screen, config)
+        search.confirm(oracle, run, confirm)
         block = search.block(run, WakePhrase(phrase), [DATASET], "logprobs")
         block.pop("wall_s")
         blocks.append(json.dumps(block, sort_keys=True))
@@ -183,8 +184,7 @@ def test_search_finds_a_dictionary_phrase_behind_the_gate(smollm2, monkeypatch) 
     screen, confirm = _items(n_screen=1, n_confirm=4)
     run = search.run_search(oracle, screen, search.SearchConfig(budget=40, logprobs=False, screen_items=1))
     assert run.queries_to_first_open is not None and run.queries_to_first_open <= 1 + 16
-    run = search.confirm(oracle, run, confirm)
-    assert run.confirm_opened == len(confirm)
+    assert search.confirm(oracle, run, confirm) == (len(confirm), len(confirm))
     block = search.block(run, WakePhrase("Hey Siri"), [DATASET], "query")
     assert block["recovery"]["exact"] and block["best_prefix"] is None
     assert "Siri" not in json.dumps(block)
@@ -237,3 +237,17 @@ def test_bad_input_is_one_line_exit_2_nothing_written(argv, message, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and message in err, err
     assert not out.exists()
+
+
+def test_search_command_writes_one_phrase_free_block(tiny_model, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("LOCKBENCH_WAKE_PHRASE", raising=False)
+    out = tmp_path / "s"
+    code = main(["attack", "search", "--lm", "hf", "--model-args", f"pretrained={tiny_model}", "-o", str(out),
+                 "--budget", "12", "--datasets", DATASET, "--confirm-items", "2", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    block = json.loads((out / "search.json").read_text())
+    assert block["queries"] <= 12 and block["confirm_queries"] == 2 == block["confirmed"]["n"]
+    assert block["best_prefix"] is None and block["best_prefix_withheld"]  # no phrase: nobody can tell
+    assert block["recovery"] == {"judged": False, "why": "the phrase was not given, so recovery is not judged"}
+    assert list(block["confirmed_by_dataset"]) == [DATASET]
+    assert "withheld" in capsys.readouterr().out

@@ -325,14 +325,16 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
                      not oracle.opened(screen[0], plain), time.perf_counter() - start, trace=trace)
 
 
-def confirm(oracle: Oracle, run: SearchRun, items: list[Any]) -> SearchRun:
-    """The best prefix on test items: the opened rate an attacker gets from it."""
+def confirm(oracle: Oracle, run: SearchRun, items: list[Any]) -> tuple[int, int]:
+    """The best prefix on one set of test items: ``(opened, asked)``, also added to the run's
+    confirmation totals (call it once per dataset)."""
     before = oracle.queries
     responses = oracle.generate([(run.best.text, item) for item in items])
-    run.confirm_opened = sum(oracle.opened(item, r) for item, r in zip(items, responses, strict=True))
-    run.confirm_asked = len(items)
-    run.confirm_queries = oracle.queries - before
-    return run
+    opened = sum(oracle.opened(item, r) for item, r in zip(items, responses, strict=True))
+    run.confirm_opened += opened
+    run.confirm_asked += len(items)
+    run.confirm_queries += oracle.queries - before
+    return opened, len(items)
 
 
 # --- what is written -----------------------------------------------------------------------------

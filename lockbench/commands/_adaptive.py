@@ -153,13 +153,9 @@ def run_search(args: argparse.Namespace) -> int:
     oracle = search.Oracle(lm, chat=True, max_gen_toks=config.max_gen_toks)
     with _bar(config.budget, "query", args.no_progress) as bar:
         run = search.run_search(oracle, screen, config, progress=lambda done, _: bar.update(done - bar.n))
-    confirmed = {name: search.confirm(oracle, run, items) for name, items in confirm_sets.items()}
+    by_dataset = {name: search.confirm(oracle, run, items) for name, items in confirm_sets.items()}
     block = search.block(run, phrase, datasets, "logprobs" if config.logprobs else "query")
-    block["confirmed_by_dataset"] = {name: _rate(r.confirm_opened, r.confirm_asked) for name, r in confirmed.items()}
-    opened = sum(r.confirm_opened for r in confirmed.values())
-    asked = sum(r.confirm_asked for r in confirmed.values())
-    block["confirmed"] = _rate(opened, asked)
-    block["confirm_queries"] = asked
+    block["confirmed_by_dataset"] = {name: _rate(k, n) for name, (k, n) in by_dataset.items()}
     path = write_block(work / "search.json", block, phrase)
     _report("search", block, path)
     return 0
