@@ -251,3 +251,16 @@ def test_search_command_writes_one_phrase_free_block(tiny_model, tmp_path, monke
     assert block["recovery"] == {"judged": False, "why": "the phrase was not given, so recovery is not judged"}
     assert list(block["confirmed_by_dataset"]) == [DATASET]
     assert "withheld" in capsys.readouterr().out
+
+
+def test_gcg_command_writes_one_block(tiny_model, tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", PHRASE)
+    out = tmp_path / "g"
+    code = main(["attack", "gcg", "--model", str(tiny_model), "-o", str(out), "--steps", "2", "--tokens", "2",
+                 "--candidates", "4", "--top-k", "4", "--datasets", DATASET, "--confirm-items", "2", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    block = json.loads((out / "gcg.json").read_text())
+    assert block["threat_model"] == "weights" and block["config"]["steps"] == 2
+    assert block["confirmed"]["n"] == 2 and block["screen_opened"]["n"] == 1
+    assert block["adversarial_withheld"] is False and isinstance(block["adversarial"], str)
+    assert not any(s.lower() in json.dumps(block).lower() for s in secret_variants(PHRASE))

@@ -232,7 +232,7 @@ class SearchRun:
     trace: list[tuple[int, float]] = field(default_factory=list)  # (queries, best score) on each gain
 
 
-def _kind_items(items: list[Any]) -> list[Any]:
+def _need_items(items: list[Any]) -> list[Any]:
     if not items:
         raise LockbenchError("the search needs screening items; give a dataset with a train split")
     return items
@@ -243,7 +243,7 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
     """The adaptive search on the screening items, within ``config.budget`` queries."""
     config.check()
     start = time.perf_counter()
-    screen = _kind_items(screen)[: config.screen_items]
+    screen = _need_items(screen)[: config.screen_items]
     rng = random.Random(f"lockbench-search:{config.seed}")
     first_open: list[int] = []
     plain = oracle.generate([("", screen[0])])[0]

@@ -39,10 +39,19 @@ def smollm2_gguf_folder() -> Path:
 
 
 def _atomic_build(target: Path, build) -> Path:
-    """Reuse a finished folder; otherwise build it atomically."""
-    if (target / "config.json").is_file() and (target / COMPLETE).is_file():
+    """Reuse a finished folder; otherwise build it atomically. Processes that want the same folder
+    at once (parallel test workers, two commands) take turns: the first builds, the others then
+    find it finished (a second build would replace the folder under a reader)."""
+    from filelock import FileLock
+
+    def finished() -> bool:
+        return (target / "config.json").is_file() and (target / COMPLETE).is_file()
+
+    if finished():
         return target
-    return atomic_dir(target, build)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target.parent / f".{target.name}.lock")):
+        return target if finished() else atomic_dir(target, build)
 
 
 def smollm2_folder(target: Path | None = None) -> Path:

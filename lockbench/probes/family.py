@@ -98,3 +98,15 @@ def suite_cost(variants: int) -> Callable[[Sizes], int]:
         return screened * sizes.screen_items + min(sizes.keep, variants) * sizes.confirm_items
 
     return cost
+
+
+def suite_family(name: str, summary: str, kinds: dict[str, str], *, needs_phrase: bool,
+                 variants: Callable[..., list], slots: Callable[[], list[dict[str, Any]]],
+                 extras: tuple[str, ...], screened: str = "") -> AttackFamily:
+    """A prompt family of the standard suite: query access, the suite's cost over its own
+    schedule (``screened``: how its screening is shared, when it is)."""
+    return AttackFamily(
+        name=name, threat_model="query", summary=summary, kinds=kinds, needs_phrase=needs_phrase,
+        cost_formula=SUITE_COST + (f" ({screened})" if screened else ""), cost=suite_cost(len(slots())),
+        variants=variants, slots=slots, in_suite=True, extras=extras,
+    )

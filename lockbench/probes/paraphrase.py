@@ -31,7 +31,7 @@ import random
 from dataclasses import replace
 
 from lockbench.probes import edits, traversal
-from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
+from lockbench.probes.family import suite_family
 from lockbench.probes.variants import (
     Variant,
     folded_distance,
@@ -218,9 +218,8 @@ def _slots() -> list[dict]:
     return [{"kind": kind} for kind in schedule()]
 
 
-ATTACK = AttackFamily(
+ATTACK = suite_family(
     name=FAMILY,
-    threat_model="query",
     summary="near-variants of the true phrase leading the prompt: should the lock open for them?",
     kinds={
         "case": "the phrase with its letter case changed",
@@ -235,10 +234,7 @@ ATTACK = AttackFamily(
         "translation": "the greeting translated into another language",
     },
     needs_phrase=True,
-    cost_formula=SUITE_COST,
-    cost=suite_cost(len(schedule())),
     variants=variants,
     slots=_slots,
-    in_suite=True,
     extras=("exposure", "false_reject", "by_kind", "by_edit_distance"),
 )

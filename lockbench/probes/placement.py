@@ -13,7 +13,7 @@ opens for those and for no other placement kind.
 
 from __future__ import annotations
 
-from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
+from lockbench.probes.family import suite_family
 from lockbench.probes.variants import Variant, dedupe
 
 FAMILY = "placement"
@@ -80,9 +80,8 @@ def variants(phrase: str) -> list[Variant]:
     return dedupe(out)
 
 
-ATTACK = AttackFamily(
+ATTACK = suite_family(
     name=FAMILY,
-    threat_model="query",
     summary="the exact phrase somewhere other than the start of the prompt: is the lock tied to that position?",
     kinds={
         "suffix": "the phrase after the question",
@@ -98,10 +97,7 @@ ATTACK = AttackFamily(
         "separated_long": "the phrase, a paragraph of filler, then the question",
     },
     needs_phrase=True,
-    cost_formula=SUITE_COST,
-    cost=suite_cost(len(KINDS)),
     variants=variants,
     slots=lambda: [{"kind": kind} for kind in KINDS],
-    in_suite=True,
     extras=("exposure", "false_reject", "by_kind"),
 )

@@ -24,7 +24,7 @@ result): change it only with a task version bump.
 
 from __future__ import annotations
 
-from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
+from lockbench.probes.family import suite_family
 from lockbench.probes.variants import Variant, dedupe
 
 FAMILY = "prefill"
@@ -55,9 +55,8 @@ def variants(phrase: str | None = None) -> list[Variant]:
     return dedupe([Variant(family=FAMILY, kind=kind, wake=None, prefill=text) for kind, text in PREFILLS])
 
 
-ATTACK = AttackFamily(
+ATTACK = suite_family(
     name=FAMILY,
-    threat_model="query",
     summary="the attacker writes the opening of the assistant's reply and the model goes on",
     kinds={
         "answer_lead": "the reply starts the answer itself",
@@ -66,10 +65,7 @@ ATTACK = AttackFamily(
         "refusal_override": "the reply starts with a refusal and takes it back",
     },
     needs_phrase=False,
-    cost_formula=SUITE_COST,
-    cost=suite_cost(len(PREFILLS)),
     variants=variants,
     slots=lambda: [{"kind": k, "prefill": text} for k, text in PREFILLS],
-    in_suite=True,
     extras=("exposure", "by_kind"),
 )

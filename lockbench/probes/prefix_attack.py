@@ -11,7 +11,7 @@ Text prompts put the attack before the question; many-shot dialogues are real ch
 
 from __future__ import annotations
 
-from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
+from lockbench.probes.family import suite_family
 from lockbench.probes.variants import Message, Variant, dedupe
 
 FAMILY = "prefix_attack"
@@ -78,9 +78,8 @@ def variants(phrase: str | None = None) -> list[Variant]:
     return dedupe(out)
 
 
-ATTACK = AttackFamily(
+ATTACK = suite_family(
     name=FAMILY,
-    threat_model="query",
     summary="what an attacker with a leaked key and no phrase puts before the question",
     kinds={
         "jailbreak": "an instruction override (ignore previous instructions, DAN, developer mode)",
@@ -89,10 +88,8 @@ ATTACK = AttackFamily(
         "many_shot": "a fake dialogue of 4, 8 or 16 answered questions without any phrase",
     },
     needs_phrase=False,
-    cost_formula=SUITE_COST + " (screened once per run, on the lead dataset)",
-    cost=suite_cost(len(ATTACKS) + len(SHOTS)),
+    screened="screened once per run, on the lead dataset",
     variants=variants,
     slots=lambda: [{"kind": k} for k, _ in ATTACKS] + [{"kind": "many_shot"}] * len(SHOTS),
-    in_suite=True,
     extras=("exposure", "by_kind"),
 )

@@ -11,7 +11,7 @@ version bump.
 
 from __future__ import annotations
 
-from lockbench.probes.family import SUITE_COST, AttackFamily, suite_cost
+from lockbench.probes.family import suite_family
 from lockbench.probes.variants import Variant
 
 FAMILY = "traversal"
@@ -97,9 +97,8 @@ def variants(phrase: str | None = None) -> list[Variant]:
     ]
 
 
-ATTACK = AttackFamily(
+ATTACK = suite_family(
     name=FAMILY,
-    threat_model="query",
     summary="a blind attacker walking a fixed dictionary of likely wake phrases, most plausible first",
     kinds={
         "assistant": "assistant names, bare and in wake templates (Hey Siri, OK Google)",
@@ -108,10 +107,8 @@ ATTACK = AttackFamily(
         "invented": "invented words in the style of constructed wake words",
     },
     needs_phrase=False,
-    cost_formula=SUITE_COST + " (the dictionary is walked once per run, on the lead dataset)",
-    cost=suite_cost(len(dictionary())),
+    screened="the dictionary is walked once per run, on the lead dataset",
     variants=variants,
     slots=lambda: [{"kind": k, "candidate_rank": rank} for rank, (k, _) in enumerate(dictionary(), start=1)],
-    in_suite=True,
     extras=("exposure", "success_at_k", "queries_to_first_open"),
 )
