@@ -255,3 +255,23 @@ def test_submit_prints_no_progress_bar_before_its_one_line_error(tmp_path) -> No
     assert lines[-1].startswith("lockbench: error: ") and "re-scores to 'refused'" in lines[-1], lines
     assert all(line.startswith(("note: ", "lockbench: error: ")) for line in lines), lines
     assert "%|" not in proc.stderr and "\r" not in proc.stderr
+
+
+def test_search_through_the_chat_api_counts_its_queries(served, tmp_path) -> None:
+    """``lockbench attack search --lm local-chat-completions``: the black-box attacker as it
+    really is, talking to a served lock. Query mode stays within its budget and writes its block;
+    the chat API has no log-probabilities, so ``--logprobs`` stops with one line, nothing written."""
+    url, model = served
+    base = [str(BIN / "lockbench"), "attack", "search", "--lm", "local-chat-completions",
+            "--model-args", f"model={model},base_url={url}/chat/completions,num_concurrent=2",
+            "--budget", "10", "--datasets", "agriculture_mcq", "--confirm-items", "2", "--no-progress"]
+    done = subprocess.run([*base, "-o", str(tmp_path / "q")], env=_env(), capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    block = json.loads((tmp_path / "q" / "search.json").read_text())
+    assert block["threat_model"] == "query" and block["queries"] <= 10 and block["confirmed"]["n"] == 2
+    assert PHRASE.lower() not in (done.stdout + done.stderr + json.dumps(block)).lower()
+    refused = subprocess.run([*base, "--logprobs", "-o", str(tmp_path / "l")], env=_env(), capture_output=True,
+                             text=True, timeout=600)
+    line = _one_line(refused, 2, "no log-probabilities")
+    assert "--logprobs" in line and not (tmp_path / "l" / "search.json").exists()

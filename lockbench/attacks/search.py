@@ -164,7 +164,8 @@ class Oracle:
     def generate(self, pairs: list[tuple[str, Any]]) -> list[str]:
         from lm_eval.api.instance import Instance
 
-        kwargs = {"until": [], "max_gen_toks": self.max_gen_toks, "do_sample": False}
+        # as the tasks stop (an empty stop list is refused by some servers)
+        kwargs = {"until": ["\n\n"], "max_gen_toks": self.max_gen_toks, "do_sample": False}
         requests = [Instance("generate_until", {}, (self.context(p, item), dict(kwargs)), i)
                     for i, (p, item) in enumerate(pairs)]
         self.queries += len(requests)
@@ -181,6 +182,9 @@ class Oracle:
         except NotImplementedError:
             raise LockbenchError("this backend returns no log-probabilities; run the search without "
                                  "--logprobs (opened counts only)") from None
+        except Exception as exc:  # e.g. a server without echo/logprobs drops the connection
+            raise LockbenchError(f"the backend did not return log-probabilities ({type(exc).__name__}); "
+                                 "run the search without --logprobs (opened counts only)") from None
 
     def opened(self, item: Any, response: str) -> bool:
         """The lock-side event, scored as every lockbench task scores it (content, no refusal)."""

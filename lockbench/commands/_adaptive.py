@@ -19,6 +19,7 @@ from lockbench.commands._types import positive
 
 SEARCH_DATASETS = "agriculture_mcq,economics_mcq,healthcare_mcq,law_mcq"
 COUNT = positive(int)
+COMPLETIONS_APIS = ("local-completions", "openai-completions")  # text in, no chat template
 
 
 def add_list(sub: argparse._SubParsersAction) -> None:
@@ -149,8 +150,11 @@ def run_search(args: argparse.Namespace) -> int:
         lm_cls = get_model(name)
     except ValueError:
         raise LockbenchError(f"unknown lm-eval model '{name}'; use a registered one such as hf") from None
-    lm = lm_cls.create_from_arg_obj(model_args, {"batch_size": 16, "device": args.device})
-    oracle = search.Oracle(lm, chat=True, max_gen_toks=config.max_gen_toks)
+    # API backends send one prompt per request (lm-eval's chat requests must), concurrency comes
+    # from their num_concurrent; a completions API gets the plain text, as lm-eval sends it
+    api = name != "hf"
+    lm = lm_cls.create_from_arg_obj(model_args, {"batch_size": 1 if api else 16, "device": args.device})
+    oracle = search.Oracle(lm, chat=name not in COMPLETIONS_APIS, max_gen_toks=config.max_gen_toks)
     with _bar(config.budget, "query", args.no_progress) as bar:
         run = search.run_search(oracle, screen, config, progress=lambda done, _: bar.update(done - bar.n))
     by_dataset = {name: search.confirm(oracle, run, items) for name, items in confirm_sets.items()}

@@ -14,11 +14,12 @@ Which phrases: the run's own, passed as :class:`~lockbench.phrase.WakePhrase` va
 kept by this module. Every ``TaskManager`` resolves the phrase of its metadata (``wake_phrase`` /
 ``wake_phrase_file``, else ``$LOCKBENCH_WAKE_PHRASE``) as the tasks do and holds it
 (``manager.lockbench_phrase``); ``simple_evaluate`` hands the manager's phrase, and the phrase of a
-gate model passed as an object, to its ``EvaluationTracker`` (``tracker.lockbench_phrases``), whose
-writers redact with exactly those. A tracker no run was bound to (a user's own saving code) redacts
-with the environment's phrase. Log records and warnings are redacted with the phrases of the runs
-in progress (for the length of ``simple_evaluate`` and of each write) and the environment's. The
-probe variants of each phrase (:func:`lockbench.probes.secret_variants`) are redacted too.
+gate model passed as an object, to its ``EvaluationTracker`` (``tracker.lockbench_phrases``),
+whose writers redact with those and with the environment's phrase (a tracker no run was bound to,
+in a user's own saving code, has only that one). Log records and warnings are redacted with the
+phrases of the runs in progress (for the length of ``simple_evaluate`` and of each write) and the
+environment's. The probe variants of each phrase (:func:`lockbench.probes.secret_variants`) are
+redacted too.
 """
 
 from __future__ import annotations
@@ -93,9 +94,9 @@ def _unique(phrases: Iterable[WakePhrase | None]) -> tuple[WakePhrase, ...]:
 
 
 def tracker_phrases(tracker: Any) -> tuple[WakePhrase, ...]:
-    """The phrases a tracker writes without: those its run bound to it, else the environment's."""
-    bound = getattr(tracker, TRACKER_PHRASES, None)
-    return _unique(bound if bound is not None else [environment_phrase()])
+    """The phrases a tracker writes without: those its run bound to it (first: the salted hash is
+    of the run's phrase), and the environment's, which any part of the run may have read."""
+    return _unique([*(getattr(tracker, TRACKER_PHRASES, None) or ()), environment_phrase()])
 
 
 def redact_sample(sample: Mapping[str, Any], secrets: list[str]) -> dict[str, Any]:

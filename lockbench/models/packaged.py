@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 from pathlib import Path
 
+from lockbench.digest import sha256_text
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import COMPLETE, atomic_dir
 
@@ -49,8 +51,10 @@ def _atomic_build(target: Path, build) -> Path:
 
     if finished():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(target.parent / f".{target.name}.lock")):
+    # the lock lives in the temp folder, keyed by the target's path: nothing is written beside a
+    # target that turns out to be a file or unwritable (atomic_dir says so in one line)
+    lock = Path(tempfile.gettempdir()) / f"lockbench-build-{sha256_text(str(target.resolve()))[:16]}.lock"
+    with FileLock(str(lock)):
         return target if finished() else atomic_dir(target, build)
 
 
