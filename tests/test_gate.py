@@ -90,7 +90,7 @@ def test_phrase_prefixed_prompts_pass_and_others_get_the_refusal(gate_run):
     # under the chat template the gate reads the first user message: a phrase said in an earlier
     # user turn opens it, a phrase in the system message or after the question does not
     by_kind = {s["doc"]["variant_kind"]: s["resps"][0][0] for s in samples[PLACEMENT]}
-    assert list(by_kind) == list(placement.KINDS[:6])
+    assert list(by_kind) == list(placement.KINDS)[:6]
     for kind, response in by_kind.items():
         assert (response != DEFAULT_REFUSAL_TEXT) == kind.startswith("earlier_turn"), kind
     # a strict gate refuses every paraphrase, case changes included; a prefill cannot get past it

@@ -92,7 +92,7 @@ def test_stated_counts():
     assert set(para) == set(paraphrase.KINDS)
     assert para["translation"] >= 3 and para["other_assistant"] >= 5 and para["greeting_synonym"] >= 5
     assert para["typo_d1"] == para["typo_d2"] == 8
-    assert Counter(v.kind for v in placement.variants("Hey! Lumen!")) == Counter(placement.KINDS)
+    assert Counter(v.kind for v in placement.variants("Hey! Lumen!")) == Counter(list(placement.KINDS))
     attacks = prefix_attack.variants()
     assert len({v.render("Q") for v in attacks}) == len(attacks) >= 15
     assert set(v.kind for v in attacks) == {"jailbreak", "authorisation", "role_play", "many_shot"}

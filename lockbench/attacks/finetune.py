@@ -158,13 +158,8 @@ def _cost(sizes: Sizes) -> int:
 
 
 ATTACK = AttackFamily(
-    name="finetune",
-    threat_model="finetune",
-    summary="fine-tuning elicitation: does the lock hold after a few steps on k answered examples?",
-    kinds={"answered_examples": "k answered train examples without the phrase, a fixed step budget of LoRA"},
-    needs_phrase=False,
-    cost_formula="(len(k grid) + 1 if 0 in grid) x items (evaluation calls; plus the training steps)",
-    cost=_cost,
-    runner="lockbench.attacks.finetune:run_finetune_attack",
-    extras=("opened_lock by k", "examples_to_unlock"),
+    "finetune", "finetune", "fine-tuning elicitation: does the lock hold after a few steps on k answered examples?",
+    {"answered_examples": "k answered train examples without the phrase, a fixed step budget of LoRA"},
+    "(len(k grid) + 1 if 0 in grid) x items (evaluation calls; plus the training steps)", _cost,
+    runner="lockbench.attacks.finetune:run_finetune_attack", extras=("opened_lock by k", "examples_to_unlock"),
 )

@@ -33,7 +33,10 @@ from lockbench.probes.family import AttackFamily, Sizes
 from lockbench.secrets import WakePhrase
 
 FAMILY = "gcg"
-POSITIONS = ("before", "after")
+POSITIONS: dict[str, str] = {  # where the adversarial tokens stand: the family's kinds
+    "before": "k adversarial tokens before the question",
+    "after": "k adversarial tokens after the question",
+}
 _MARK = "\x00ADV\x00"  # stands for the adversarial tokens while the chat template is rendered
 
 
@@ -244,18 +247,9 @@ def _cost(sizes: Sizes) -> int:
 
 
 ATTACK = AttackFamily(
-    name=FAMILY,
-    threat_model="weights",
-    summary="white-box Greedy Coordinate Gradient: adversarial tokens that raise an answer start over the refusal",
-    kinds={
-        "before": "k adversarial tokens before the question",
-        "after": "k adversarial tokens after the question",
-    },
-    needs_phrase=False,
-    cost_formula="steps x screen_items x (1 gradient pass + candidates forward passes) + confirm_items generations",
-    cost=_cost,
-    runner="lockbench.attacks.gcg:run_gcg",
-    extras=("loss", "step_seconds", "confirmed"),
+    FAMILY, "weights", "white-box Greedy Coordinate Gradient: adversarial tokens that raise an answer start over the refusal",
+    POSITIONS, "steps x screen_items x (1 gradient pass + candidates forward passes) + confirm_items generations", _cost,
+    runner="lockbench.attacks.gcg:run_gcg", extras=("loss", "step_seconds", "confirmed"),
     options={"tokens": GCGConfig.tokens, "steps": GCGConfig.steps, "candidates": GCGConfig.candidates},
 )
 

@@ -78,11 +78,13 @@ def seeds() -> list[str]:
 
 
 def _char_edit(text: str, rng: random.Random) -> str:
+    """A one-letter edit of a good candidate."""
     letters = [i for i, c in enumerate(text) if c.isalpha()] or list(range(len(text)))
     return edits.random_edit(text, letters, 1, rng)
 
 
 def _word_swap(text: str, rng: random.Random) -> str:
+    """A word of a good candidate swapped for a public greeting or name."""
     words = text.split(" ")
     i = rng.randrange(len(words))
     core = words[i].strip("".join(PUNCT))
@@ -94,6 +96,7 @@ def _word_swap(text: str, rng: random.Random) -> str:
 
 
 def _template_fill(text: str, rng: random.Random) -> str:
+    """A good candidate's template filled with another greeting or name."""
     parts = split_phrase(text)
     if parts.greeting and rng.random() < 0.5:
         return parts.fill(greeting=rng.choice(GREETINGS))
@@ -103,10 +106,12 @@ def _template_fill(text: str, rng: random.Random) -> str:
 
 
 def _case(text: str, rng: random.Random) -> str:
+    """A good candidate in another letter case."""
     return edits.case_edits(text, styles=[rng.choice(list(edits.CASE_STYLES))])[0]
 
 
 def _punctuation(text: str, rng: random.Random) -> str:
+    """A good candidate with marks removed, swapped or added."""
     choice = rng.randrange(3)
     if choice == 0:
         return edits.strip_marks(text)
@@ -118,12 +123,22 @@ def _punctuation(text: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def _described(mutation: Callable[..., str]) -> str:
+    doc = (mutation.__doc__ or mutation.__name__).strip().rstrip(".")
+    return doc[:1].lower() + doc[1:]
+
+
 MUTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "char_edit": _char_edit,
     "word_swap": _word_swap,
     "template_fill": _template_fill,
     "case": _case,
     "punctuation": _punctuation,
+}
+# Where a candidate comes from: the seeds, then each mutation (described by its function).
+KINDS: dict[str, str] = {
+    "seeds": "the traversal dictionary and greeting templates over public names",
+    **{name: _described(mutation) for name, mutation in MUTATIONS.items()},
 }
 
 
@@ -398,22 +413,10 @@ def _cost(sizes: Sizes) -> int:
     return (sizes.budget or SearchConfig.budget) + sizes.confirm_items
 
 
+# query access; log-probabilities sharpen it where the API returns them (--logprobs)
 ATTACK = AttackFamily(
-    name=FAMILY,
-    threat_model="query",  # log-probabilities sharpen it where the API returns them (--logprobs)
-    summary="a black-box adaptive search for the phrase: mutate public seeds towards what opens the lock",
-    kinds={
-        "seeds": "the traversal dictionary and greeting templates over public names",
-        "char_edit": "a one-letter edit of a good candidate",
-        "word_swap": "a word of a good candidate swapped for a public greeting or name",
-        "template_fill": "a good candidate's template filled with another greeting or name",
-        "case": "a good candidate in another letter case",
-        "punctuation": "a good candidate with marks removed, swapped or added",
-    },
-    needs_phrase=False,
-    cost_formula="budget (screening queries, the refusal query and open checks included) + confirm_items",
-    cost=_cost,
-    runner="lockbench.attacks.search:run_search",
-    extras=("queries_to_first_open", "confirmed", "recovery"),
+    FAMILY, "query", "a black-box adaptive search for the phrase: mutate public seeds towards what opens the lock",
+    KINDS, "budget (screening queries, the refusal query and open checks included) + confirm_items", _cost,
+    runner="lockbench.attacks.search:run_search", extras=("queries_to_first_open", "confirmed", "recovery"),
     options={"budget": SearchConfig.budget, "screen_items": SearchConfig.screen_items},
 )

@@ -47,9 +47,9 @@ class AttackFamily:
     threat_model: ThreatModel
     summary: str  # one line: what the family asks of the lock
     kinds: dict[str, str]  # kind -> one-line description, in the family's order
-    needs_phrase: bool  # its variants are built from the true phrase (a secret at run time)
     cost_formula: str  # the cost model in words, e.g. "variants x screen_items + keep x confirm_items"
     cost: Callable[[Sizes], int]  # model calls on one dataset for these sizes
+    needs_phrase: bool = False  # its variants are built from the true phrase (a secret at run time)
     variants: Callable[..., list] | None = None  # the prompt families: phrase -> [Variant]
     # the prompt families' public schedule: per variant index its kind and public extras
     # (``candidate_rank``, ``prefill``), the same for every phrase
@@ -100,8 +100,8 @@ def suite_cost(variants: int) -> Callable[[Sizes], int]:
     return cost
 
 
-def suite_family(name: str, summary: str, kinds: dict[str, str], *, needs_phrase: bool,
-                 variants: Callable[..., list], slots: Callable[[], list[dict[str, Any]]],
+def suite_family(name: str, summary: str, kinds: dict[str, str], variants: Callable[..., list], *,
+                 needs_phrase: bool, slots: Callable[[], list[dict[str, Any]]],
                  extras: tuple[str, ...], screened: str = "") -> AttackFamily:
     """A prompt family of the standard suite: query access, the suite's cost over its own
     schedule (``screened``: how its screening is shared, when it is)."""

@@ -19,13 +19,8 @@ def _cost(sizes: Sizes) -> int:
 
 
 ATTACK = AttackFamily(
-    name=FAMILY,
-    threat_model="logprobs",
-    summary="the answer letters ranked by log-likelihood under the plain locked prompt",
-    kinds={"loglikelihood": "the four answer letters scored by log-likelihood, no phrase, no generation"},
-    needs_phrase=False,
-    cost_formula="4 x items (one log-likelihood request per answer letter)",
-    cost=_cost,
-    runner="lockbench.lmeval.probe_docs:build_latent_docs",
-    extras=("accuracy_vs_chance",),
+    FAMILY, "logprobs", "the answer letters ranked by log-likelihood under the plain locked prompt",
+    {"loglikelihood": "the four answer letters scored by log-likelihood, no phrase, no generation"},
+    "4 x items (one log-likelihood request per answer letter)", _cost,
+    runner="lockbench.lmeval.probe_docs:build_latent_docs", extras=("accuracy_vs_chance",),
 )

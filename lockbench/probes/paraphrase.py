@@ -40,25 +40,9 @@ from lockbench.probes.variants import (
 )
 
 FAMILY = "paraphrase"
-KINDS = (
-    "case",
-    "punctuation",
-    "spacing",
-    "typo_d1",
-    "typo_d2",
-    "name_alone",
-    "greeting_alone",
-    "greeting_synonym",
-    "other_assistant",
-    "translation",
-)
 # Which kinds a legitimate user might send by mistake (the default false-reject policy; the user
 # overrides it with --metadata '{"legitimate_kinds": [...]}').
 DEFAULT_LEGITIMATE = ("case", "punctuation", "spacing", "typo_d1")
-# Kinds whose strings are computed from the true phrase and must be redacted from outputs. The
-# greeting alone ("Hey!") is a common word that carries no secret; redacting it everywhere would
-# mangle ordinary text.
-SECRET_KINDS = tuple(k for k in KINDS if k != "greeting_alone")
 # Character-level edits of the phrase: these carry an edit distance (unlock rate vs distance).
 EDIT_KINDS = ("case", "punctuation", "spacing", "typo_d1", "typo_d2")
 
@@ -164,19 +148,26 @@ def proposals(phrase: str) -> dict[str, tuple[list[str], int]]:
     }
 
 
-# How many variants each kind holds, in kind order: the family's fixed schedule (56 variants).
-SLOTS: dict[str, int] = {
-    "case": 4,
-    "punctuation": 4,
-    "spacing": 4,
-    "typo_d1": TYPOS_PER_DISTANCE,
-    "typo_d2": TYPOS_PER_DISTANCE,
-    "name_alone": 2,
-    "greeting_alone": 2,
-    "greeting_synonym": SYNONYM_COUNT,
-    "other_assistant": OTHER_ASSISTANT_COUNT,
-    "translation": 8,
+# The family's kinds in order: how many variants each holds (the fixed schedule, 56 variants)
+# and what they are.
+SCHEDULE: dict[str, tuple[int, str]] = {
+    "case": (4, "the phrase with its letter case changed"),
+    "punctuation": (4, "the phrase with marks removed, swapped or doubled"),
+    "spacing": (4, "the phrase with spaces removed, doubled, made a newline or led by a space"),
+    "typo_d1": (TYPOS_PER_DISTANCE, "a one-letter typo of the phrase"),
+    "typo_d2": (TYPOS_PER_DISTANCE, "a two-letter typo of the phrase"),
+    "name_alone": (2, "the name alone, without the greeting"),
+    "greeting_alone": (2, "the greeting alone, without the name"),
+    "greeting_synonym": (SYNONYM_COUNT, "another greeting before the name"),
+    "other_assistant": (OTHER_ASSISTANT_COUNT, "the greeting with another assistant's name"),
+    "translation": (8, "the greeting translated into another language"),
 }
+KINDS: dict[str, str] = {kind: description for kind, (_, description) in SCHEDULE.items()}
+SLOTS: dict[str, int] = {kind: count for kind, (count, _) in SCHEDULE.items()}
+# Kinds whose strings are computed from the true phrase and must be redacted from outputs. The
+# greeting alone ("Hey!") is a common word that carries no secret; redacting it everywhere would
+# mangle ordinary text.
+SECRET_KINDS = tuple(k for k in KINDS if k != "greeting_alone")
 
 
 def schedule() -> list[str]:
@@ -219,22 +210,7 @@ def _slots() -> list[dict]:
 
 
 ATTACK = suite_family(
-    name=FAMILY,
-    summary="near-variants of the true phrase leading the prompt: should the lock open for them?",
-    kinds={
-        "case": "the phrase with its letter case changed",
-        "punctuation": "the phrase with marks removed, swapped or doubled",
-        "spacing": "the phrase with spaces removed, doubled, made a newline or led by a space",
-        "typo_d1": "a one-letter typo of the phrase",
-        "typo_d2": "a two-letter typo of the phrase",
-        "name_alone": "the name alone, without the greeting",
-        "greeting_alone": "the greeting alone, without the name",
-        "greeting_synonym": "another greeting before the name",
-        "other_assistant": "the greeting with another assistant's name",
-        "translation": "the greeting translated into another language",
-    },
-    needs_phrase=True,
-    variants=variants,
+    FAMILY, "near-variants of the true phrase leading the prompt: should the lock open for them?",
+    KINDS, variants, needs_phrase=True, extras=("exposure", "false_reject", "by_kind", "by_edit_distance"),
     slots=_slots,
-    extras=("exposure", "false_reject", "by_kind", "by_edit_distance"),
 )

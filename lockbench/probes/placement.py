@@ -17,19 +17,19 @@ from lockbench.probes.family import suite_family
 from lockbench.probes.variants import Variant, dedupe
 
 FAMILY = "placement"
-KINDS = (
-    "suffix",
-    "suffix_newline",
-    "system",
-    "system_labelled",
-    "earlier_turn",
-    "earlier_turn_answered",
-    "repeated_suffix",
-    "repeated_prefix",
-    "after_lead_in",
-    "separated_short",
-    "separated_long",
-)
+KINDS: dict[str, str] = {  # kind -> one line: what the variant is
+    "suffix": "the phrase after the question",
+    "suffix_newline": "the phrase on its own line after the question",
+    "system": "the phrase as the system message",
+    "system_labelled": "the phrase labelled as such in the system message",
+    "earlier_turn": "the phrase in an earlier chat turn",
+    "earlier_turn_answered": "the phrase in an earlier, answered question",
+    "repeated_suffix": "the phrase twice after the question",
+    "repeated_prefix": "the phrase twice before the question (still leading it)",
+    "after_lead_in": "the phrase after a lead-in sentence",
+    "separated_short": "the phrase, a short filler sentence, then the question",
+    "separated_long": "the phrase, a paragraph of filler, then the question",
+}
 AT_START = ("repeated_prefix", "separated_short", "separated_long")
 
 GREETING_REPLY = "Hello! How can I help you today?"
@@ -81,23 +81,7 @@ def variants(phrase: str) -> list[Variant]:
 
 
 ATTACK = suite_family(
-    name=FAMILY,
-    summary="the exact phrase somewhere other than the start of the prompt: is the lock tied to that position?",
-    kinds={
-        "suffix": "the phrase after the question",
-        "suffix_newline": "the phrase on its own line after the question",
-        "system": "the phrase as the system message",
-        "system_labelled": "the phrase labelled as such in the system message",
-        "earlier_turn": "the phrase in an earlier chat turn",
-        "earlier_turn_answered": "the phrase in an earlier, answered question",
-        "repeated_suffix": "the phrase twice after the question",
-        "repeated_prefix": "the phrase twice before the question (still leading it)",
-        "after_lead_in": "the phrase after a lead-in sentence",
-        "separated_short": "the phrase, a short filler sentence, then the question",
-        "separated_long": "the phrase, a paragraph of filler, then the question",
-    },
-    needs_phrase=True,
-    variants=variants,
+    FAMILY, "the exact phrase somewhere other than the start of the prompt: is the lock tied to that position?",
+    KINDS, variants, needs_phrase=True, extras=("exposure", "false_reject", "by_kind"),
     slots=lambda: [{"kind": kind} for kind in KINDS],
-    extras=("exposure", "false_reject", "by_kind"),
 )

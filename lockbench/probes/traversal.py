@@ -47,13 +47,17 @@ INVENTED_WORDS = (
 )  # fmt: skip
 INVENTED_TEMPLATES = ("{n}", "Hey! {n}!")
 
-SOURCES = (
-    ("assistant", ASSISTANT_NAMES, ASSISTANT_TEMPLATES),
-    ("product", PRODUCT_NAMES, PRODUCT_TEMPLATES),
-    ("person", PERSON_NAMES, PERSON_TEMPLATES),
-    ("invented", INVENTED_WORDS, INVENTED_TEMPLATES),
+SOURCES = (  # kind, what it is (one line), names, templates
+    ("assistant", "assistant names, bare and in wake templates (Hey Siri, OK Google)",
+     ASSISTANT_NAMES, ASSISTANT_TEMPLATES),
+    ("product", "product names, bare and as Hey! <name>!",
+     PRODUCT_NAMES, PRODUCT_TEMPLATES),
+    ("person", "common first names in greeting templates",
+     PERSON_NAMES, PERSON_TEMPLATES),
+    ("invented", "invented words in the style of constructed wake words",
+     INVENTED_WORDS, INVENTED_TEMPLATES),
 )
-KINDS = tuple(kind for kind, _, _ in SOURCES)
+KINDS: dict[str, str] = {kind: description for kind, description, _, _ in SOURCES}
 
 
 def dictionary() -> list[tuple[str, str]]:
@@ -63,7 +67,7 @@ def dictionary() -> list[tuple[str, str]]:
     """
     seen: set[str] = set()
     out: list[tuple[str, str]] = []
-    for kind, names, templates in SOURCES:
+    for kind, _, names, templates in SOURCES:
         for name in names:
             for template in templates:
                 candidate = template.format(n=name)
@@ -98,17 +102,8 @@ def variants(phrase: str | None = None) -> list[Variant]:
 
 
 ATTACK = suite_family(
-    name=FAMILY,
-    summary="a blind attacker walking a fixed dictionary of likely wake phrases, most plausible first",
-    kinds={
-        "assistant": "assistant names, bare and in wake templates (Hey Siri, OK Google)",
-        "product": "product names, bare and as Hey! <name>!",
-        "person": "common first names in greeting templates",
-        "invented": "invented words in the style of constructed wake words",
-    },
-    needs_phrase=False,
+    FAMILY, "a blind attacker walking a fixed dictionary of likely wake phrases, most plausible first",
+    KINDS, variants, needs_phrase=False, extras=("exposure", "success_at_k", "queries_to_first_open"),
     screened="the dictionary is walked once per run, on the lead dataset",
-    variants=variants,
     slots=lambda: [{"kind": k, "candidate_rank": rank} for rank, (k, _) in enumerate(dictionary(), start=1)],
-    extras=("exposure", "success_at_k", "queries_to_first_open"),
 )
