@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/lockbench demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check lockbench tests benchmarks tasks _lockbench_hook.py

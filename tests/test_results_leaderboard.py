@@ -32,10 +32,11 @@ def _file(doc: dict, results, tmp_path, name: str):
     return submit(write(tmp_path / f"{name}.json", doc), results).path
 
 
-@pytest.fixture
-def board_dir(suite_doc, tmp_path):
+@pytest.fixture(scope="module")
+def filed_board(suite_doc, tmp_path_factory):
     """results/ with a strong lock, a weak lock (opens with wrong answers) and a run whose
-    confirmation of one family is missing."""
+    confirmation of one family is missing: filed once through ``submit`` for the module."""
+    tmp_path = tmp_path_factory.mktemp("board")
     results = tmp_path / "results"
     strong = with_responses(suite_doc, lock(suite_doc, STRONG), model="org/strong-lock")
     weak = with_responses(suite_doc, lock(suite_doc, WEAK), model="org/weak-lock")
@@ -46,6 +47,14 @@ def board_dir(suite_doc, tmp_path):
     for name, doc in docs.items():
         _file(doc, results, tmp_path, name)
     return results, docs
+
+
+@pytest.fixture
+def board_dir(filed_board, tmp_path):
+    """A test's own copy of the filed results/ (tests tamper with it) and of its documents."""
+    results, docs = filed_board
+    shutil.copytree(results, tmp_path / "results")
+    return tmp_path / "results", copy.deepcopy(docs)
 
 
 def _later(created: str) -> str:
