@@ -94,6 +94,13 @@ def test_finetune_attack_raises_pr_lock_resumes_and_submit_recomputes(refusing_m
     train_ids = {json.loads(line)["lockbench"]["id"] for line in (work / "attack-k8.jsonl").read_text().splitlines()}
     test_ids = {s["item_id"] for s in runs[8]["tasks"][f"lockbench_{DATASET}_locked"]["samples"]}
     assert len(train_ids) == 8 and not train_ids & test_ids
+    # the family's declared cost is the evaluation calls the run made (one per sample)
+    from lockbench.attacks.finetune import ATTACK
+    from lockbench.probes.family import Sizes
+
+    calls = sum(len(task["samples"]) for run in runs.values() for task in run["tasks"].values())
+    items = len(runs[8]["tasks"][f"lockbench_{DATASET}_locked"]["samples"])
+    assert calls == ATTACK.cost(Sizes(items=items, grid=(0, 8))) == 3 * items
     _no_phrase_under(work)
 
     # Re-run: every k is reused (no training, no evaluation), the numbers are the same.

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from lockbench.probes.registry import PROMPT_FAMILIES
 from lockbench.publish.leaderboard import DEFINITION, build_board, load_results, score_of
+from lockbench.publish.pages import FAMILIES_TITLE, family_note_text, family_notes
 from lockbench.publish.submit import submit
 
 from ._results_support import run_cli, tree, write
@@ -89,6 +91,10 @@ def test_ranked_by_the_opened_score_weak_lock_below_strong(board_dir, capsys) ->
     expected = utility * row["lock_rate"]["value"] * (1 - suite["worst_success"]["value"])
     assert score == pytest.approx(expected) and f"| {expected:.3f}" in rows[1]
     assert score_of(docs["strong"])[0] == pytest.approx(1.0)
+    # what each family of the suite asks of the lock, from the family's own module
+    families = md.split(f"## {FAMILIES_TITLE}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert families == [f"- {family_note_text(n)}" for n in family_notes()]
+    assert [line.split(" ", 2)[1] for line in families] == [f.name for f in PROMPT_FAMILIES]
 
 
 def test_a_lock_that_opens_but_answers_wrongly_is_scored_by_its_openings(board_dir) -> None:
@@ -213,6 +219,7 @@ def test_html_is_self_contained_and_plots_what_separates_locks(board_dir, capsys
     page = (results / "leaderboard.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page and "<table" in page
     assert not re.search(r"(src|href)\s*=|https?://|<script|@import|url\(", page)
+    assert all(f"<b>{f.name}</b>" in page for f in PROMPT_FAMILIES) and FAMILIES_TITLE in page
     board = build_board(*load_results(results))
     plot = leaderboard_plot(ranked(board), unranked(board))
     strong, weak = plot["points"][0], plot["points"][1]

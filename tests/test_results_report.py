@@ -70,6 +70,7 @@ def test_report_notes_missing_probe_data(lmeval_out, tmp_path, capsys) -> None:
     assert code == 0, err
     html = (tmp_path / "r.html").read_text()
     assert "no attack suite: this run has no screening/confirmation tasks" in html
+    assert 'class="details families"' not in html  # no suite table, no family notes
     assert html.count("data:image/png;base64,") == 1
 
 
@@ -79,3 +80,26 @@ def test_report_bad_input(tmp_path, capsys) -> None:
     code, _, err = run_cli(["report", bad, "-o", tmp_path / "r.html"], capsys)
     assert code == 2 and err.count("\n") == 1 and "not valid JSON" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_says_what_each_family_it_shows_asks_of_the_lock(tmp_path, capsys) -> None:
+    """The suite table's families (the committed demo: five families on four datasets) are
+    described once each, in the families' own words (their modules, through the registry)."""
+    from markupsafe import escape
+
+    from lockbench.probes.registry import PROMPT_FAMILIES
+    from lockbench.publish.pages import family_notes
+
+    from .conftest import REPO
+
+    demo = next(p for p in (REPO / "results" / "smollm2-135m-instruct-identitylock-demo").glob("*.json")
+                if not p.name.endswith(".verify.json"))
+    code, _, err = run_cli(["report", demo, "-o", tmp_path / "demo.html"], capsys)
+    assert code == 0, err
+    html = (tmp_path / "demo.html").read_text()
+    summaries = {n["name"]: n["summary"] for n in family_notes()}
+    for family in PROMPT_FAMILIES:
+        assert summaries[family.name].startswith(family.summary)  # the family's own words
+        note = f"<li><b>{family.name}</b> ({family.threat_model} access): {escape(summaries[family.name])} "
+        assert html.count(note) == 1, family.name
+        assert f"Kinds: {escape(', '.join(family.kinds))}.</li>" in html

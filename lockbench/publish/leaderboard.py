@@ -36,7 +36,7 @@ from lockbench.document.probe_view import fmt_traversal, traversal_at
 from lockbench.document.suite_view import family_exposure, is_ranked_suite
 from lockbench.errors import LockbenchError
 from lockbench.fsutil import atomic_write_text
-from lockbench.publish.pages import render_page
+from lockbench.publish.pages import FAMILIES_TITLE, family_note_text, family_notes, render_page
 from lockbench.publish.submit import model_display_name
 from lockbench.publish.verify import read_verification, verification_cell
 from lockbench.vocab import MCQ, chance_note, is_gate_baseline
@@ -373,6 +373,7 @@ def render_markdown(board: Board) -> str:
     lines = ["# lockbench leaderboard", "", DEFINITION, ""]
     lines += _md_table(COLUMNS, [cells(i, r) for i, r in enumerate(top, 1)]) if top else [NO_RANKED]
     lines += ["", *[f"- {d}" for d in DETAILS]]
+    lines += ["", f"## {FAMILIES_TITLE}", "", *[f"- {family_note_text(n)}" for n in family_notes()]]
     if unranked(board):
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "",
                   *_md_table(UNRANKED_COLUMNS, [_unranked_cells(r) for r in unranked(board)])]
@@ -397,6 +398,7 @@ def render_html(board: Board) -> str:
     return render_page(
         "leaderboard.html.j2", page="leaderboard", title="lockbench leaderboard",
         definition=DEFINITION, details=DETAILS, columns=COLUMNS, key_columns=KEY_COLUMNS,
+        families=family_notes(), families_title=FAMILIES_TITLE,
         no_ranked=NO_RANKED, ranked=[cells(i, r) for i, r in enumerate(top, 1)],
         unranked_columns=UNRANKED_COLUMNS,
         unranked=[_unranked_cells(r) for r in unranked(board)],

@@ -8,10 +8,13 @@ unless a caller marks it as markup (the inline plots).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 import jinja2
+
+from lockbench.probes.registry import PROMPT_FAMILIES
 
 
 @lru_cache(maxsize=1)
@@ -29,3 +32,25 @@ def _environment() -> jinja2.Environment:
 def render_page(template: str, **context: Any) -> str:
     """The text of ``templates/<template>`` rendered with ``context``."""
     return _environment().get_template(template).render(**context)
+
+
+FAMILIES_TITLE = "The attack families"
+
+
+def family_notes(names: Iterable[str] | None = None) -> list[dict[str, str]]:
+    """One note per family of the suite, in the suite's order, from the family's own description
+    (its module's ``ATTACK``): name, threat model, what it asks of the lock, its kinds. ``names``
+    keeps those a document holds; a name lockbench does not know gets no note."""
+    wanted = None if names is None else set(names)
+    return [{"name": f.name, "threat_model": f.threat_model, "summary": _sentence(f.summary),
+             "kinds": ", ".join(f.kinds)}
+            for f in PROMPT_FAMILIES if wanted is None or f.name in wanted]
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def family_note_text(note: dict[str, str]) -> str:
+    """A note as one line of text (Markdown pages; the HTML templates lay out the same fields)."""
+    return f"{note['name']} ({note['threat_model']} access): {note['summary']} Kinds: {note['kinds']}."

@@ -26,7 +26,7 @@ from lockbench.document.probe_view import (
     traversal_of,
 )
 from lockbench.fsutil import atomic_write_text
-from lockbench.publish.pages import render_page
+from lockbench.publish.pages import family_notes, render_page
 from lockbench.vocab import chance_note
 
 
@@ -265,9 +265,10 @@ def render_report(doc: dict[str, Any]) -> str:
          "–" if t["mean_quality"] is None else f"{t['mean_quality']:.3f}"]
         for name, t in sorted(doc["tasks"].items())
     ]
-    suite_rows = []
+    suite_rows, shown = [], set()
     for dataset, figures in ((doc.get("suite") or {}).get("datasets") or {}).items():
         for family, v in figures["families"].items():
+            shown.add(family)
             best = v["best_variant"]
             suite_rows.append([dataset, family, stats.fmt(v["exposure"]), stats.fmt(v["attacker_success"]),
                                f"{best['index']} ({best['kind']})" if best else "–",
@@ -285,6 +286,7 @@ def render_report(doc: dict[str, Any]) -> str:
         suite_columns=["dataset", "family", "exposure", "attacker's best", "best variant",
                        "leaked capability", "queries"],
         suite_rows=suite_rows,
+        families=family_notes(shown),  # what the families in the table ask of the lock
         task_columns=["task", "condition", "n", "pass rate", "refusal rate", "opened", "no content",
                       "unparsed", "mean quality"],
         task_rows=task_rows, task_classes=["l", "l"],
