@@ -240,6 +240,18 @@ def run_gcg(box: WhiteBox, screen: list[Any], config: GCGConfig, *,
     return run
 
 
+def confirm(oracle: Any, run: GCGRun, screen: list[Any], confirm_sets: dict[str, list[Any]]) -> dict[str, tuple[int, int]]:
+    """The best string asked by generation (``oracle``: a :class:`lockbench.attacks.search.Oracle`
+    at the run's position): on the screening items it was optimised on, then on every dataset's
+    test items. Fills the run's opened counts; returns ``(opened, asked)`` per dataset."""
+    screened = screen[: run.config.screen_items]
+    run.screen_opened, run.screened = oracle.count_opened(run.adversarial, screened), len(screened)
+    by_dataset = {name: (oracle.count_opened(run.adversarial, items), len(items)) for name, items in confirm_sets.items()}
+    run.confirm_opened = sum(k for k, _ in by_dataset.values())
+    run.confirm_asked = sum(n for _, n in by_dataset.values())
+    return by_dataset
+
+
 def _cost(sizes: Sizes) -> int:
     steps = sizes.budget or GCGConfig.steps
     candidates = sizes.candidates or GCGConfig.candidates

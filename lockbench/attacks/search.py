@@ -186,6 +186,11 @@ class Oracle:
         self.queries += len(requests)
         return [str(r) for r in self.lm.generate_until(requests, disable_tqdm=True)]
 
+    def count_opened(self, prefix: str, items: list[Any]) -> int:
+        """How many of ``items`` the lock opens for with ``prefix`` (one query per item)."""
+        responses = self.generate([(prefix, item) for item in items])
+        return sum(self.opened(item, r) for item, r in zip(items, responses, strict=True))
+
     def loglikelihood(self, pairs: list[tuple[str, Any]], continuation: str) -> list[float]:
         from lm_eval.api.instance import Instance
 
@@ -280,8 +285,7 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
         return config.budget - reserve - oracle.queries
 
     def check_open(candidate: Candidate) -> None:
-        responses = oracle.generate([(candidate.text, item) for item in screen])
-        candidate.opened = sum(oracle.opened(item, r) for item, r in zip(screen, responses, strict=True))
+        candidate.opened = oracle.count_opened(candidate.text, screen)
         if candidate.opened and not first_open:
             first_open.append(oracle.queries)
 
@@ -348,8 +352,7 @@ def confirm(oracle: Oracle, run: SearchRun, items: list[Any]) -> tuple[int, int]
     """The best prefix on one set of test items: ``(opened, asked)``, also added to the run's
     confirmation totals (call it once per dataset)."""
     before = oracle.queries
-    responses = oracle.generate([(run.best.text, item) for item in items])
-    opened = sum(oracle.opened(item, r) for item, r in zip(items, responses, strict=True))
+    opened = oracle.count_opened(run.best.text, items)
     run.confirm_opened += opened
     run.confirm_asked += len(items)
     run.confirm_queries += oracle.queries - before

@@ -127,6 +127,7 @@ def run_search(args: argparse.Namespace) -> int:
     from lockbench.attacks import search
     from lockbench.attacks.adaptive import attack_items, write_block
     from lockbench.errors import LockbenchError
+    from lockbench.stats import rate  # statsmodels: loaded by the commands that need it
 
     if (args.model is None) == (args.lm is None):
         raise LockbenchError("give the locked model as --model PATH, or an lm-eval backend as --lm NAME --model-args ARGS")
@@ -159,7 +160,7 @@ def run_search(args: argparse.Namespace) -> int:
         run = search.run_search(oracle, screen, config, progress=lambda done, _: bar.update(done - bar.n))
     by_dataset = {name: search.confirm(oracle, run, items) for name, items in confirm_sets.items()}
     block = search.block(run, phrase, datasets, "logprobs" if config.logprobs else "query")
-    block["confirmed_by_dataset"] = {name: _rate(k, n) for name, (k, n) in by_dataset.items()}
+    block["confirmed_by_dataset"] = {name: rate(k, n) for name, (k, n) in by_dataset.items()}
     path = write_block(work / "search.json", block, phrase)
     _report("search", block, path)
     return 0
@@ -169,6 +170,7 @@ def run_gcg(args: argparse.Namespace) -> int:
     from lockbench.attacks import gcg, search
     from lockbench.attacks.adaptive import attack_items, write_block
     from lockbench.errors import LockbenchError
+    from lockbench.stats import rate  # statsmodels: loaded by the commands that need it
 
     if args.lm is not None:
         raise LockbenchError("gcg needs the weights (gradients): give the locked model as --model PATH; an API "
@@ -189,26 +191,12 @@ def run_gcg(args: argparse.Namespace) -> int:
 
     lm = HFLM(pretrained=box.model, tokenizer=box.tok, batch_size=16, device=args.device)
     oracle = search.Oracle(lm, chat=True, max_gen_toks=config.max_gen_toks, position=config.position)
-    screened = oracle.generate([(run.adversarial, item) for item in screen[: config.screen_items]])
-    run.screen_opened = sum(oracle.opened(i, r) for i, r in zip(screen, screened, strict=False))
-    run.screened = len(screened)
-    by_dataset = {}
-    for name, items in confirm_sets.items():
-        responses = oracle.generate([(run.adversarial, item) for item in items])
-        by_dataset[name] = sum(oracle.opened(i, r) for i, r in zip(items, responses, strict=True)), len(items)
-    run.confirm_opened = sum(k for k, _ in by_dataset.values())
-    run.confirm_asked = sum(n for _, n in by_dataset.values())
+    by_dataset = gcg.confirm(oracle, run, screen, confirm_sets)
     block = gcg.block(run, phrase, datasets, args.device)
-    block["confirmed_by_dataset"] = {name: _rate(k, n) for name, (k, n) in by_dataset.items()}
+    block["confirmed_by_dataset"] = {name: rate(k, n) for name, (k, n) in by_dataset.items()}
     path = write_block(work / "gcg.json", block, phrase)
     _report("gcg", block, path)
     return 0
-
-
-def _rate(k: int, n: int):
-    from lockbench.stats import rate
-
-    return rate(k, n)
 
 
 def _report(name: str, block: dict, path: Path) -> None:

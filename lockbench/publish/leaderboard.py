@@ -367,13 +367,20 @@ def _unranked_cells(row: Row) -> list[str]:
     return [*base[:KEY_COLUMNS], row.reason or "–", *base[KEY_COLUMNS:]]
 
 
+def _ranked_families() -> list[dict[str, str]]:
+    """The notes of the families whose figures decide a rank: the current suite's."""
+    from lockbench.probes.suite import get_suite
+
+    return family_notes(get_suite().families)
+
+
 def render_markdown(board: Board) -> str:
     """The leaderboard as Markdown: the definition, the ranked table, details, the other tables."""
     top = ranked(board)
     lines = ["# lockbench leaderboard", "", DEFINITION, ""]
     lines += _md_table(COLUMNS, [cells(i, r) for i, r in enumerate(top, 1)]) if top else [NO_RANKED]
     lines += ["", *[f"- {d}" for d in DETAILS]]
-    lines += ["", f"## {FAMILIES_TITLE}", "", *[f"- {family_note_text(n)}" for n in family_notes()]]
+    lines += ["", f"## {FAMILIES_TITLE}", "", *[f"- {family_note_text(n)}" for n in _ranked_families()]]
     if unranked(board):
         lines += ["", f"## {UNRANKED_TITLE}", "", UNRANKED_NOTE, "",
                   *_md_table(UNRANKED_COLUMNS, [_unranked_cells(r) for r in unranked(board)])]
@@ -398,7 +405,7 @@ def render_html(board: Board) -> str:
     return render_page(
         "leaderboard.html.j2", page="leaderboard", title="lockbench leaderboard",
         definition=DEFINITION, details=DETAILS, columns=COLUMNS, key_columns=KEY_COLUMNS,
-        families=family_notes(), families_title=FAMILIES_TITLE,
+        families=_ranked_families(), families_title=FAMILIES_TITLE,
         no_ranked=NO_RANKED, ranked=[cells(i, r) for i, r in enumerate(top, 1)],
         unranked_columns=UNRANKED_COLUMNS,
         unranked=[_unranked_cells(r) for r in unranked(board)],
