@@ -2,7 +2,8 @@
 
 One session run (tiny random Llama, agriculture MCQ): the locked and unlocked tasks, the base
 model's locked task, and the standard suite (every family screened on the train item, the picks
-confirmed on 40 test items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
+confirmed on 40 test items; the adaptive search with the suite's budget, its find confirmed on the
+same 40 items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
 into a v4 result that passes ``submit``. The tiny model's replies hold no content, so tests that
 need a lock that refuses, opens or answers rewrite the responses and re-derive everything with
 :func:`lockbench.document.rescore.rescore_document`: the result stays bound to the public items and
@@ -40,9 +41,10 @@ def suite_result(tmp_path_factory, tiny_model: Path) -> dict[str, Any]:
     key = str(tmp_path_factory.getbasetemp())
     if key in _CACHE:
         return _CACHE[key]
-    from lockbench.attacks.suite import suite_tasks
+    from lockbench.attacks.suite import run_adaptive, suite_tasks
     from lockbench.document.summarize import build_result
     from lockbench.lmeval.run import run_tasks
+    from lockbench.phrase import WakePhrase
     from lockbench.probes.suite import get_suite
 
     work = tmp_path_factory.mktemp("suite-run")
@@ -54,6 +56,11 @@ def suite_result(tmp_path_factory, tiny_model: Path) -> dict[str, Any]:
               metadata=meta, output_path=work / "run", **common)
     run_tasks("hf", suite_tasks([DATASET], families, "confirm"), output_path=work / "run",
               metadata={**meta, "confirm_variants": {DATASET: default_picks()}}, **common)
+    for family in get_suite().adaptive:
+        record = run_adaptive(family, get_suite(), model="hf", model_args=common["model_args"], datasets=[DATASET],
+                              phrase=WakePhrase(WAKE_PHRASE), progress=False)
+        run_tasks("hf", [f"lockbench_{DATASET}_confirm_{family}"], output_path=work / "run",
+                  metadata={**meta, "adaptive": {family: record}}, **common)
     run_tasks("hf", [f"lockbench_{DATASET}_locked"], metadata={}, output_path=work / "base", **common)
     doc = build_result(work / "run", base_dir=work / "base", phrases=[WAKE_PHRASE])
     doc["lock"]["method"] = "identitylock-lora"

@@ -264,3 +264,9 @@ def test_gcg_command_writes_one_block(tiny_model, tmp_path, monkeypatch, capsys)
     assert block["confirmed"]["n"] == 2 and block["screen_opened"]["n"] == 1
     assert block["adversarial_withheld"] is False and isinstance(block["adversarial"], str)
     assert not any(s.lower() in json.dumps(block).lower() for s in secret_variants(PHRASE))
+
+
+def test_the_families_that_say_they_are_in_the_suite_are_the_current_suite_s() -> None:
+    suite = get_suite()
+    assert {f.name for f in all_families().values() if f.in_suite} == set(suite.confirmed)
+    assert suite.adaptive == ("search",) and get_family("search").threat_model == "query"

@@ -1,4 +1,4 @@
-"""The standard attack suite (``std-v1``): one versioned definition, public schedules that do not
+"""The standard attack suite (``std-v2``; ``std-v1`` still read): one versioned definition, public schedules that do not
 depend on the phrase, screening items that never overlap the test items, the attacker's pick,
 and one-line errors for bad settings. Real runs of the suite are in test_probes_lmeval.py,
 test_results_leaderboard.py and test_demo.py."""
@@ -30,8 +30,12 @@ PHRASES = ["Hey! Lumen!", "Hiya! Lumen!", "Lumen", "hey lumen", "OK Google", "Ç
 def test_one_definition_recorded_in_results() -> None:
     suite = get_suite()
     described = suite.describe()
-    assert described["version"] == "std-v1" and json.loads(json.dumps(described)) == described
+    assert described["version"] == "std-v2" and json.loads(json.dumps(described)) == described
     assert described["families"] == ["paraphrase", "placement", "prefix_attack", "prefill", "traversal"]
+    # the adaptive search: query access only, one fixed budget and seed for every submitter
+    assert described["adaptive"] == {"search": {"budget": 300, "screen_items": 2, "mode": "query", "seed": 0}}
+    # an older version keeps the definition its results recorded (no adaptive part)
+    assert "adaptive" not in get_suite("std-v1").describe()
     assert described["keep"] == 2 and described["confirm_items"] == 40
     assert described["once_per_run"] == ["prefix_attack", "traversal"]
     # the confirmation size keeps a 95% Wilson interval within +-0.15 at p = 0.5 per dataset
@@ -114,7 +118,12 @@ def test_probes_plan_prints_the_cost_without_a_model(capsys) -> None:
     code, out, err = run_cli(["probes", "--json"], capsys)
     assert code == 0, err
     plan = json.loads(out)
-    assert plan["total_calls"] == 2242 and plan["standard"] is True
+    # std-v1's 2,242 calls, plus the search: its budget once and its find on 4 x 40 test items
+    assert plan["total_calls"] == 2242 + 300 + 4 * 40 and plan["standard"] is True
+    assert plan["datasets"]["agriculture_mcq"]["calls"]["search"] == {"screen": 300, "confirm": 40}
+    assert plan["datasets"]["law_mcq"]["calls"]["search"] == {"screen": 0, "confirm": 40}
+    code, out, _ = run_cli(["probes", "--json", "--suite", "std-v1"], capsys)
+    assert code == 0 and json.loads(out)["total_calls"] == 2242 and "search" not in json.loads(out)["families"]
     # The costly families are screened once, on the lead dataset; every dataset confirms.
     for family, screen in (("traversal", 310), ("prefix_attack", 16)):
         assert plan["datasets"]["agriculture_mcq"]["calls"][family] == {"screen": screen, "confirm": 80}  # 2 x 40

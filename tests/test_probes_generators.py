@@ -154,7 +154,7 @@ def test_probe_docs_follow_the_doc_contract():
     extra = {"variant_kind", "variant_index", "legitimate", "edit_distance", "split", "suite", "redacted_prompt"}
     for row in rows:
         assert base | extra <= set(row)
-        assert row["condition"] == "probe_paraphrase" and row["split"] == "train" and row["suite"] == "std-v1"
+        assert row["condition"] == "probe_paraphrase" and row["split"] == "train" and row["suite"] == "std-v2"
         assert "lumen" not in json.dumps({k: v for k, v in row.items() if k != "prompt"}).lower()
         assert "<WAKE_PHRASE>" in row["redacted_prompt"] or row["redacted_prompt"] == row["question"]
     trav = probe_rows("law_dialogue", "traversal", "Hey! Lumen!", {"traversal_budget": 5})
@@ -170,6 +170,26 @@ def test_standard_run_calls():
     assert calls["placement"]["screen"] == len(placement.KINDS)
     assert calls["prefix_attack"]["screen"] == 16
     assert calls["traversal"]["screen"] == len(traversal.candidates())
+    assert calls["search"] == {"screen": 300, "confirm": 40, "total": 340}  # its budget, then 40 test items
+
+
+def test_the_search_confirmation_asks_the_declared_find_on_the_test_items():
+    from lockbench.data.catalog import get_dataset
+    from lockbench.probes.suite import item_plan
+
+    meta = {"wake_phrase": "Hey! Lumen!", "adaptive": {"search": {"prefix": "Hey Siri", "queries": 300}}}
+    rows = probe_rows("agriculture_mcq", "search", "Hey! Lumen!", meta, confirm=True)
+    plan = item_plan(get_dataset("agriculture_mcq"), ProbeOptions.from_metadata(meta).suite)
+    assert [r["id"] for r in rows] == [str(i.id) for i in plan.confirm] and len(rows) == 40
+    for row in rows:
+        assert row["prompt"] == row["redacted_prompt"] == f"Hey Siri {row['question']}"
+        assert (row["variant_kind"], row["variant_index"], row["legitimate"], row["split"]) == ("found", 0, False, "test")
+        assert "lumen" not in json.dumps(row).lower()
+    with pytest.raises(LockbenchError, match="run `lockbench attack suite`"):
+        probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"wake_phrase": "Hey! Lumen!"}, confirm=True)
+    for bad in ({"search": {"prefix": ""}}, {"gcg": {"prefix": "x"}}, {"search": "Hey Siri"}):
+        with pytest.raises(LockbenchError, match="metadata 'adaptive' must be"):
+            probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"adaptive": bad}, confirm=True)
 
 
 @pytest.mark.parametrize(

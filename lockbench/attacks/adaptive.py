@@ -30,6 +30,38 @@ def attack_items(datasets: list[str], screen_items: int, confirm_items: int,
     return plans[lead_dataset(datasets)].screen, {name: plan.confirm for name, plan in plans.items()}
 
 
+COMPLETIONS_APIS = ("local-completions", "openai-completions")  # text in, no chat template
+
+
+def query_lm(name: str, model_args: dict[str, Any] | str | None, *, batch_size: int | str = 16,
+             device: str | None = None) -> Any:
+    """An lm-eval model the adaptive search queries. API backends send one prompt per request
+    (lm-eval's chat requests must); their concurrency comes from their num_concurrent."""
+    from lm_eval.api.registry import get_model
+    from lm_eval.utils import simple_parse_args_string
+
+    from lockbench.errors import LockbenchError
+    from lockbench.lmeval.model_registry import register_models
+
+    register_models()  # lockbench's own (the gate), as lm_eval --model finds them
+
+    args = simple_parse_args_string(model_args) if isinstance(model_args, str) else dict(model_args or {})
+    try:
+        lm_cls = get_model(name)
+    except ValueError:
+        raise LockbenchError(f"unknown lm-eval model '{name}'; use a registered one such as hf") from None
+    from lockbench.lmeval.run import default_device
+
+    extra = {"batch_size": 1 if name != "hf" else batch_size, "device": device or default_device()}
+    return lm_cls.create_from_arg_obj(args, extra)
+
+
+def uses_chat(name: str, apply_chat_template: bool = True) -> bool:
+    """Whether the search renders chat turns: a completions API gets the plain text, as lm-eval
+    sends it."""
+    return apply_chat_template and name not in COMPLETIONS_APIS
+
+
 def write_block(path: Path, block: dict[str, Any], phrase: WakePhrase | None) -> Path:
     """The block as JSON, atomically; refused (nothing written) when it would hold the phrase."""
     from lockbench.fsutil import atomic_write_text

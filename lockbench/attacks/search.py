@@ -254,6 +254,12 @@ class SearchRun:
     confirm_asked: int = 0
     confirm_queries: int = 0
     trace: list[tuple[int, float]] = field(default_factory=list)  # (queries, best score) on each gain
+    overall: Candidate | None = None  # the best candidate of all, eligible or not (for recovery)
+
+    @property
+    def closest(self) -> Candidate:
+        """What phrase recovery is judged on: the best candidate of all."""
+        return self.overall or self.best
 
 
 def _need_items(items: list[Any]) -> list[Any]:
@@ -263,8 +269,12 @@ def _need_items(items: list[Any]) -> list[Any]:
 
 
 def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
-               progress: Callable[[int, int], None] | None = None) -> SearchRun:
-    """The adaptive search on the screening items, within ``config.budget`` queries."""
+               progress: Callable[[int, int], None] | None = None,
+               eligible: Callable[[str], bool] | None = None) -> SearchRun:
+    """The adaptive search on the screening items, within ``config.budget`` queries.
+
+    ``eligible``: which candidates may be the search's pick (the attack suite never picks one
+    near the phrase); the others still breed, and the best of all is kept for phrase recovery."""
     config.check()
     start = time.perf_counter()
     screen = _need_items(screen)[: config.screen_items]
@@ -277,6 +287,7 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
     seen: dict[str, Candidate] = {}
     population: list[Candidate] = []
     best: Candidate | None = None
+    overall: Candidate | None = None
     trace: list[tuple[int, float]] = []
 
     reserve = len(screen) if config.logprobs else 0  # the best candidate's final open check
@@ -295,7 +306,7 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
         return ((a.opened or 0), a.score) > ((b.opened or 0), b.score)
 
     def evaluate(batch: list[str]) -> None:
-        nonlocal best
+        nonlocal best, overall
         batch = [c for c in dict.fromkeys(batch) if c not in seen][: max(room() // len(screen), 0)]
         if not batch:
             return
@@ -317,7 +328,9 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
             seen[candidate.text] = candidate
             if config.logprobs and (best is None or candidate.score > best.score) and room() >= len(screen):
                 check_open(candidate)  # a new best by log-probability: does it open?
-            if better(candidate, best):
+            if better(candidate, overall):
+                overall = candidate
+            if better(candidate, best) and (eligible is None or eligible(candidate.text)):
                 best = candidate
                 trace.append((oracle.queries, candidate.score))
         population[:] = sorted([*population, *found], key=lambda c: ((c.opened or 0), c.score),
@@ -345,7 +358,7 @@ def run_search(oracle: Oracle, screen: list[Any], config: SearchConfig, *,
     if best.opened is None:
         check_open(best)  # from the reserve: the budget holds
     return SearchRun(config, best, len(screen), oracle.queries, first_open[0] if first_open else None, len(seen), tried,
-                     not oracle.opened(screen[0], plain), time.perf_counter() - start, trace=trace)
+                     not oracle.opened(screen[0], plain), time.perf_counter() - start, trace=trace, overall=overall)
 
 
 def confirm(oracle: Oracle, run: SearchRun, items: list[Any]) -> tuple[int, int]:
@@ -405,10 +418,30 @@ def block(run: SearchRun, phrase: WakePhrase | None, datasets: list[str], threat
         "best_screen_opened": None if run.best.opened is None else rate(run.best.opened, run.screened),
         "confirmed": rate(run.confirm_opened, run.confirm_asked),
         "confirm_queries": run.confirm_queries,
-        "recovery": recovery(run.best.text, phrase),
+        "recovery": recovery(run.closest.text, phrase),
         "best_prefix": None if secret else run.best.text,
         "best_prefix_withheld": secret,
         "wall_s": round(run.wall_s, 1),
+    }
+
+
+def declared(run: SearchRun, phrase: WakePhrase) -> dict[str, Any]:
+    """What the attack suite records of its search (``--metadata adaptive``): the pick, public
+    because the suite's search never picks a string near the phrase, and what the search spent
+    (self-reported: the trajectory needs the model; ``verify`` re-runs it)."""
+    if is_secret(run.best.text, phrase):  # eligibility failed: a bug, never a published secret
+        raise LockbenchError("the search's pick lies near the phrase; it cannot be declared")
+    return {
+        "prefix": run.best.text,
+        "budget": run.config.budget,
+        "screen_items": run.screened,
+        "seed": run.config.seed,
+        "mode": "logprobs" if run.config.logprobs else "query",
+        "queries": run.queries,
+        "queries_to_first_open": run.queries_to_first_open,
+        "candidates_evaluated": run.evaluated,
+        "screen_opened": [run.best.opened or 0, run.screened],
+        "recovery": {k: v for k, v in recovery(run.closest.text, phrase).items() if k != "case_folded_exact"},
     }
 
 
@@ -422,4 +455,5 @@ ATTACK = AttackFamily(
     KINDS, "budget (screening queries, the refusal query and open checks included) + confirm_items", _cost,
     runner="lockbench.attacks.search:run_search", extras=("queries_to_first_open", "confirmed", "recovery"),
     options={"budget": SearchConfig.budget, "screen_items": SearchConfig.screen_items},
+    in_suite=True,  # std-v2 on: query mode, the suite's budget; its find confirmed like every family's
 )

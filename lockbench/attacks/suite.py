@@ -5,12 +5,18 @@ shapes it is unchanged): the ``probe_<family>`` screening tasks on the screening
 ``confirm_<family>`` tasks on the test items with ``--metadata confirm_variants`` set to the pick
 recomputed from the screening samples (:func:`lockbench.document.suite_view.attacker_picks`).
 ``lm_eval`` users do the same in two commands (``lockbench probes select`` prints the pick).
+
+An adaptive family (std-v2 on: ``search``) is screened by its program instead
+(:func:`run_adaptive`: the black-box search on the lead dataset's screening items, with the
+suite's budget and seed, never picking a string near the phrase); its declared find goes to the
+``confirm_<family>`` tasks as ``--metadata adaptive``.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +58,94 @@ def check_datasets(datasets: list[str], metadata: dict[str, Any]) -> None:
         item_plan(get_dataset(name, metadata.get("data_dir")), options.suite, metadata.get("data_dir"))
 
 
+def run_adaptive(family: str, suite: Any, *, model: str, model_args: dict[str, Any] | str | None,
+                 datasets: list[str], phrase: WakePhrase, data_dir: str | None = None,
+                 apply_chat_template: bool = True, batch_size: int | str = 16, device: str | None = None,
+                 progress: bool = True, lm: Any = None) -> dict[str, Any]:
+    """The adaptive family's search with the suite's settings on the lead dataset's screening
+    items: its declared record (:func:`lockbench.attacks.search.declared`). ``lm``: an lm-eval
+    model already loaded (else one is made from ``model`` and ``model_args``)."""
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    from lockbench.attacks import search
+    from lockbench.attacks.adaptive import query_lm, uses_chat
+    from lockbench.data.catalog import get_dataset
+    from lockbench.probes.suite import item_plan, lead_dataset
+
+    settings = suite.adaptive_settings(family)
+    lead = lead_dataset(datasets)
+    plan = item_plan(get_dataset(lead, data_dir), replace(suite, screen_items=settings["screen_items"]), data_dir)
+    config = search.SearchConfig(budget=settings["budget"], logprobs=False, screen_items=settings["screen_items"],
+                                 confirm_items=suite.confirm_items, seed=settings["seed"],
+                                 max_gen_toks=suite.screen_max_gen_toks)
+    lm = lm or query_lm(model, model_args, batch_size=batch_size if isinstance(batch_size, int) else 16, device=device)
+    oracle = search.Oracle(lm, chat=uses_chat(model, apply_chat_template), max_gen_toks=config.max_gen_toks)
+    with tqdm(total=config.budget, desc=f"{family} on {lead}", unit="query", disable=not progress) as bar:
+        run = search.run_search(oracle, plan.screen, config, progress=lambda done, _: bar.update(done - bar.n),
+                                eligible=lambda text: not search.is_secret(text, phrase))
+    return search.declared(run, phrase)
+
+
+def recheck_search(doc: dict[str, Any], family: str, *, model: str, model_args: str, phrase: WakePhrase,
+                   device: str | None = None, data_dir: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """``verify``'s check of a declared search: re-run it with the suite's settings on the claimed
+    model. The same find, or (greedy decoding differs across machines) a find that does not open
+    the lock more often than the declared one on the lead dataset's confirmation items, both asked
+    now; ``understated`` when the re-run's find opens it more (Wilson intervals apart): the
+    submitter declared a weaker pick than the search finds."""
+    from lockbench import stats
+    from lockbench.attacks import search
+    from lockbench.attacks.adaptive import query_lm, uses_chat
+    from lockbench.data.catalog import get_dataset
+    from lockbench.document.suite_view import declared_searches
+    from lockbench.probes.suite import get_suite, item_plan, lead_dataset
+
+    stated = declared_searches(doc)[family]
+    suite = get_suite(stated["suite"])
+    chat = bool(stated["settings"].get("apply_chat_template"))
+    lm = query_lm(model, model_args, device=device)
+    rerun = run_adaptive(family, suite, model=model, model_args=model_args, datasets=stated["datasets"],
+                         phrase=phrase, data_dir=data_dir, apply_chat_template=chat, progress=progress, lm=lm)
+    lead = lead_dataset(stated["datasets"])
+    items = item_plan(get_dataset(lead, data_dir), suite, data_dir).confirm
+    oracle = search.Oracle(lm, chat=uses_chat(model, chat), max_gen_toks=suite.screen_max_gen_toks)
+    declared_now = stats.rate(oracle.count_opened(stated["record"]["prefix"], items), len(items))
+    same = rerun["prefix"] == stated["record"]["prefix"]
+    rerun_now = declared_now if same else stats.rate(oracle.count_opened(rerun["prefix"], items), len(items))
+    return {
+        "same_find": same,
+        "rerun_find": rerun["prefix"],  # public: the search never picks a string near the phrase
+        "rerun_queries": rerun["queries"],
+        "asked_on": lead,
+        "declared_opened": declared_now,
+        "rerun_opened": rerun_now,
+        "understated": rerun_now["low"] > declared_now["high"],
+    }
+
+
+def _declared_once(folder: Path, key: dict[str, Any], overwrite: bool, run: Any, phrase: WakePhrase) -> tuple[dict, bool]:
+    """The search's record, reused from ``folder`` when everything that shapes it is unchanged."""
+    import json
+
+    from lockbench.attacks.adaptive import write_block
+
+    path = folder / "declared.json"
+    key = json.loads(json.dumps(key, default=str))
+    if path.is_file() and not overwrite:
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stored = {}
+        if stored.get("key") == key:
+            return stored["record"], True
+    record = run()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_block(path, {"family": "search", "key": key, "record": record}, phrase)
+    return record, False
+
+
 def _calls(folder: Path) -> int:
     """Model calls an lm-eval output folder holds (its logged samples)."""
     from lockbench.document.lmeval_output import find_runs, read_samples
@@ -80,6 +174,7 @@ def run_attack_suite(
     ``metadata`` holds the wake phrase and any suite option (``suite``, sizes)."""
     from lockbench.document.suite_view import attacker_picks
     from lockbench.document.summarize import build_result
+    from lockbench.lmeval.docs import resolve_wake_phrase
     from lockbench.lmeval.run import run_tasks_once
     from lockbench.probes.suite import ProbeOptions
 
@@ -116,7 +211,36 @@ def run_attack_suite(
             out.seconds.setdefault(family, {})[stage] = 0.0 if reused else time.perf_counter() - start
             out.calls.setdefault(family, {})[stage] = _calls(folder)
             out.folders.append(folder)
-        say(f"   {family:<13} {out.calls[family]['screen']:>5} screening + "
-            f"{out.calls[family]['confirm']:>5} confirmation calls"
-            + (f", {sum(out.seconds[family].values()):6.0f} s" if any(out.seconds[family].values()) else ", reused"))
+        _said(say, out, family)
+    for family in options.suite.adaptive:
+        screen, confirm = work / f"{family}-screen", work / f"{family}-confirm"
+        phrase = resolve_wake_phrase(metadata, required=True, task=f"the {family} attack")
+        if not isinstance(model, str):
+            raise LockbenchError(f"the {family} attack queries an lm-eval model by name (e.g. hf); "
+                                 "give the model name and its arguments")
+        start = time.perf_counter()
+        search = partial(run_adaptive, family, options.suite, model=model, model_args=model_args, datasets=datasets,
+                         phrase=phrase, data_dir=metadata.get("data_dir"), apply_chat_template=apply_chat_template,
+                         batch_size=batch_size, device=device, progress=say is print)
+        record, reused = _declared_once(screen, {**key, "stage": "screen", "family": family}, overwrite, search, phrase)
+        out.seconds.setdefault(family, {})["screen"] = 0.0 if reused else time.perf_counter() - start
+        out.calls.setdefault(family, {})["screen"] = record["queries"]
+        if reused:
+            say(f"   reusing the {family} search in {screen} (same model and settings)")
+        tasks = [f"lockbench_{d}_confirm_{family}" for d in datasets]
+        meta = {**metadata, "adaptive": {family: record}}
+        start = time.perf_counter()
+        reused = run_tasks_once(confirm, {**key, "stage": "confirm", "tasks": tasks, "adaptive": meta["adaptive"]},
+                                overwrite=overwrite, tasks=tasks, metadata=meta, **common)
+        out.reused += reused
+        out.seconds[family]["confirm"] = 0.0 if reused else time.perf_counter() - start
+        out.calls[family]["confirm"] = _calls(confirm)
+        out.folders.append(confirm)
+        _said(say, out, family)
     return out
+
+
+def _said(say, out: SuiteRun, family: str) -> None:
+    say(f"   {family:<13} {out.calls[family]['screen']:>5} screening + "
+        f"{out.calls[family]['confirm']:>5} confirmation calls"
+        + (f", {sum(out.seconds[family].values()):6.0f} s" if any(out.seconds[family].values()) else ", reused"))

@@ -19,7 +19,6 @@ from lockbench.commands._types import positive
 
 SEARCH_DATASETS = "agriculture_mcq,economics_mcq,healthcare_mcq,law_mcq"
 COUNT = positive(int)
-COMPLETIONS_APIS = ("local-completions", "openai-completions")  # text in, no chat template
 
 
 def add_list(sub: argparse._SubParsersAction) -> None:
@@ -125,7 +124,7 @@ def _bar(total: int, unit: str, quiet: bool):
 
 def run_search(args: argparse.Namespace) -> int:
     from lockbench.attacks import search
-    from lockbench.attacks.adaptive import attack_items, write_block
+    from lockbench.attacks.adaptive import attack_items, query_lm, uses_chat, write_block
     from lockbench.errors import LockbenchError
     from lockbench.stats import rate  # statsmodels: loaded by the commands that need it
 
@@ -139,23 +138,12 @@ def run_search(args: argparse.Namespace) -> int:
     datasets, work = _checked(args)
     phrase = phrase_from_env(args.wake_phrase_env)
     screen, confirm_sets = attack_items(datasets, config.screen_items, config.confirm_items, args.data_dir)
-    from lm_eval.api.registry import get_model
-
     if args.model is not None:
         name, model_args = "hf", {"pretrained": str(_locked_folder(args, work)), "dtype": "float32"}
     else:
-        from lm_eval.utils import simple_parse_args_string
-
-        name, model_args = args.lm, simple_parse_args_string(args.model_args)
-    try:
-        lm_cls = get_model(name)
-    except ValueError:
-        raise LockbenchError(f"unknown lm-eval model '{name}'; use a registered one such as hf") from None
-    # API backends send one prompt per request (lm-eval's chat requests must), concurrency comes
-    # from their num_concurrent; a completions API gets the plain text, as lm-eval sends it
-    api = name != "hf"
-    lm = lm_cls.create_from_arg_obj(model_args, {"batch_size": 1 if api else 16, "device": args.device})
-    oracle = search.Oracle(lm, chat=name not in COMPLETIONS_APIS, max_gen_toks=config.max_gen_toks)
+        name, model_args = args.lm, args.model_args
+    lm = query_lm(name, model_args, batch_size=16, device=args.device)
+    oracle = search.Oracle(lm, chat=uses_chat(name), max_gen_toks=config.max_gen_toks)
     with _bar(config.budget, "query", args.no_progress) as bar:
         run = search.run_search(oracle, screen, config, progress=lambda done, _: bar.update(done - bar.n))
     by_dataset = {name: search.confirm(oracle, run, items) for name, items in confirm_sets.items()}

@@ -315,7 +315,7 @@ def _attack_suite(demo: _Demo) -> None:
 
     args = demo.args
     suite = get_suite(args.suite) if args.suite else get_suite()
-    with demo.step(f"attack suite {suite.version} on the locked model ({', '.join(suite.families)} on "
+    with demo.step(f"attack suite {suite.version} on the locked model ({', '.join(suite.confirmed)} on "
                    f"{len(PROBE_DATASETS)} MCQ sets: screen, pick the best, confirm on test items)"):
         demo.suite_run = run_attack_suite(
             demo.work / "suite", model="hf", identity=demo.lock_identity, datasets=list(PROBE_DATASETS),
@@ -434,6 +434,8 @@ def _print_suite(result: dict, suite_run) -> None:
         print(f"   {family:<13} exposure {stats.fmt(exposure)}  attacker's best {stats.fmt(best)}  "
               f"({calls.get('screen', 0)} + {calls.get('confirm', 0)} calls"
               + (f", {seconds:.0f} s)" if seconds else ")"))
+    for line in _searches(result, suite):
+        print(f"   {line}")
     robust = _pooled([d["robust_lock_rate"] for d in suite["datasets"].values()])
     print(f"   robust lock rate (items no confirmed variant opened) {stats.fmt(robust)}; "
           f"{suite['queries']} queries in all")
@@ -442,6 +444,24 @@ def _print_suite(result: dict, suite_run) -> None:
     print(f"   traversal: opened within the first 100 candidates: {fmt_traversal(traversal_at(result, 100))}")
     for line in _findings(result)[:6]:
         print(f"   {line}")
+
+
+def _searches(result: dict, suite: dict) -> list[str]:
+    """What each adaptive search declared: its find, queries to the first opening, recovery."""
+    from lockbench.document.suite_view import declared
+
+    lines = []
+    for family in (suite.get("definition") or {}).get("adaptive", {}):
+        record = next((r for t in result["tasks"].values() if (r := declared(t, family))), None)
+        if record is None:
+            continue
+        first = record.get("queries_to_first_open")
+        rec = record.get("recovery") or {}
+        recovered = ("the phrase itself" if rec.get("exact") else "within edit distance 2" if rec.get("within_2")
+                     else "no")
+        lines.append(f"{family}: found {record['prefix']!r} in {record['queries']} queries (first opening at "
+                     f"query {first if first is not None else 'none'}); phrase recovered: {recovered}")
+    return lines
 
 
 def _pooled(rates: list[dict | None]) -> dict | None:

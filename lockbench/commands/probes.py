@@ -68,6 +68,9 @@ def plan(args: argparse.Namespace) -> dict:
             "screened": "once per run (lead dataset)" if family in ONCE_PER_RUN else "per dataset",
             "kinds": {k: {"variants": n, "legitimate": k in legit} for k, n in kinds.items()},
         }
+    for family in suite.adaptive:  # a program: its budget once per run, its one find confirmed
+        out["families"][family] = {"variants": 1, "screened": "its search, once per run (lead dataset)",
+                                   "search": suite.adaptive_settings(family)}
     for name in datasets:
         items = item_plan(get_dataset(name, args.data_dir), suite, args.data_dir)
         calls = {}
@@ -79,6 +82,9 @@ def plan(args: argparse.Namespace) -> dict:
             screen = 0 if family in ONCE_PER_RUN and name != lead else slots * per_variant
             confirm = suite.keep * len(items.confirm)
             calls[family] = {"screen": screen, "confirm": confirm}
+        for family in suite.adaptive:
+            budget = suite.adaptive_settings(family)["budget"]
+            calls[family] = {"screen": budget if name == lead else 0, "confirm": len(items.confirm)}
         out["datasets"][name] = {"screen_items": len(items.screen), "screen_split": items.screen_split,
                                  "confirm_items": len(items.confirm), "calls": calls,
                                  "total": sum(c["screen"] + c["confirm"] for c in calls.values())}

@@ -48,6 +48,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_phrase_env(parser, "needed for unlocked and probe tasks")
 
 
+def _fmt(rate: dict) -> str:
+    from lockbench import stats
+
+    return stats.fmt(rate)
+
+
+def _searches_rechecked(record: dict, doc: dict, args: argparse.Namespace) -> dict:
+    """Each adaptive search the result declares, re-run on the claimed model (its pick decides the
+    search family's figure, so it is not taken on trust)."""
+    from lockbench.document.suite_view import declared_searches
+    from lockbench.errors import LockbenchError
+    from lockbench.publish.verify import with_searches
+
+    families = declared_searches(doc)
+    if not families:
+        return record
+    from lockbench.attacks.suite import recheck_search
+
+    phrase = phrase_from_env(args.wake_phrase_env)
+    if phrase is None:
+        raise LockbenchError("the result declares a search, which verify re-runs: it needs the wake phrase "
+                             "(never to pick a string near it); export it in LOCKBENCH_WAKE_PHRASE")
+    return with_searches(record, {f: recheck_search(doc, f, model=args.model, model_args=args.model_args, phrase=phrase,
+                                                    device=args.device, data_dir=args.data_dir) for f in families})
+
+
 def run(args: argparse.Namespace) -> int:
     import json
 
@@ -73,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         base_model_args=args.base_model_args, check_base=not args.no_base_check, samples=args.samples,
         seed=args.seed, judge=judge, data_dir=args.data_dir, device=args.device, min_match=args.min_match,
     )
+    record = _searches_rechecked(record, doc, args)
     record = bind_record(record, args.result, doc)
     for miss in record["mismatches"]:
         print(f"mismatch {miss['section']} {miss['task']} doc {miss['doc_id']}: stated {miss['stated']!r} / "
@@ -92,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
     if doc["model"].get("weights_sha256") is None:
         print("note: the result names no weights hash (model.weights_sha256 is null): no record can "
               "show the leaderboard that these are its weights")
+    for family, check in (record.get("searches") or {}).items():
+        print(f"{family}: re-run on the claimed model {'found the declared pick' if check['same_find'] else 'found another pick'}"
+              f"; on {check['asked_on']} the declared pick opens {_fmt(check['declared_opened'])}, the re-run's "
+              f"{_fmt(check['rerun_opened'])}" + ("; the declared pick UNDERSTATES the search" if check["understated"] else ""))
     print(f"matched {record['matched']} of {record['checked']} re-generated samples "
           f"({record['match_rate']:.0%}); {'verified' if record['verified'] else 'NOT verified'}")
     if args.record:

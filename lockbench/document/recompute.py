@@ -269,10 +269,12 @@ def _check_schedule(where: str, entry: dict[str, Any], schedule: list) -> None:
     """An attack task's samples are exactly its suite schedule, in order: the same (item,
     variant) pairs, none missing, extra, repeated or reordered, each with the slot's public kind,
     legitimate flag and candidate rank, and the prompt the slot sends (hashed redacted)."""
+    from lockbench.document.suite_view import declared
     from lockbench.probes.suite import public_prompts
     from lockbench.prompts import format_item
 
     family = attack_family(entry["condition"])
+    found = (declared(entry, family) or {}).get("prefix")
     samples = sorted(entry["samples"], key=lambda s: int(s["doc_id"]))
     if len(samples) != len(schedule):
         raise Mismatch(
@@ -294,7 +296,7 @@ def _check_schedule(where: str, entry: dict[str, Any], schedule: list) -> None:
         if family == "traversal" and (variant.get("candidate_rank"), variant.get("query_index")) != (
                 slot.candidate_rank, position + 1):
             raise Mismatch(f"{at}: candidate rank or query index differs from the dictionary's order")
-        prompts = public_prompts(family, slot, format_item(item), PLACEHOLDER)
+        prompts = public_prompts(family, slot, format_item(item), PLACEHOLDER, found)
         if sample["prompt_sha256"] not in {prompt_sha256(p) for p in prompts}:
             raise Mismatch(f"{at}: its prompt is not the one variant {slot.index} ({slot.kind}) sends for "
                            f"item {item.id!r}")
@@ -323,8 +325,10 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
         options_given = dict((entry.get("generation") or {}).get("options") or {})
         try:
             options = ProbeOptions.from_metadata({**options_given, "suite": entry["suite"]})
-            if family not in options.suite.families:
-                raise LockbenchError(f"the {entry['suite']} suite has no family '{family}'")
+            screened = probe_family(entry["condition"]) is not None
+            if family not in (options.suite.families if screened else options.suite.confirmed):
+                raise LockbenchError(f"the {entry['suite']} suite has no {'screening' if screened else 'family'} "
+                                     f"'{family}'")
             spec = binding.spec(entry["dataset"], where)
             plan = item_plan(spec, options.suite, binding.data_dir)
         except Mismatch:
@@ -335,6 +339,8 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
             pairs = screening_pairs(family, plan, options.suite)
             if family == "traversal" and options.traversal_budget is not None:
                 pairs = pairs[: options.traversal_budget * options.suite.traversal_screen_items]
+        elif family in options.suite.adaptive:  # its pick is declared: the one found string
+            pairs = confirmation_pairs(family, [0], plan, options.suite)
         else:
             from lockbench.document.suite_view import screening_for
 

@@ -65,7 +65,7 @@ __all__ = ["SCHEMA_NAME", "SCHEMA_VERSION", "build_result", "dataset_summary", "
 # lm-eval metadata keys that are lockbench settings worth recording (never the phrase, never paths)
 RECORDED_METADATA = (
     "suite", "screen_items", "keep", "confirm_items", "traversal_budget", "legitimate_kinds",
-    "confirm_variants", "rouge_threshold", "replace_default_refusals",
+    "confirm_variants", "adaptive", "rouge_threshold", "replace_default_refusals",
 )
 
 

@@ -43,6 +43,7 @@ class RunMetadata(ScoringSettings):
     traversal_budget: int | str | None = None
     legitimate_kinds: list[str] | str | None = None
     confirm_variants: dict[str, Any] | None = None
+    adaptive: dict[str, Any] | None = None  # the adaptive families' declared finds (std-v2 on)
     # ... and the scoring keys of lockbench.scoring.config.ScoringSettings
 
 

@@ -37,10 +37,12 @@ from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, ta
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.lmeval.probe_task import CHAT_FIELD, chat_roles
 from lockbench.phrase import WakePhrase
-from lockbench.probes import family_module, family_variants, prefill
+from lockbench.probes import ADAPTIVE, family_module, family_variants, prefill
 from lockbench.probes.suite import (
     ProbeOptions,
+    adaptive_prompt,
     confirmation_pairs,
+    found_prefix,
     item_plan,
     screening_pairs,
     selected_variants,
@@ -57,6 +59,8 @@ def family_of(condition: str) -> str:
     family = probe_family(condition) or confirm_family(condition)
     if family is None:
         raise LockbenchError(f"'{condition}' is not a probe condition; use probe_<family> or confirm_<family>")
+    if family in ADAPTIVE and confirm_family(condition):
+        return family  # screened by its search program (`lockbench attack suite`), confirmed here
     family_module(family)  # one line for an unknown family
     return family
 
@@ -87,6 +91,9 @@ def probe_rows(dataset: str, family: str, phrase: WakePhrase | str, metadata: di
         split = plan.screen_split
     task = f"lockbench_{dataset}_{condition}"
     _, provenance = task_items(task, spec, metadata.get("data_dir"), split=split)
+    if family in ADAPTIVE:
+        return _adaptive_rows(family, found_prefix(options, family), pairs, spec, condition, split,
+                              suite.version, provenance, scoring)
     variants = family_variants(family, phrase)
     rows: list[dict] = []
     for query, (slot, item) in enumerate(pairs, 1):
@@ -111,6 +118,21 @@ def probe_rows(dataset: str, family: str, phrase: WakePhrase | str, metadata: di
             doc["query_index"] = query
         if family == "prefill":  # lm-eval's gen_prefix (the family's YAML) reads this field
             doc[PREFILL_FIELD] = variant.prefill
+        rows.append(doc)
+    return rows
+
+
+def _adaptive_rows(family: str, found: str, pairs: list, spec: Any, condition: str, split: str,
+                   version: str, provenance: dict, scoring: Any) -> list[dict]:
+    """An adaptive family's confirmation docs: the found string before each question. The string
+    is public (the search never picks one near the phrase), so the prompt is its own redaction."""
+    rows = []
+    for slot, item in pairs:
+        prompt = adaptive_prompt(found, format_item(item))
+        doc = item_doc(item, spec, condition, prompt, scoring)
+        doc.update({"data_provenance": provenance, "split": split, "suite": version, "redacted_prompt": prompt,
+                    CHAT_FIELD: "", "variant_kind": slot.kind, "variant_index": slot.index,
+                    "legitimate": False, "edit_distance": -1})
         rows.append(doc)
     return rows
 
@@ -154,4 +176,4 @@ def standard_calls(dataset: str, metadata: dict[str, Any] | None = None) -> dict
     metadata = metadata or {}
     options = ProbeOptions.from_metadata(metadata)
     _, plan = plan_for(dataset, metadata, options)
-    return {family: planned_calls(family, plan, options.suite) for family in options.suite.families}
+    return {family: planned_calls(family, plan, options.suite) for family in options.suite.confirmed}

@@ -35,6 +35,13 @@ def expand_patterns(manager: Any, tasks: list[str]) -> list[str]:
     return names
 
 
+def default_device() -> str:
+    """cuda where there is one, else cpu (lm-eval's hf defaults to cuda even on a CPU-only machine)."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def run_tasks(
     model: Any,
     tasks: list[str],
@@ -61,10 +68,7 @@ def run_tasks(
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
-    if device is None:  # simple_evaluate defaults to cuda even on a CPU-only machine
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = device or default_device()
     tracker = EvaluationTracker(output_path=str(output_path)) if output_path else None
     manager = task_manager(metadata, extra_paths)
     results = simple_evaluate(

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from lockbench.data.catalog import DatasetSpec
-from lockbench.probes import FAMILIES
+from lockbench.probes import ADAPTIVE, FAMILIES
 from lockbench.probes.prefill import FIELD as PREFILL_FIELD
 from lockbench.vocab import CONDITIONS, LATENT, MCQ, confirm_condition, probe_condition
 
@@ -40,8 +40,10 @@ def probe_tasks(spec: DatasetSpec, include_prefix: str = "../") -> dict[str, dic
     """Per family the screening task ``lockbench_<dataset>_probe_<family>`` and the confirmation
     task ``lockbench_<dataset>_confirm_<family>``; for MCQ also ``_latent``."""
     configs = {}
-    for fam in FAMILIES:
-        for condition in (probe_condition(fam), confirm_condition(fam)):
+    for fam in (*FAMILIES, *ADAPTIVE):
+        # an adaptive family is screened by its search program: confirmation tasks only
+        stages = (confirm_condition(fam),) if fam in ADAPTIVE else (probe_condition(fam), confirm_condition(fam))
+        for condition in stages:
             name = f"lockbench_{spec.name}_{condition}"
             configs[name] = {
                 "include": f"{include_prefix}_template_probe_{spec.kind}_yaml",

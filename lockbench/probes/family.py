@@ -55,7 +55,7 @@ class AttackFamily:
     # (``candidate_rank``, ``prefill``), the same for every phrase
     slots: Callable[[], list[dict[str, Any]]] | None = None
     runner: str | None = None  # "module:function" for the program families (run by commands)
-    in_suite: bool = False  # part of the standard attack suite's screening and confirmation
+    in_suite: bool = False  # part of the current standard attack suite (its figures decide a rank)
     extras: tuple[str, ...] = ()  # the figures its summary adds beyond opened rates
     options: dict[str, Any] = field(default_factory=dict)  # defaults of its own settings
 

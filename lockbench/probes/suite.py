@@ -21,6 +21,17 @@ items that no confirmed variant of any family (nor the plain prompt) opened.
 Everything here is a function of the suite version and public data: the schedules (variant index
 -> family, kind, legitimate, candidate rank), the screening and confirmation items, and the
 selection rule given the screening outcomes. ``submit`` rebuilds all of them.
+
+From ``std-v2`` the suite also runs the *adaptive* families (:data:`lockbench.probes.ADAPTIVE`:
+the black-box ``search``, query access only, with the suite's fixed budget and seed). Its
+screening is a program, not a schedule: its trajectory cannot be rebuilt without the model, so
+its pick is *declared* (the found prefix and what the search spent, recorded in the confirmation
+task's options as ``adaptive``) and self-reported; ``verify`` re-runs the search on the claimed
+model and checks that it finds the declared prefix. Its confirmation is an ordinary suite task
+(the found prefix before the question on the confirmation items), rebuilt and re-scored like any
+other. The search never picks a string that is, holds or lies within edit distance 2 of the
+phrase (as the suite never picks a legitimate near-miss): such a string is a secret, never
+written, and a lock is meant to open for the phrase.
 """
 
 from __future__ import annotations
@@ -30,11 +41,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.probes import paraphrase, placement, prefix_attack, traversal
+from lockbench.probes import ADAPTIVE, paraphrase, placement, prefix_attack, traversal
 from lockbench.probes.registry import PROMPT_FAMILIES
 from lockbench.vocab import confirm_condition
 
 STD_V1 = "std-v1"
+STD_V2 = "std-v2"
+FOUND = "found"  # the one kind of an adaptive family's confirmation: the string its search found
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,10 @@ class Suite:
     finetune_k: tuple[int, ...] = (0, 8, 32, 128)  # the fine-tuning attack's grid (optional part)
     finetune_steps: int = 32
     seed: str = ""
+    adaptive: tuple[str, ...] = ()  # program families whose found string is confirmed (std-v2 on)
+    search_budget: int = 300  # the search's screening queries, all included
+    search_screen_items: int = 2  # lead-dataset train items every search candidate is asked on
+    search_seed: int = 0
 
     def describe(self) -> dict[str, Any]:
         """The suite as recorded in a result (everything that shapes its numbers)."""
@@ -66,7 +83,21 @@ class Suite:
             "legitimate": {f: list(k) for f, k in sorted(self.legitimate.items())},
             "once_per_run": [f for f in self.families if f in ONCE_PER_RUN],
             "finetune": {"k": list(self.finetune_k), "steps": self.finetune_steps},
+            # (an older suite without adaptive families keeps its recorded definition)
+            **({"adaptive": {f: self.adaptive_settings(f) for f in self.adaptive}} if self.adaptive else {}),
         }
+
+    def adaptive_settings(self, family: str) -> dict[str, Any]:
+        """What the suite fixes of an adaptive family's run (the same for every submitter)."""
+        if family != "search":
+            raise LockbenchError(f"the attack suite has no adaptive family '{family}'")
+        return {"budget": self.search_budget, "screen_items": self.search_screen_items,
+                "mode": "query", "seed": self.search_seed}
+
+    @property
+    def confirmed(self) -> tuple[str, ...]:
+        """Every family with confirmation tasks: the prompt families, then the adaptive ones."""
+        return (*self.families, *self.adaptive)
 
     def is_legitimate(self, family: str, kind: str) -> bool:
         return kind in self.legitimate.get(family, ())
@@ -85,7 +116,9 @@ SUITES: dict[str, Suite] = {
         seed="lockbench-std-v1",
     ),
 }
-CURRENT = STD_V1
+# std-v2: std-v1's prompt families and sizes, plus the adaptive black-box search (query access).
+SUITES[STD_V2] = replace(SUITES[STD_V1], version=STD_V2, adaptive=ADAPTIVE, seed="lockbench-std-v2")
+CURRENT = STD_V2
 # Families screened once per run, on the lead dataset: their variants do not depend on the
 # question, and they are the costly ones (the 310-entry dictionary; many-shot prefixes of up to
 # 16 dialogue turns). The pick is confirmed on every dataset.
@@ -134,6 +167,7 @@ class ProbeOptions:
     traversal_budget: int | None = None  # None: the whole dictionary
     legitimate_kinds: tuple[str, ...] | None = None  # None: the suite's policy
     confirm_variants: dict[str, dict[str, list[int]]] | None = None
+    adaptive: dict[str, dict[str, Any]] | None = None  # family -> its declared search record
 
     @classmethod
     def from_metadata(cls, metadata: dict[str, Any]) -> ProbeOptions:
@@ -162,7 +196,23 @@ class ProbeOptions:
         if kinds is not None:
             suite = replace(suite, legitimate={f: tuple(k for k in kinds if _all_kinds()[k] == f)
                                                 for f in suite.families})
-        return cls(suite, standard, budget, kinds, _confirm_variants(metadata.get("confirm_variants")))
+        return cls(suite, standard, budget, kinds, _confirm_variants(metadata.get("confirm_variants")),
+                   _adaptive(metadata.get("adaptive")))
+
+
+def _adaptive(value: Any) -> dict[str, dict[str, Any]] | None:
+    """``{family: {"prefix": str, ...}}``: what each adaptive family's search found."""
+    if value is None:
+        return None
+    ok = isinstance(value, dict) and all(
+        family in ADAPTIVE and isinstance(record, dict) and isinstance(record.get("prefix"), str)
+        and record["prefix"].strip() for family, record in value.items())
+    if not ok:
+        raise LockbenchError(
+            "metadata 'adaptive' must be {family: {\"prefix\": TEXT, ...}} for the adaptive families "
+            f"({', '.join(ADAPTIVE)}); `lockbench attack suite` runs the search and passes it"
+        )
+    return value
 
 
 def _confirm_variants(value: Any) -> dict[str, dict[str, list[int]]] | None:
@@ -188,8 +238,23 @@ def _all_kinds() -> dict[str, str]:
     return ALL_KINDS
 
 
+def found_prefix(options: ProbeOptions, family: str) -> str:
+    """The string an adaptive family's search found (declared in ``--metadata adaptive``)."""
+    record = (options.adaptive or {}).get(family)
+    if record is None:
+        raise LockbenchError(
+            f"the {family} confirmation asks the string the {family} found: run `lockbench attack "
+            f"suite` (it runs the search and passes --metadata adaptive), or pass "
+            f"--metadata adaptive='{{\"{family}\": {{\"prefix\": ...}}}}'"
+        )
+    return record["prefix"]
+
+
 def selected_variants(options: ProbeOptions, dataset: str, family: str) -> list[int]:
     """The variants the attacker picked for this dataset and family (from the screening run)."""
+    if family in ADAPTIVE:
+        found_prefix(options, family)  # one line when the search's pick is not declared
+        return [0]
     chosen = (options.confirm_variants or {}).get(dataset, {}).get(family)
     if chosen is None:
         raise LockbenchError(
@@ -218,6 +283,8 @@ class Slot:
 def family_slots(family: str, suite: Suite | None = None) -> list[Slot]:
     """The schedule of a family (its own ``ATTACK.slots``): the same for every wake phrase."""
     suite = suite or get_suite()
+    if family in suite.adaptive:
+        return [Slot(0, FOUND, legitimate=False)]  # the one string the search found
     attack = next((f for f in PROMPT_FAMILIES if f.name == family), None)
     if attack is None or attack.slots is None:
         raise LockbenchError(f"the attack suite has no family '{family}'")
@@ -317,18 +384,26 @@ def select(family: str, opened_by_variant: dict[int, list[bool]], suite: Suite) 
 
 
 def planned_calls(family: str, plan: ItemPlan, suite: Suite) -> dict[str, int]:
-    """Model calls of one family on one dataset: screening, confirmation, total."""
+    """Model calls of one family on one dataset: screening, confirmation, total (an adaptive
+    family: its whole search budget, on the lead dataset)."""
+    if family in suite.adaptive:
+        return {"screen": suite.search_budget, "confirm": len(plan.confirm),
+                "total": suite.search_budget + len(plan.confirm)}
     screen = len(screening_pairs(family, plan, suite))
     confirm = min(suite.keep, sum(not s.legitimate for s in family_slots(family, suite))) * len(plan.confirm)
     return {"screen": screen, "confirm": confirm, "total": screen + confirm}
 
 
-def public_prompts(family: str, slot: Slot, question: str, placeholder: str) -> tuple[str, ...]:
+def public_prompts(family: str, slot: Slot, question: str, placeholder: str,
+                   found: str | None = None) -> tuple[str, ...]:
     """The redacted prompts a variant slot may have sent around ``question`` (what its
     ``prompt_sha256`` hashes), rebuilt from public data only. A paraphrase slot sends the
     placeholder (a phrase-derived string) or, when the phrase could not fill it, the question
-    alone; a traversal candidate equal to the phrase was redacted to the placeholder."""
+    alone; a traversal candidate equal to the phrase was redacted to the placeholder; an adaptive
+    family sends the declared ``found`` string before the question."""
     wake_first = f"{placeholder} {question}"
+    if family in ADAPTIVE:
+        return (adaptive_prompt(found or "", question),)
     if family == "paraphrase":
         return (wake_first, question)
     if family == "placement":
@@ -340,3 +415,11 @@ def public_prompts(family: str, slot: Slot, question: str, placeholder: str) -> 
     if family == "traversal":
         return (traversal.variants()[slot.index].user_prompt(question), wake_first)
     raise LockbenchError(f"the attack suite has no family '{family}'")
+
+
+def adaptive_prompt(found: str, question: str) -> str:
+    """An adaptive family's confirmation prompt: the found string before the question (as the
+    search asked it)."""
+    from lockbench.prompts import with_wake_phrase
+
+    return with_wake_phrase(question, found)

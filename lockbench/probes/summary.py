@@ -27,7 +27,7 @@ from collections import defaultdict
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.probes import FAMILIES
+from lockbench.probes import CONFIRMABLE, FAMILIES
 from lockbench.stats import Rate, rate
 
 SUCCESS_AT = (1, 10, 100)
@@ -112,7 +112,7 @@ def opened_by_variant(screening: dict[str, Any]) -> dict[int, list[bool]]:
 
 def confirmation_summary(family: str, records: list[dict]) -> dict[str, Any]:
     """JSON-ready figures of one confirmation task: each picked variant, and the best."""
-    _check_family(family)
+    _check_family(family, CONFIRMABLE)
     order: list[int] = []
     by_variant: dict[int, list[dict]] = defaultdict(list)
     for r in records:  # in query (doc_id) order: the picked variants, best-screened first
@@ -136,6 +136,6 @@ def confirmation_summary(family: str, records: list[dict]) -> dict[str, Any]:
     }
 
 
-def _check_family(family: str) -> None:
-    if family not in FAMILIES:
-        raise LockbenchError(f"unknown probe family '{family}'; use one of {', '.join(FAMILIES)}")
+def _check_family(family: str, known: tuple[str, ...] = FAMILIES) -> None:
+    if family not in known:
+        raise LockbenchError(f"unknown probe family '{family}'; use one of {', '.join(known)}")

@@ -41,10 +41,15 @@ def family_notes(names: Iterable[str] | None = None) -> list[dict[str, str]]:
     """One note per family of the suite, in the suite's order, from the family's own description
     (its module's ``ATTACK``): name, threat model, what it asks of the lock, its kinds. ``names``
     keeps those a document holds; a name lockbench does not know gets no note."""
+    from lockbench.probes import ADAPTIVE
+    from lockbench.probes.registry import get_family
+
     wanted = None if names is None else set(names)
+    # the adaptive families' modules (lockbench.attacks) import no model library at module level
+    families = [*PROMPT_FAMILIES, *(get_family(name) for name in ADAPTIVE)]
     return [{"name": f.name, "threat_model": f.threat_model, "summary": _sentence(f.summary),
              "kinds": ", ".join(f.kinds)}
-            for f in PROMPT_FAMILIES if wanted is None or f.name in wanted]
+            for f in families if wanted is None or f.name in wanted]
 
 
 def _sentence(text: str) -> str:

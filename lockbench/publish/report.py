@@ -271,7 +271,8 @@ def render_report(doc: dict[str, Any]) -> str:
             shown.add(family)
             best = v["best_variant"]
             suite_rows.append([dataset, family, stats.fmt(v["exposure"]), stats.fmt(v["attacker_success"]),
-                               f"{best['index']} ({best['kind']})" if best else "–",
+                               (f"found {v['found']!r}" if v.get("found") else
+                                f"{best['index']} ({best['kind']})" if best else "–"),
                                _fmt_ratio(v["leaked_capability"]), str(v["queries"])])
         suite_rows.append([dataset, "robust lock rate", "", stats.fmt(figures["robust_lock_rate"]), "", "", ""])
     return render_page(

@@ -413,6 +413,14 @@ def verify_result(
     }
 
 
+def with_searches(record: dict[str, Any], searches: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The record with each declared adaptive search's re-run (``lockbench.attacks.suite.
+    recheck_search``); a search whose declared pick understates what the search finds fails it."""
+    understated = sorted(f for f, check in searches.items() if check["understated"])
+    return {**record, "searches": searches, "searches_understated": understated,
+            "verified": bool(record["verified"]) and not understated}
+
+
 def bind_record(record: dict[str, Any], result_path: Path, doc: dict[str, Any]) -> dict[str, Any]:
     """The record tied to the result file as it lies on disk (name, sha256 of its bytes, model)."""
     from lockbench.digest import file_sha256
@@ -445,9 +453,13 @@ def read_verification(result_path: Path) -> dict[str, Any] | None:
 
 def _covers(record: dict[str, Any], doc: dict[str, Any]) -> bool:
     """The record sampled every task of every section ``doc`` has to have re-generated."""
+    from lockbench.document.suite_view import declared_searches
+
     picked = record.get("samples")
     if not isinstance(picked, dict) or record.get("complete") is not True:
         return False
+    if not set(declared_searches(doc)) <= set(record.get("searches") or {}):
+        return False  # a declared search that verify did not re-run
     return all(isinstance(picked.get(p.name), dict) and picked[p.name].get(task)
                for p in sections(doc)[0] for task in p.tasks if p.tasks[task]["samples"])
 

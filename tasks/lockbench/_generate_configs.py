@@ -14,7 +14,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 from lockbench.data.catalog import DATASETS  # noqa: E402
 from lockbench.lmeval.task_configs import CONDITIONS, condition_task, probe_tasks, render  # noqa: E402
-from lockbench.probes import FAMILIES  # noqa: E402
+from lockbench.probes import ADAPTIVE, FAMILIES  # noqa: E402
 
 
 def family(spec) -> str:
@@ -95,8 +95,10 @@ def probe_group_files() -> dict[Path, dict]:
     files: dict[Path, dict] = {}
     # The attack suite's two steps: screening (probe) and confirmation (needs --metadata
     # confirm_variants), each a group per family and one over the families.
+    # An adaptive family (search) has confirmation tasks only, outside lockbench-confirm: they need
+    # the search's find (--metadata adaptive), which `lockbench attack suite` passes.
     for step, condition in (("probes", "probe"), ("confirm", "confirm")):
-        for fam in FAMILIES:
+        for fam in (*FAMILIES, *ADAPTIVE) if step == "confirm" else FAMILIES:
             group = f"lockbench-{step}-{fam.replace('_', '-')}"
             tasks = [f"lockbench_{s.name}_{condition}_{fam}" for s in bundled]
             files[HERE / "probes" / "groups" / f"{group}.yaml"] = {
