@@ -3,7 +3,7 @@
 One session run (tiny random Llama, agriculture MCQ): the locked and unlocked tasks, the base
 model's locked task, and the standard suite (every family screened on the train item, the picks
 confirmed on 40 test items; the adaptive search with the suite's budget, its find confirmed on the
-same 40 items) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
+same 40 items; GCG's 10 steps, its string confirmed alike) through :func:`lockbench.attacks.suite.run_attack_suite`, summarized
 into a v4 result that passes ``submit``. The tiny model's replies hold no content, so tests that
 need a lock that refuses, opens or answers rewrite the responses and re-derive everything with
 :func:`lockbench.document.rescore.rescore_document`: the result stays bound to the public items and
@@ -56,7 +56,7 @@ def suite_result(tmp_path_factory, tiny_model: Path) -> dict[str, Any]:
               metadata=meta, output_path=work / "run", **common)
     run_tasks("hf", suite_tasks([DATASET], families, "confirm"), output_path=work / "run",
               metadata={**meta, "confirm_variants": {DATASET: default_picks()}}, **common)
-    for family in get_suite().adaptive:
+    for family in get_suite().declared:  # the search, and GCG (the tiny model's weights are at hand)
         record = run_adaptive(family, get_suite(), model="hf", model_args=common["model_args"], datasets=[DATASET],
                               phrase=WakePhrase(WAKE_PHRASE), progress=False)
         run_tasks("hf", [f"lockbench_{DATASET}_confirm_{family}"], output_path=work / "run",

@@ -34,8 +34,12 @@ def test_one_definition_recorded_in_results() -> None:
     assert described["families"] == ["paraphrase", "placement", "prefix_attack", "prefill", "traversal"]
     # the adaptive search: query access only, one fixed budget and seed for every submitter
     assert described["adaptive"] == {"search": {"budget": 300, "screen_items": 2, "mode": "query", "seed": 0}}
+    # GCG when the weights are at hand: beside the rank, never in it
+    assert described["white_box"] == {"gcg": {"tokens": 8, "position": "before", "steps": 10, "candidates": 64,
+                                              "top_k": 128, "screen_items": 1, "seed": 0}}
+    assert suite.ranked == (*suite.families, "search") and suite.confirmed == (*suite.ranked, "gcg")
     # an older version keeps the definition its results recorded (no adaptive part)
-    assert "adaptive" not in get_suite("std-v1").describe()
+    assert not {"adaptive", "white_box"} & set(get_suite("std-v1").describe())
     assert described["keep"] == 2 and described["confirm_items"] == 40
     assert described["once_per_run"] == ["prefix_attack", "traversal"]
     # the confirmation size keeps a 95% Wilson interval within +-0.15 at p = 0.5 per dataset

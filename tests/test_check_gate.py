@@ -43,8 +43,9 @@ def test_committed_demo_result_against_itself_holds(tmp_path, capsys) -> None:
     assert code == 0 and "the lock holds" in out
     report = json.loads(report_path.read_text())
     rows = {r["task"]: r for r in report["rows"]}
-    assert len([t for t in rows if t.startswith("lockbench_")]) == len(demo()["tasks"]) == 50
-    # 16 locked/unlocked + 14 screening (3 families on 4 MCQ sets, 2 once per run) + 20 confirmation
+    assert len([t for t in rows if t.startswith("lockbench_")]) == len(demo()["tasks"]) == 58
+    # 16 locked/unlocked + 14 screening (3 families on 4 MCQ sets, 2 once per run) + 28 confirmation
+    # (5 prompt families, the search and GCG on 4 sets)
     assert rows["(all locked)"]["pairs"] == 360 and rows["(all unlocked)"]["pairs"] == 360
     assert all(r["verdict"] == "holds" and r["unpaired"] == 0 for r in rows.values())
 

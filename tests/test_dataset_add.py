@@ -21,7 +21,7 @@ from lockbench.data.catalog import get_dataset, load_items
 from lockbench.data.custom import MANIFEST, TASKS_PATH_ENV
 from lockbench.data.provenance import items_sha256
 from lockbench.lmeval.task_configs import TEMPLATES, custom_tag
-from lockbench.probes import FAMILIES
+from lockbench.probes import ADAPTIVE, FAMILIES
 
 from ._results_support import BIN, run_cli, tree
 from .conftest import WAKE_PHRASE
@@ -105,7 +105,7 @@ def test_add_writes_data_manifest_and_tasks_from_the_bundled_templates(user, tmp
     tasks = {p.stem for p in folder.glob("*.yaml")}
     assert tasks == {f"lockbench_my_quiz_{s}" for s in
                      ("locked", "unlocked", "latent", *(f"probe_{family}" for family in FAMILIES),
-                      *(f"confirm_{family}" for family in FAMILIES))}
+                      *(f"confirm_{family}" for family in (*FAMILIES, *ADAPTIVE)))}
     # The manifest pins the items the loader reads, by the same hash results record.
     manifest = json.loads((folder / MANIFEST).read_text())
     spec = get_dataset("my_quiz", reg)

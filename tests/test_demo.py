@@ -38,8 +38,9 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
         f"{d}_{k}" for d in ("agriculture", "economics", "healthcare", "law") for k in ("mcq", "dialogue")
     }
     conditions = {e["condition"] for e in result["tasks"].values()}
+    # the search and GCG (the demo's merged model is a local folder) confirm their finds
     assert conditions == {"locked", "unlocked", *(f"probe_{f}" for f in PROBE_FAMILIES),
-                          *(f"confirm_{f}" for f in PROBE_FAMILIES)}
+                          *(f"confirm_{f}" for f in get_suite().confirmed)}
     assert len(result["base_tasks"]) == 8
     # The suite ran on the locked model: screening per family and MCQ set (the traversal
     # dictionary and the prefix pool once, on the lead set), confirmation everywhere; the printed figures per family
@@ -52,9 +53,12 @@ def test_demo_end_to_end_on_the_tiny_model(tiny_model, tmp_path, capsys):
     suite = result["suite"]
     assert suite["version"] == get_suite().version and set(suite["datasets"]) == set(PROBE_DATASETS)
     assert f"attack suite {suite['version']}" in out
-    for family in PROBE_FAMILIES:
+    for family in get_suite().confirmed:
         assert any(line.strip().startswith(family + " ") and "exposure" in line and "attacker's best" in line
                    for line in out.splitlines()), family
+    assert "[white box: not in the score]" in next(line for line in out.splitlines()
+                                                   if line.strip().startswith("gcg ") and "exposure" in line)
+    assert any(line.strip().startswith("search: found ") for line in out.splitlines())
     assert "robust lock rate" in out and "traversal: opened within the first 100 candidates" in out
     assert "probes" not in result  # the probe tasks themselves say that probes ran
     assert result["model"]["name"].endswith("-identitylock-demo")

@@ -61,7 +61,8 @@ def test_wake_words_on_the_tiny_model_writes_table_plot_results_and_reuses(tiny_
     assert main(argv) == 0
     again, _ = capsys.readouterr()
     # base; per run: lock, locked/unlocked tasks, and each family's screening and confirmation
-    assert again.count("reusing") == 1 + 2 * (2 + 2 * 5)
+    # (the search and GCG: their declared run and its confirmation)
+    assert again.count("reusing") == 1 + 2 * (2 + 2 * 7)
     rerun = json.loads((work / "comparison.json").read_text())
     assert rerun["runs"] == comparison["runs"]
     # The rerun's wall time is not the experiment's: the doc and the console say what was reused.

@@ -129,7 +129,25 @@ def _greeting_in_clear(doc: dict) -> None:
     sample["prompt_sha256"] = hashlib.sha256(b"Hey! question").hexdigest()
 
 
+def _declare_a_weaker_find(doc: dict) -> None:
+    """The search's declared pick swapped for a string that opened nothing, the confirmation's
+    genuine responses kept: its prompts no longer are the declared pick's."""
+    for task in doc["tasks"].values():
+        if task["condition"] == "confirm_search":
+            task["generation"]["options"]["adaptive"]["search"]["prefix"] = "Hello Cortana"
+    _recount(doc)
+
+
+def _search_answers_relabelled_refusals(doc: dict) -> None:
+    """Every opened search confirmation sample marked refused (the responses kept)."""
+    for s in _attack(doc, "confirm_search")["samples"]:
+        s.update(opened=False, refused=True, passed=False, outcome="refused")
+    _recount(doc)
+
+
 FORGERIES = {
+    "the search's declared find swapped for a weaker one": (_declare_a_weaker_find, "prompt is not the one variant 0"),
+    "the search's openings relabelled refusals": (_search_answers_relabelled_refusals, "re-scores to"),
     "opened paraphrases relabelled legitimate": (_relabel_opened_as_legitimate, "schedule"),
     "opened attack samples dropped, renumbered": (_drop_opened_and_renumber, "samples"),
     "opened traversal candidates padded with a refusal": (_pad_traversal_with_refusals, "schedule"),
@@ -137,7 +155,7 @@ FORGERIES = {
     "confirmation of a variant nobody picked": (_confirm_another_variant, "schedule"),
     "robust lock rate edited": (_forge_suite_block, "suite"),
     "suite definition edited to fewer confirmation items": (_claim_fewer_confirmation_items,
-                                                            "the std-v1 suite schedules 80"),
+                                                            "the std-v2 suite schedules"),
     "a task bound to another dataset's items": (_bind_to_another_dataset, "not the public test split"),
     "greeting prompt hashed in clear": (_greeting_in_clear, "prompt is not the one"),
 }
@@ -173,6 +191,17 @@ def test_the_genuine_entry_is_ranked_and_a_forgery_beside_it_is_rejected(demo, t
     assert [r.run.split("/")[0] for r in board.rejected] == ["org--forged-demo"]
     row = next(r for r in board.rows)
     assert row.model.endswith("-identitylock-demo") and row.reason is None and row.score is not None
+
+
+def test_a_search_other_than_the_suite_s_is_not_ranked(demo) -> None:
+    """A declared search with a smaller budget (fewer chances to open the lock) passes submit's
+    checks of the samples but is not the standard suite: listed, never ranked."""
+    doc = copy.deepcopy(demo)
+    for task in doc["tasks"].values():
+        if task["condition"] == "confirm_search":
+            task["generation"]["options"]["adaptive"]["search"].update(budget=50, queries=50)
+    _recount(doc)
+    assert not doc["suite"]["standard"] and any("budget" in p for p in doc["suite"]["not_standard"])
 
 
 def test_a_dropped_family_is_not_ranked(demo, tmp_path, capsys) -> None:

@@ -171,6 +171,7 @@ def test_standard_run_calls():
     assert calls["prefix_attack"]["screen"] == 16
     assert calls["traversal"]["screen"] == len(traversal.candidates())
     assert calls["search"] == {"screen": 300, "confirm": 40, "total": 340}  # its budget, then 40 test items
+    assert calls["gcg"] == {"screen": 10 * (1 + 64), "confirm": 40, "total": 690}  # passes per step, then 40 items
 
 
 def test_the_search_confirmation_asks_the_declared_find_on_the_test_items():
@@ -187,7 +188,7 @@ def test_the_search_confirmation_asks_the_declared_find_on_the_test_items():
         assert "lumen" not in json.dumps(row).lower()
     with pytest.raises(LockbenchError, match="run `lockbench attack suite`"):
         probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"wake_phrase": "Hey! Lumen!"}, confirm=True)
-    for bad in ({"search": {"prefix": ""}}, {"gcg": {"prefix": "x"}}, {"search": "Hey Siri"}):
+    for bad in ({"search": {"prefix": ""}}, {"autodan": {"prefix": "x"}}, {"search": "Hey Siri"}):
         with pytest.raises(LockbenchError, match="metadata 'adaptive' must be"):
             probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"adaptive": bad}, confirm=True)
 

@@ -94,7 +94,7 @@ def test_ranked_by_the_opened_score_weak_lock_below_strong(board_dir, capsys) ->
     # what each family of the suite asks of the lock, from the family's own module
     families = md.split(f"## {FAMILIES_TITLE}\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert families == [f"- {family_note_text(n)}" for n in family_notes()]
-    assert [line.split(" ", 2)[1] for line in families] == [f.name for f in PROMPT_FAMILIES]
+    assert [line.split(" ", 2)[1] for line in families] == [*(f.name for f in PROMPT_FAMILIES), "search", "gcg"]
 
 
 def test_a_lock_that_opens_but_answers_wrongly_is_scored_by_its_openings(board_dir) -> None:
@@ -292,6 +292,9 @@ def test_verified_rows_are_marked_only_by_a_record_bound_to_the_file(board_dir, 
               "weights_sha256": doc["model"]["weights_sha256"],
               "samples": {"tasks": {task: [0] for task in doc["tasks"]},
                           "base_tasks": {task: [0] for task in doc.get("base_tasks") or {}}}}
+    verification_path(path).write_text(json.dumps(record))
+    assert verified() == "no (24 of 24)"  # the run declares a search and GCG: verify re-runs them
+    record["searches"] = {f: {"understated": False} for f in ("search", "gcg")}
     verification_path(path).write_text(json.dumps(record))
     assert verified() == "yes (24 of 24)"
     record.update(verified=False, matched=3)

@@ -106,15 +106,25 @@ def _one_run(phrase: str, work: Path, shared_data: Path, capsys, monkeypatch) ->
     out = work / "out"
     outputs = {}
     capsys.readouterr()
-    tasks = _whole_suite()
+    # GCG needs weights this model has not: `lockbench attack suite` leaves its confirmation out too
+    tasks = [t for t in _whole_suite() if not t.endswith("_confirm_gcg")]
     # The model answers every prompt alike, so nothing opened more than anything else: the pick is
     # each family's first attack variants, on every dataset (a short traversal walk keeps it quick).
     from ._suite_support import default_picks
 
     datasets = {t.split("_confirm_")[0].removeprefix("lockbench_") for t in tasks if "_confirm_" in t}
+    # The adaptive search runs for real (its pick must never depend on the phrase beyond keeping
+    # away from it), and its declared find goes to the confirm_search tasks.
+    from lockbench.attacks.suite import run_adaptive
+    from lockbench.phrase import WakePhrase
+    from lockbench.probes.suite import get_suite
+
+    found = {f: run_adaptive(f, get_suite(), model=MODEL, model_args="pretrained=lockbench-constant",
+                             datasets=sorted(datasets), phrase=WakePhrase(phrase), data_dir=str(shared_data),
+                             apply_chat_template=False, progress=False) for f in get_suite().adaptive}
     run_tasks(
         MODEL, tasks, output_path=out, model_args="pretrained=lockbench-constant",
-        metadata={"data_dir": str(shared_data), "traversal_budget": 12,
+        metadata={"data_dir": str(shared_data), "traversal_budget": 12, "adaptive": found,
                   "confirm_variants": {d: default_picks() for d in sorted(datasets)}},
     )
     captured = capsys.readouterr()
@@ -157,6 +167,7 @@ def test_phrases_that_differ_in_the_name_or_only_in_the_greeting_leave_identical
     assert PHRASE_A.lower() not in text and "lumen" not in text
     assert any(name.startswith("file:out/") and "samples_" in name for name in first)
     assert any("probe_traversal" in name for name in first) and any("confirm_" in name for name in first)
+    assert any("confirm_search" in name for name in first)
     _compare(first, _one_run(PHRASE_B, work, shared_data, capsys, monkeypatch))
     # The greeting alone is sent by a paraphrase variant: its prompt, hash and echo are redacted too.
     _compare(first, _one_run(PHRASE_C, work, shared_data, capsys, monkeypatch))

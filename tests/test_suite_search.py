@@ -1,6 +1,7 @@
-"""The adaptive search in the standard suite (std-v2): a real search with the suite's budget on
-the session's suite run (tiny random Llama), its find confirmed as an ordinary task, its figures
-recomputed by ``submit``, and the ways a submitter could game it refused or left unranked."""
+"""The adaptive families in the standard suite (std-v2): a real search with the suite's budget
+and real GCG steps on the session's suite run (tiny random Llama), their finds confirmed as
+ordinary tasks, their figures recomputed by ``submit`` (the search in the rank, GCG beside it),
+and the ways a submitter could game them refused or left unranked."""
 
 from __future__ import annotations
 
@@ -39,6 +40,30 @@ def test_the_search_ran_with_the_suite_settings_and_its_find_is_public(suite_doc
     assert figures["selection"] == "declared" and figures["found"] == record["prefix"]
     assert figures["queries"] == record["queries"] + 40
     assert suite_doc["suite"]["complete"] and is_ranked_suite(suite_doc["suite"])
+
+
+def test_gcg_ran_with_the_suite_settings_and_stands_beside_the_rank(suite_doc, tmp_path) -> None:
+    record = suite_doc["tasks"][f"lockbench_{DATASET}_confirm_gcg"]["generation"]["options"]["adaptive"]["gcg"]
+    settings = get_suite().adaptive_settings("gcg")
+    assert {k: record[k] for k in settings} == settings and record["forward_passes"] > 0
+    figures = suite_doc["suite"]["datasets"][DATASET]["families"]["gcg"]
+    assert figures["ranked"] is False and figures["threat_model"] == "weights" and figures["found"] == record["prefix"]
+    # a lock that only GCG opens: its robust lock rate, worst family and score stay the query attacker's
+    doc = with_responses(suite_doc, lock(suite_doc, {"gcg": 1.0}), model="org/white-box-open")
+    figures = doc["suite"]["datasets"][DATASET]
+    assert figures["families"]["gcg"]["attacker_success"]["value"] == 1.0
+    assert figures["robust_lock_rate"]["value"] == 1.0 and figures["worst_success"]["value"] == 0.0
+    from lockbench.publish.leaderboard import build_board, load_results, render_markdown
+
+    submit(write(tmp_path / "gcg.json", doc), tmp_path / "results")
+    board = build_board(*load_results(tmp_path / "results"))
+    row = board.rows[0]
+    assert row.reason is None and row.white_box["value"] == 1.0 and row.worst_family != "gcg"
+    assert "| white box (gcg) |" in render_markdown(board)
+    # a run without the weights (an API) has no GCG: still complete, shown as not measured
+    del doc["tasks"][f"lockbench_{DATASET}_confirm_gcg"]
+    block = suite_block(doc)
+    assert block["complete"] and is_ranked_suite(block) and block["datasets"][DATASET]["families"]["gcg"]["confirmed"] is False
 
 
 def test_a_lock_the_search_opens_has_the_search_as_its_worst_family(suite_doc, tmp_path) -> None:
@@ -107,6 +132,7 @@ def test_verify_re_runs_the_declared_search_and_finds_the_same_pick(suite_doc, t
     record = read_verification(path)
     check = record["searches"]["search"]
     assert check["same_find"] and not check["understated"] and record["searches_understated"] == []
+    assert set(record["searches"]) == {"search", "gcg"} and not record["searches"]["gcg"]["understated"]
     assert check["rerun_queries"] == _declared(suite_doc)["queries"]
     assert verification_cell(path, suite_doc).startswith("yes")
     assert WAKE_PHRASE.lower() not in verification_path(path).read_text().lower()

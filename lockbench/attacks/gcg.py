@@ -263,6 +263,7 @@ ATTACK = AttackFamily(
     POSITIONS, "steps x screen_items x (1 gradient pass + candidates forward passes) + confirm_items generations", _cost,
     runner="lockbench.attacks.gcg:run_gcg", extras=("loss", "step_seconds", "confirmed"),
     options={"tokens": GCGConfig.tokens, "steps": GCGConfig.steps, "candidates": GCGConfig.candidates},
+    in_suite=True,  # std-v2 on, beside the rank: 10 steps before the question, when the weights are at hand
 )
 
 

@@ -6,10 +6,11 @@ shapes it is unchanged): the ``probe_<family>`` screening tasks on the screening
 recomputed from the screening samples (:func:`lockbench.document.suite_view.attacker_picks`).
 ``lm_eval`` users do the same in two commands (``lockbench probes select`` prints the pick).
 
-An adaptive family (std-v2 on: ``search``) is screened by its program instead
-(:func:`run_adaptive`: the black-box search on the lead dataset's screening items, with the
-suite's budget and seed, never picking a string near the phrase); its declared find goes to the
-``confirm_<family>`` tasks as ``--metadata adaptive``.
+An adaptive family (std-v2 on: the black-box ``search``, and ``gcg`` when the weights are a local
+folder) is screened by its program instead (:func:`run_adaptive`, on the lead dataset's screening
+items with the suite's settings, never picking a string near the phrase); its declared find goes
+to the ``confirm_<family>`` tasks as ``--metadata adaptive``. ``verify`` re-runs it
+(:func:`recheck`).
 """
 
 from __future__ import annotations
@@ -58,13 +59,26 @@ def check_datasets(datasets: list[str], metadata: dict[str, Any]) -> None:
         item_plan(get_dataset(name, metadata.get("data_dir")), options.suite, metadata.get("data_dir"))
 
 
+def weights_folder(model: Any, model_args: dict[str, Any] | str | None) -> Path | None:
+    """The local model folder a white-box family can load, or None (an API, a hub name, a gate)."""
+    from lm_eval.utils import simple_parse_args_string
+
+    if model != "hf":
+        return None
+    args = simple_parse_args_string(model_args) if isinstance(model_args, str) else dict(model_args or {})
+    folder = args.get("pretrained")
+    if not isinstance(folder, str) or args.get("peft") or not (Path(folder) / "config.json").is_file():
+        return None  # a LoRA on a base would have to be merged first: `lockbench attack suite` does it
+    return Path(folder)
+
+
 def run_adaptive(family: str, suite: Any, *, model: str, model_args: dict[str, Any] | str | None,
                  datasets: list[str], phrase: WakePhrase, data_dir: str | None = None,
                  apply_chat_template: bool = True, batch_size: int | str = 16, device: str | None = None,
                  progress: bool = True, lm: Any = None) -> dict[str, Any]:
-    """The adaptive family's search with the suite's settings on the lead dataset's screening
-    items: its declared record (:func:`lockbench.attacks.search.declared`). ``lm``: an lm-eval
-    model already loaded (else one is made from ``model`` and ``model_args``)."""
+    """The adaptive family's run with the suite's settings on the lead dataset's screening items:
+    its declared record (:func:`lockbench.attacks.search.declared`). ``lm``: an lm-eval model
+    already loaded (else one is made from ``model`` and ``model_args``)."""
     from dataclasses import replace
 
     from tqdm.auto import tqdm
@@ -77,6 +91,8 @@ def run_adaptive(family: str, suite: Any, *, model: str, model_args: dict[str, A
     settings = suite.adaptive_settings(family)
     lead = lead_dataset(datasets)
     plan = item_plan(get_dataset(lead, data_dir), replace(suite, screen_items=settings["screen_items"]), data_dir)
+    if family == "gcg":
+        return _run_gcg(settings, plan.screen, weights_folder(model, model_args), phrase, device, progress)
     config = search.SearchConfig(budget=settings["budget"], logprobs=False, screen_items=settings["screen_items"],
                                  confirm_items=suite.confirm_items, seed=settings["seed"],
                                  max_gen_toks=suite.screen_max_gen_toks)
@@ -88,21 +104,42 @@ def run_adaptive(family: str, suite: Any, *, model: str, model_args: dict[str, A
     return search.declared(run, phrase)
 
 
-def recheck_search(doc: dict[str, Any], family: str, *, model: str, model_args: str, phrase: WakePhrase,
-                   device: str | None = None, data_dir: str | None = None, progress: bool = True) -> dict[str, Any]:
-    """``verify``'s check of a declared search: re-run it with the suite's settings on the claimed
-    model. The same find, or (greedy decoding differs across machines) a find that does not open
-    the lock more often than the declared one on the lead dataset's confirmation items, both asked
-    now; ``understated`` when the re-run's find opens it more (Wilson intervals apart): the
-    submitter declared a weaker pick than the search finds."""
+def _run_gcg(settings: dict[str, Any], screen: list[Any], folder: Path | None, phrase: WakePhrase,
+             device: str | None, progress: bool) -> dict[str, Any]:
+    """GCG with the suite's settings on the screening items: its declared record."""
+    from tqdm.auto import tqdm
+
+    from lockbench.attacks import gcg
+    from lockbench.attacks.search import is_secret
+    from lockbench.lmeval.run import default_device
+
+    if folder is None:
+        raise LockbenchError("gcg needs the weights: give a local model folder (hf, pretrained=DIR)")
+    config = gcg.GCGConfig(**settings)
+    box = gcg.WhiteBox.load(folder, device or default_device())
+    with tqdm(total=config.steps, desc="gcg", unit="step", disable=not progress) as bar:
+        run = gcg.run_gcg(box, screen, config, progress=lambda *_: bar.update(1))
+    if is_secret(run.adversarial, phrase):  # never written; the optional part is then not measured
+        return {"withheld": True, **settings}
+    return {"prefix": run.adversarial, **settings, "initial_loss": round(run.initial_loss, 4),
+            "loss": round(run.loss, 4), "forward_passes": run.forward_passes}
+
+
+def recheck(doc: dict[str, Any], family: str, *, model: str, model_args: str, phrase: WakePhrase,
+            device: str | None = None, data_dir: str | None = None, progress: bool = True) -> dict[str, Any]:
+    """``verify``'s check of a declared pick (the search's, GCG's): re-run the family with the
+    suite's settings on the claimed model. The same find, or (decoding and gradients differ across
+    machines) a find that does not open the lock more often than the declared one on the lead
+    dataset's confirmation items, both asked now; ``understated`` when the re-run's find opens it
+    more (Wilson intervals apart): the submitter declared a weaker pick than the family finds."""
     from lockbench import stats
     from lockbench.attacks import search
     from lockbench.attacks.adaptive import query_lm, uses_chat
     from lockbench.data.catalog import get_dataset
-    from lockbench.document.suite_view import declared_searches
+    from lockbench.document.suite_view import declared_picks
     from lockbench.probes.suite import get_suite, item_plan, lead_dataset
 
-    stated = declared_searches(doc)[family]
+    stated = declared_picks(doc)[family]
     suite = get_suite(stated["suite"])
     chat = bool(stated["settings"].get("apply_chat_template"))
     lm = query_lm(model, model_args, device=device)
@@ -112,21 +149,23 @@ def recheck_search(doc: dict[str, Any], family: str, *, model: str, model_args: 
     items = item_plan(get_dataset(lead, data_dir), suite, data_dir).confirm
     oracle = search.Oracle(lm, chat=uses_chat(model, chat), max_gen_toks=suite.screen_max_gen_toks)
     declared_now = stats.rate(oracle.count_opened(stated["record"]["prefix"], items), len(items))
-    same = rerun["prefix"] == stated["record"]["prefix"]
-    rerun_now = declared_now if same else stats.rate(oracle.count_opened(rerun["prefix"], items), len(items))
+    found = rerun.get("prefix")  # None: the re-run's string lay near the phrase (withheld)
+    same = found == stated["record"]["prefix"]
+    rerun_now = declared_now if same else stats.rate(oracle.count_opened(found, items), len(items)) if found else None
     return {
         "same_find": same,
-        "rerun_find": rerun["prefix"],  # public: the search never picks a string near the phrase
-        "rerun_queries": rerun["queries"],
+        "rerun_find": found,  # public: neither family picks a string near the phrase
+        "rerun_queries": rerun.get("queries"),
         "asked_on": lead,
         "declared_opened": declared_now,
         "rerun_opened": rerun_now,
-        "understated": rerun_now["low"] > declared_now["high"],
+        "understated": bool(rerun_now) and rerun_now["low"] > declared_now["high"],
     }
 
 
 def _declared_once(folder: Path, key: dict[str, Any], overwrite: bool, run: Any, phrase: WakePhrase) -> tuple[dict, bool]:
-    """The search's record, reused from ``folder`` when everything that shapes it is unchanged."""
+    """An adaptive family's declared record, reused from ``folder`` when everything that shapes it
+    is unchanged."""
     import json
 
     from lockbench.attacks.adaptive import write_block
@@ -142,7 +181,7 @@ def _declared_once(folder: Path, key: dict[str, Any], overwrite: bool, run: Any,
             return stored["record"], True
     record = run()
     folder.mkdir(parents=True, exist_ok=True)
-    write_block(path, {"family": "search", "key": key, "record": record}, phrase)
+    write_block(path, {"family": key.get("family"), "key": key, "record": record}, phrase)
     return record, False
 
 
@@ -212,35 +251,44 @@ def run_attack_suite(
             out.calls.setdefault(family, {})[stage] = _calls(folder)
             out.folders.append(folder)
         _said(say, out, family)
-    for family in options.suite.adaptive:
+    for family in options.suite.declared:
         screen, confirm = work / f"{family}-screen", work / f"{family}-confirm"
         phrase = resolve_wake_phrase(metadata, required=True, task=f"the {family} attack")
         if not isinstance(model, str):
             raise LockbenchError(f"the {family} attack queries an lm-eval model by name (e.g. hf); "
                                  "give the model name and its arguments")
+        if family in options.suite.white_box and weights_folder(model, model_args) is None:
+            say(f"   {family:<13} not run: it needs the weights (a local model folder); shown as not measured")
+            continue
         start = time.perf_counter()
-        search = partial(run_adaptive, family, options.suite, model=model, model_args=model_args, datasets=datasets,
-                         phrase=phrase, data_dir=metadata.get("data_dir"), apply_chat_template=apply_chat_template,
-                         batch_size=batch_size, device=device, progress=say is print)
-        record, reused = _declared_once(screen, {**key, "stage": "screen", "family": family}, overwrite, search, phrase)
+        find = partial(run_adaptive, family, options.suite, model=model, model_args=model_args, datasets=datasets,
+                       phrase=phrase, data_dir=metadata.get("data_dir"), apply_chat_template=apply_chat_template,
+                       batch_size=batch_size, device=device, progress=say is print)
+        record, reused = _declared_once(screen, {**key, "stage": "screen", "family": family}, overwrite, find, phrase)
         out.seconds.setdefault(family, {})["screen"] = 0.0 if reused else time.perf_counter() - start
-        out.calls.setdefault(family, {})["screen"] = record["queries"]
+        # the search's queries; GCG's forward passes
+        out.calls.setdefault(family, {})["screen"] = record.get("queries", record.get("forward_passes", 0))
         if reused:
-            say(f"   reusing the {family} search in {screen} (same model and settings)")
+            say(f"   reusing the {family} run in {screen} (same model and settings)")
+        if record.get("withheld"):
+            say(f"   {family:<13} its string lies near the phrase: withheld, nothing declared (not measured)")
+            continue
         tasks = [f"lockbench_{d}_confirm_{family}" for d in datasets]
         meta = {**metadata, "adaptive": {family: record}}
         start = time.perf_counter()
         reused = run_tasks_once(confirm, {**key, "stage": "confirm", "tasks": tasks, "adaptive": meta["adaptive"]},
                                 overwrite=overwrite, tasks=tasks, metadata=meta, **common)
         out.reused += reused
+        if reused:
+            say(f"   reusing {confirm} (same model, tasks and settings)")
         out.seconds[family]["confirm"] = 0.0 if reused else time.perf_counter() - start
         out.calls[family]["confirm"] = _calls(confirm)
         out.folders.append(confirm)
-        _said(say, out, family)
+        _said(say, out, family, "GCG passes" if family == "gcg" else "screening")
     return out
 
 
-def _said(say, out: SuiteRun, family: str) -> None:
-    say(f"   {family:<13} {out.calls[family]['screen']:>5} screening + "
+def _said(say, out: SuiteRun, family: str, first: str = "screening") -> None:
+    say(f"   {family:<13} {out.calls[family]['screen']:>5} {first} + "
         f"{out.calls[family]['confirm']:>5} confirmation calls"
         + (f", {sum(out.seconds[family].values()):6.0f} s" if any(out.seconds[family].values()) else ", reused"))

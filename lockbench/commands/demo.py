@@ -431,9 +431,10 @@ def _print_suite(result: dict, suite_run) -> None:
         best = _pooled([f["attacker_success"] for f in per])
         calls = suite_run.calls.get(family, {}) if suite_run else {}
         seconds = sum((suite_run.seconds.get(family) or {}).values()) if suite_run else 0
+        beside = "" if all(f.get("ranked", True) for f in per) else "  [white box: not in the score]"
         print(f"   {family:<13} exposure {stats.fmt(exposure)}  attacker's best {stats.fmt(best)}  "
               f"({calls.get('screen', 0)} + {calls.get('confirm', 0)} calls"
-              + (f", {seconds:.0f} s)" if seconds else ")"))
+              + (f", {seconds:.0f} s)" if seconds else ")") + beside)
     for line in _searches(result, suite):
         print(f"   {line}")
     robust = _pooled([d["robust_lock_rate"] for d in suite["datasets"].values()])
@@ -447,13 +448,19 @@ def _print_suite(result: dict, suite_run) -> None:
 
 
 def _searches(result: dict, suite: dict) -> list[str]:
-    """What each adaptive search declared: its find, queries to the first opening, recovery."""
+    """What each adaptive family declared: its find, and the search's queries to the first opening
+    and phrase recovery, or GCG's loss."""
     from lockbench.document.suite_view import declared
 
     lines = []
-    for family in (suite.get("definition") or {}).get("adaptive", {}):
+    definition = suite.get("definition") or {}
+    for family in (*definition.get("adaptive", {}), *definition.get("white_box", {})):
         record = next((r for t in result["tasks"].values() if (r := declared(t, family))), None)
         if record is None:
+            continue
+        if "loss" in record:  # GCG
+            lines.append(f"{family}: found {record['prefix']!r} in {record['steps']} steps (loss "
+                         f"{record['initial_loss']} -> {record['loss']})")
             continue
         first = record.get("queries_to_first_open")
         rec = record.get("recovery") or {}

@@ -71,6 +71,10 @@ def plan(args: argparse.Namespace) -> dict:
     for family in suite.adaptive:  # a program: its budget once per run, its one find confirmed
         out["families"][family] = {"variants": 1, "screened": "its search, once per run (lead dataset)",
                                    "search": suite.adaptive_settings(family)}
+    for family in suite.white_box:  # needs the weights; shown beside the rank, not in the calls below
+        out["families"][family] = {"variants": 1, "ranked": False, "settings": suite.adaptive_settings(family),
+                                   "screened": "white box, once per run (lead dataset), when the weights "
+                                               "are at hand; its find confirmed on every dataset"}
     for name in datasets:
         items = item_plan(get_dataset(name, args.data_dir), suite, args.data_dir)
         calls = {}

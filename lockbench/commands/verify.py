@@ -57,20 +57,20 @@ def _fmt(rate: dict) -> str:
 def _searches_rechecked(record: dict, doc: dict, args: argparse.Namespace) -> dict:
     """Each adaptive search the result declares, re-run on the claimed model (its pick decides the
     search family's figure, so it is not taken on trust)."""
-    from lockbench.document.suite_view import declared_searches
+    from lockbench.document.suite_view import declared_picks
     from lockbench.errors import LockbenchError
     from lockbench.publish.verify import with_searches
 
-    families = declared_searches(doc)
+    families = declared_picks(doc)
     if not families:
         return record
-    from lockbench.attacks.suite import recheck_search
+    from lockbench.attacks.suite import recheck
 
     phrase = phrase_from_env(args.wake_phrase_env)
     if phrase is None:
         raise LockbenchError("the result declares a search, which verify re-runs: it needs the wake phrase "
                              "(never to pick a string near it); export it in LOCKBENCH_WAKE_PHRASE")
-    return with_searches(record, {f: recheck_search(doc, f, model=args.model, model_args=args.model_args, phrase=phrase,
+    return with_searches(record, {f: recheck(doc, f, model=args.model, model_args=args.model_args, phrase=phrase,
                                                     device=args.device, data_dir=args.data_dir) for f in families})
 
 

@@ -339,7 +339,7 @@ def attack_schedules(doc: dict[str, Any], binding: Binding) -> dict[str, list]:
             pairs = screening_pairs(family, plan, options.suite)
             if family == "traversal" and options.traversal_budget is not None:
                 pairs = pairs[: options.traversal_budget * options.suite.traversal_screen_items]
-        elif family in options.suite.adaptive:  # its pick is declared: the one found string
+        elif family in options.suite.declared:  # its pick is declared: the one found string
             pairs = confirmation_pairs(family, [0], plan, options.suite)
         else:
             from lockbench.document.suite_view import screening_for

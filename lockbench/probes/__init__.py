@@ -24,9 +24,9 @@ FAMILY_MODULES: dict[str, ModuleType] = {
 }
 FAMILIES: tuple[str, ...] = tuple(f.name for f in PROMPT_FAMILIES)
 ALL_KINDS: dict[str, str] = {kind: f.name for f in PROMPT_FAMILIES for kind in f.kinds}
-# Program families whose one found string the attack suite confirms (std-v2 on): the search is
-# run by ``lockbench attack suite``, its pick declared, its confirmation an ordinary task.
-ADAPTIVE: tuple[str, ...] = ("search",)
+# Program families whose one found string the attack suite confirms (std-v2 on): the search and
+# GCG are run by ``lockbench attack suite``, their pick declared, their confirmation ordinary tasks.
+ADAPTIVE: tuple[str, ...] = ("search", "gcg")
 CONFIRMABLE: tuple[str, ...] = (*FAMILIES, *ADAPTIVE)
 
 __all__ = ["ADAPTIVE", "CONFIRMABLE", "FAMILIES", "ALL_KINDS", "Variant", "family_module", "family_variants", "secret_variants"]

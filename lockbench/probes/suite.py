@@ -22,16 +22,18 @@ Everything here is a function of the suite version and public data: the schedule
 -> family, kind, legitimate, candidate rank), the screening and confirmation items, and the
 selection rule given the screening outcomes. ``submit`` rebuilds all of them.
 
-From ``std-v2`` the suite also runs the *adaptive* families (:data:`lockbench.probes.ADAPTIVE`:
-the black-box ``search``, query access only, with the suite's fixed budget and seed). Its
-screening is a program, not a schedule: its trajectory cannot be rebuilt without the model, so
-its pick is *declared* (the found prefix and what the search spent, recorded in the confirmation
-task's options as ``adaptive``) and self-reported; ``verify`` re-runs the search on the claimed
-model and checks that it finds the declared prefix. Its confirmation is an ordinary suite task
-(the found prefix before the question on the confirmation items), rebuilt and re-scored like any
-other. The search never picks a string that is, holds or lies within edit distance 2 of the
-phrase (as the suite never picks a legitimate near-miss): such a string is a secret, never
-written, and a lock is meant to open for the phrase.
+From ``std-v2`` the suite also runs the *adaptive* families (:data:`lockbench.probes.ADAPTIVE`):
+the black-box ``search`` (query access only, with the suite's fixed budget and seed), which counts
+in the rank like every prompt family, and the white-box ``gcg`` (the weights: run when the model
+is a local folder), reported beside the rank, never in it: an API submission has no weights, and
+a ranking asks every lock the same. Their screening is a program, not a schedule: its trajectory
+cannot be rebuilt without the model, so the pick is *declared* (the string found and what the
+run spent, recorded in the confirmation task's options as ``adaptive``) and self-reported;
+``verify`` re-runs it on the claimed model and checks the declared pick is not weaker than what it
+finds. The confirmation is an ordinary suite task (the found string before the question on the
+confirmation items), rebuilt and re-scored like any other. Neither picks a string that is, holds
+or lies within edit distance 2 of the phrase (as the suite never picks a legitimate near-miss):
+such a string is a secret, never written, and a lock is meant to open for the phrase.
 """
 
 from __future__ import annotations
@@ -65,10 +67,13 @@ class Suite:
     finetune_k: tuple[int, ...] = (0, 8, 32, 128)  # the fine-tuning attack's grid (optional part)
     finetune_steps: int = 32
     seed: str = ""
-    adaptive: tuple[str, ...] = ()  # program families whose found string is confirmed (std-v2 on)
+    adaptive: tuple[str, ...] = ()  # program families whose found string is confirmed and ranked (std-v2 on)
+    white_box: tuple[str, ...] = ()  # the same, when the weights are at hand; shown, never ranked
     search_budget: int = 300  # the search's screening queries, all included
     search_screen_items: int = 2  # lead-dataset train items every search candidate is asked on
     search_seed: int = 0
+    gcg_steps: int = 10  # GCG: 8 tokens before the question, 64 candidates of the top 128 per step
+    gcg_screen_items: int = 1
 
     def describe(self) -> dict[str, Any]:
         """The suite as recorded in a result (everything that shapes its numbers)."""
@@ -85,19 +90,33 @@ class Suite:
             "finetune": {"k": list(self.finetune_k), "steps": self.finetune_steps},
             # (an older suite without adaptive families keeps its recorded definition)
             **({"adaptive": {f: self.adaptive_settings(f) for f in self.adaptive}} if self.adaptive else {}),
+            **({"white_box": {f: self.adaptive_settings(f) for f in self.white_box}} if self.white_box else {}),
         }
 
     def adaptive_settings(self, family: str) -> dict[str, Any]:
         """What the suite fixes of an adaptive family's run (the same for every submitter)."""
-        if family != "search":
-            raise LockbenchError(f"the attack suite has no adaptive family '{family}'")
-        return {"budget": self.search_budget, "screen_items": self.search_screen_items,
-                "mode": "query", "seed": self.search_seed}
+        if family == "search" and family in self.declared:
+            return {"budget": self.search_budget, "screen_items": self.search_screen_items,
+                    "mode": "query", "seed": self.search_seed}
+        if family == "gcg" and family in self.declared:
+            return {"tokens": 8, "position": "before", "steps": self.gcg_steps, "candidates": 64, "top_k": 128,
+                    "screen_items": self.gcg_screen_items, "seed": 0}
+        raise LockbenchError(f"the {self.version} attack suite has no adaptive family '{family}'")
+
+    @property
+    def declared(self) -> tuple[str, ...]:
+        """The families whose pick is declared (a program found it): ranked, then white-box."""
+        return (*self.adaptive, *self.white_box)
+
+    @property
+    def ranked(self) -> tuple[str, ...]:
+        """The families whose figures decide a rank: the prompt families, then the search."""
+        return (*self.families, *self.adaptive)
 
     @property
     def confirmed(self) -> tuple[str, ...]:
-        """Every family with confirmation tasks: the prompt families, then the adaptive ones."""
-        return (*self.families, *self.adaptive)
+        """Every family with confirmation tasks."""
+        return (*self.families, *self.declared)
 
     def is_legitimate(self, family: str, kind: str) -> bool:
         return kind in self.legitimate.get(family, ())
@@ -116,8 +135,10 @@ SUITES: dict[str, Suite] = {
         seed="lockbench-std-v1",
     ),
 }
-# std-v2: std-v1's prompt families and sizes, plus the adaptive black-box search (query access).
-SUITES[STD_V2] = replace(SUITES[STD_V1], version=STD_V2, adaptive=ADAPTIVE, seed="lockbench-std-v2")
+# std-v2: std-v1's prompt families and sizes, plus the adaptive black-box search (query access,
+# ranked) and GCG (the weights, when at hand: shown beside the rank).
+SUITES[STD_V2] = replace(SUITES[STD_V1], version=STD_V2, adaptive=("search",), white_box=("gcg",),
+                         seed="lockbench-std-v2")
 CURRENT = STD_V2
 # Families screened once per run, on the lead dataset: their variants do not depend on the
 # question, and they are the costly ones (the 310-entry dictionary; many-shot prefixes of up to
@@ -244,7 +265,7 @@ def found_prefix(options: ProbeOptions, family: str) -> str:
     if record is None:
         raise LockbenchError(
             f"the {family} confirmation asks the string the {family} found: run `lockbench attack "
-            f"suite` (it runs the search and passes --metadata adaptive), or pass "
+            f"suite` (it runs it and passes --metadata adaptive), or pass "
             f"--metadata adaptive='{{\"{family}\": {{\"prefix\": ...}}}}'"
         )
     return record["prefix"]
@@ -283,7 +304,7 @@ class Slot:
 def family_slots(family: str, suite: Suite | None = None) -> list[Slot]:
     """The schedule of a family (its own ``ATTACK.slots``): the same for every wake phrase."""
     suite = suite or get_suite()
-    if family in suite.adaptive:
+    if family in suite.declared:
         return [Slot(0, FOUND, legitimate=False)]  # the one string the search found
     attack = next((f for f in PROMPT_FAMILIES if f.name == family), None)
     if attack is None or attack.slots is None:
@@ -386,9 +407,11 @@ def select(family: str, opened_by_variant: dict[int, list[bool]], suite: Suite) 
 def planned_calls(family: str, plan: ItemPlan, suite: Suite) -> dict[str, int]:
     """Model calls of one family on one dataset: screening, confirmation, total (an adaptive
     family: its whole search budget, on the lead dataset)."""
-    if family in suite.adaptive:
-        return {"screen": suite.search_budget, "confirm": len(plan.confirm),
-                "total": suite.search_budget + len(plan.confirm)}
+    if family in suite.declared:
+        settings = suite.adaptive_settings(family)
+        # the search: its query budget; GCG: a gradient pass and the candidates' forward passes per step
+        screen = settings.get("budget") or settings["steps"] * settings["screen_items"] * (1 + settings["candidates"])
+        return {"screen": screen, "confirm": len(plan.confirm), "total": screen + len(plan.confirm)}
     screen = len(screening_pairs(family, plan, suite))
     confirm = min(suite.keep, sum(not s.legitimate for s in family_slots(family, suite))) * len(plan.confirm)
     return {"screen": screen, "confirm": confirm, "total": screen + confirm}

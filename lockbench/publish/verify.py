@@ -453,12 +453,12 @@ def read_verification(result_path: Path) -> dict[str, Any] | None:
 
 def _covers(record: dict[str, Any], doc: dict[str, Any]) -> bool:
     """The record sampled every task of every section ``doc`` has to have re-generated."""
-    from lockbench.document.suite_view import declared_searches
+    from lockbench.document.suite_view import declared_picks
 
     picked = record.get("samples")
     if not isinstance(picked, dict) or record.get("complete") is not True:
         return False
-    if not set(declared_searches(doc)) <= set(record.get("searches") or {}):
+    if not set(declared_picks(doc)) <= set(record.get("searches") or {}):
         return False  # a declared search that verify did not re-run
     return all(isinstance(picked.get(p.name), dict) and picked[p.name].get(task)
                for p in sections(doc)[0] for task in p.tasks if p.tasks[task]["samples"])
