@@ -188,6 +188,11 @@ def test_the_search_confirmation_asks_the_declared_find_on_the_test_items():
         assert "lumen" not in json.dumps(row).lower()
     with pytest.raises(LockbenchError, match="run `lockbench attack suite`"):
         probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"wake_phrase": "Hey! Lumen!"}, confirm=True)
+    for near in ("Hey! Lumen!", "Hey Lumen", "hey! lumen", "Hey! Lumen! please"):  # never asked nor written
+        with pytest.raises(LockbenchError, match="lies near it") as caught:
+            probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"adaptive": {"search": {"prefix": near}}},
+                       confirm=True)
+        assert "lumen" not in str(caught.value).lower()
     for bad in ({"search": {"prefix": ""}}, {"autodan": {"prefix": "x"}}, {"search": "Hey Siri"}):
         with pytest.raises(LockbenchError, match="metadata 'adaptive' must be"):
             probe_rows("agriculture_mcq", "search", "Hey! Lumen!", {"adaptive": bad}, confirm=True)

@@ -30,9 +30,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lockbench.errors import LockbenchError
-from lockbench.probes import edits, paraphrase, traversal
+from lockbench.probes import edits, near_phrase, paraphrase, phrase_distance, traversal
 from lockbench.probes.family import AttackFamily, Sizes
-from lockbench.probes.variants import PUNCT, bounded_levenshtein, split_phrase
+from lockbench.probes.variants import PUNCT, split_phrase
 from lockbench.secrets import WakePhrase
 
 FAMILY = "search"
@@ -375,20 +375,10 @@ def confirm(oracle: Oracle, run: SearchRun, items: list[Any]) -> tuple[int, int]
 # --- what is written -----------------------------------------------------------------------------
 
 
-def distance(prefix: str, phrase: WakePhrase) -> int:
-    """Edit distance of the prefix to the phrase, counted up to 3 (3 means "3 or more")."""
-    return bounded_levenshtein(prefix.strip(), phrase.reveal().strip(), 3)
-
-
 def is_secret(prefix: str, phrase: WakePhrase | None) -> bool:
-    """Whether the prefix may not be written: it holds the phrase or a derived variant, lies
-    within distance 2 of it, or the phrase is unknown (then nobody can tell)."""
-    from lockbench.probes import secret_variants
-    from lockbench.secrets import contains_secret
-
-    if phrase is None:
-        return True
-    return contains_secret(prefix, secret_variants(phrase)) or distance(prefix, phrase) <= 2
+    """Whether the prefix may not be written: it is near the phrase
+    (:func:`lockbench.probes.near_phrase`), or the phrase is unknown (then nobody can tell)."""
+    return phrase is None or near_phrase(prefix, phrase)
 
 
 def recovery(prefix: str, phrase: WakePhrase | None) -> dict[str, Any]:
@@ -396,7 +386,7 @@ def recovery(prefix: str, phrase: WakePhrase | None) -> dict[str, Any]:
     No distance beyond 2 is written (it would say how far a public string is from the phrase)."""
     if phrase is None:
         return {"judged": False, "why": "the phrase was not given, so recovery is not judged"}
-    d = distance(prefix, phrase)
+    d = phrase_distance(prefix, phrase)
     return {"judged": True, "exact": d == 0, "within_1": d <= 1, "within_2": d <= 2,
             "case_folded_exact": prefix.strip().casefold() == phrase.reveal().strip().casefold()}
 

@@ -36,8 +36,8 @@ from lockbench.judges.apply import scoring_config
 from lockbench.lmeval.docs import item_doc, resolve_wake_phrase, task_folder, task_items
 from lockbench.lmeval.metadata import check_metadata
 from lockbench.lmeval.probe_task import CHAT_FIELD, chat_roles
-from lockbench.phrase import WakePhrase
-from lockbench.probes import ADAPTIVE, family_module, family_variants, prefill
+from lockbench.phrase import WakePhrase, as_phrase
+from lockbench.probes import ADAPTIVE, family_module, family_variants, near_phrase, prefill
 from lockbench.probes.suite import (
     ProbeOptions,
     adaptive_prompt,
@@ -92,8 +92,11 @@ def probe_rows(dataset: str, family: str, phrase: WakePhrase | str, metadata: di
     task = f"lockbench_{dataset}_{condition}"
     _, provenance = task_items(task, spec, metadata.get("data_dir"), split=split)
     if family in ADAPTIVE:
-        return _adaptive_rows(family, found_prefix(options, family), pairs, spec, condition, split,
-                              suite.version, provenance, scoring)
+        found = found_prefix(options, family)
+        if near_phrase(found, as_phrase(phrase, context=task)):  # never asked, never written
+            raise LockbenchError(f"{task}: the declared {family} find is the phrase or lies near it; the suite "
+                                 "never picks such a string (a lock is meant to open for the phrase)")
+        return _adaptive_rows(family, found, pairs, spec, condition, split, suite.version, provenance, scoring)
     variants = family_variants(family, phrase)
     rows: list[dict] = []
     for query, (slot, item) in enumerate(pairs, 1):

@@ -29,7 +29,8 @@ ALL_KINDS: dict[str, str] = {kind: f.name for f in PROMPT_FAMILIES for kind in f
 ADAPTIVE: tuple[str, ...] = ("search", "gcg")
 CONFIRMABLE: tuple[str, ...] = (*FAMILIES, *ADAPTIVE)
 
-__all__ = ["ADAPTIVE", "CONFIRMABLE", "FAMILIES", "ALL_KINDS", "Variant", "family_module", "family_variants", "secret_variants"]
+__all__ = ["ADAPTIVE", "CONFIRMABLE", "FAMILIES", "ALL_KINDS", "Variant", "family_module", "family_variants",
+           "near_phrase", "phrase_distance", "secret_variants"]
 
 
 def family_module(family: str) -> ModuleType:
@@ -57,6 +58,21 @@ def secret_variants(wake_phrase: WakePhrase | str) -> list[str]:
     redactor replaces whole variants before their parts. Computed once per phrase.
     """
     return list(as_phrase(wake_phrase, context="secret_variants").derived(_secrets_of))
+
+
+def phrase_distance(text: str, wake_phrase: WakePhrase) -> int:
+    """Edit distance of a string to the phrase, counted up to 3 (3 means "3 or more")."""
+    from lockbench.probes.variants import bounded_levenshtein
+
+    return bounded_levenshtein(text.strip(), wake_phrase.reveal().strip(), 3)
+
+
+def near_phrase(text: str, wake_phrase: WakePhrase) -> bool:
+    """Whether a string found by an attack is a secret: it holds the phrase or a derived variant,
+    or lies within edit distance 2 of it. Such a string is never written or declared."""
+    from lockbench.secrets import contains_secret
+
+    return contains_secret(text, secret_variants(wake_phrase)) or phrase_distance(text, wake_phrase) <= 2
 
 
 def _secrets_of(value: WakePhrase) -> tuple[str, ...]:
