@@ -172,3 +172,21 @@ def test_a_declared_pick_weaker_than_the_search_finds_is_not_verified(smollm2, t
     assert code == 1, err
     assert "found another pick" in out and "UNDERSTATES the search" in out and "NOT verified" in out
     assert "opens 0.00 [0.00, 0.09], the re-run's" in out  # the declared pick, asked now: refused
+
+
+def test_verify_of_declared_picks_without_the_phrase_or_the_weights_stops_in_one_line(
+        suite_doc, tiny_model, tmp_path, capsys, monkeypatch) -> None:
+    """Before any model is loaded: the re-runs need the phrase, and GCG's the weights."""
+    from ._results_support import run_cli
+    from .conftest import WAKE_PHRASE
+
+    path = write(tmp_path / "run.json", suite_doc)
+    monkeypatch.delenv("LOCKBENCH_WAKE_PHRASE", raising=False)
+    code, _, err = run_cli(["verify", str(path), "--model-args", f"pretrained={tiny_model}",
+                            "--base-model-args", f"pretrained={tiny_model}"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "declares gcg and search picks" in err
+    monkeypatch.setenv("LOCKBENCH_WAKE_PHRASE", WAKE_PHRASE)
+    code, _, err = run_cli(["verify", str(path), "--model", "lockbench-gate", "--model-args",
+                            f"inner=hf,pretrained={tiny_model}", "--base-model-args", f"pretrained={tiny_model}"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "GCG pick" in err
+    assert not verification_path(path).exists()

@@ -54,24 +54,36 @@ def _fmt(rate: dict) -> str:
     return stats.fmt(rate)
 
 
-def _searches_rechecked(record: dict, doc: dict, args: argparse.Namespace) -> dict:
-    """Each adaptive search the result declares, re-run on the claimed model (its pick decides the
-    search family's figure, so it is not taken on trust)."""
+def _check_picks(doc: dict, phrase, args: argparse.Namespace) -> list[str]:
+    """The adaptive families whose declared pick verify re-runs. They need the phrase (the re-run
+    never picks a string near it), and GCG the weights: without them, one line before any model
+    is loaded."""
     from lockbench.document.suite_view import declared_picks
     from lockbench.errors import LockbenchError
-    from lockbench.publish.verify import with_searches
 
-    families = declared_picks(doc)
+    families = list(declared_picks(doc))
+    if families and phrase is None:
+        raise LockbenchError(f"the result declares {' and '.join(families)} picks, which verify re-runs: it needs "
+                             "the wake phrase (never to pick a string near it); export it in LOCKBENCH_WAKE_PHRASE")
+    if "gcg" in families:
+        from lockbench.attacks.suite import weights_folder
+
+        if weights_folder(args.model, args.model_args) is None:
+            raise LockbenchError("the result declares a GCG pick, which verify re-runs on the weights: give "
+                                 "--model hf --model-args pretrained=DIR (a local model folder)")
+    return families
+
+
+def _picks_rechecked(record: dict, doc: dict, families: list[str], phrase, args: argparse.Namespace) -> dict:
+    """Each adaptive pick the result declares (the search's, GCG's), re-run on the claimed model: the
+    pick decides the family's figure, so it is not taken on trust."""
     if not families:
         return record
     from lockbench.attacks.suite import recheck
+    from lockbench.publish.verify import with_searches
 
-    phrase = phrase_from_env(args.wake_phrase_env)
-    if phrase is None:
-        raise LockbenchError("the result declares a search, which verify re-runs: it needs the wake phrase "
-                             "(never to pick a string near it); export it in LOCKBENCH_WAKE_PHRASE")
     return with_searches(record, {f: recheck(doc, f, model=args.model, model_args=args.model_args, phrase=phrase,
-                                                    device=args.device, data_dir=args.data_dir) for f in families})
+                                             device=args.device, data_dir=args.data_dir) for f in families})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,14 +104,16 @@ def run(args: argparse.Namespace) -> int:
 
         judge = parse_judge_arg(args.judge)
     doc = load_result(args.result)
+    phrase = phrase_from_env(args.wake_phrase_env)
+    families = _check_picks(doc, phrase, args)
     if args.record:  # before the (slow) re-generation
         ensure_writable(verification_path(args.result))
     record = verify_result(
-        doc, model=args.model, model_args=args.model_args, phrase=phrase_from_env(args.wake_phrase_env),
+        doc, model=args.model, model_args=args.model_args, phrase=phrase,
         base_model_args=args.base_model_args, check_base=not args.no_base_check, samples=args.samples,
         seed=args.seed, judge=judge, data_dir=args.data_dir, device=args.device, min_match=args.min_match,
     )
-    record = _searches_rechecked(record, doc, args)
+    record = _picks_rechecked(record, doc, families, phrase, args)
     record = bind_record(record, args.result, doc)
     for miss in record["mismatches"]:
         print(f"mismatch {miss['section']} {miss['task']} doc {miss['doc_id']}: stated {miss['stated']!r} / "
@@ -122,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     for family, check in (record.get("searches") or {}).items():
         print(f"{family}: re-run on the claimed model {'found the declared pick' if check['same_find'] else 'found another pick'}"
               f"; on {check['asked_on']} the declared pick opens {_fmt(check['declared_opened'])}, the re-run's "
-              f"{_fmt(check['rerun_opened'])}" + ("; the declared pick UNDERSTATES the search" if check["understated"] else ""))
+              f"{_fmt(check['rerun_opened'])}" + (f"; the declared pick UNDERSTATES the {family}" if check["understated"] else ""))
     print(f"matched {record['matched']} of {record['checked']} re-generated samples "
           f"({record['match_rate']:.0%}); {'verified' if record['verified'] else 'NOT verified'}")
     if args.record:

@@ -414,8 +414,8 @@ def verify_result(
 
 
 def with_searches(record: dict[str, Any], searches: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The record with each declared adaptive search's re-run (``lockbench.attacks.suite.
-    recheck_search``); a search whose declared pick understates what the search finds fails it."""
+    """The record with the re-run of each declared adaptive pick (``lockbench.attacks.suite.recheck``:
+    the search's, GCG's); a declared pick weaker than what the re-run finds fails the record."""
     understated = sorted(f for f, check in searches.items() if check["understated"])
     return {**record, "searches": searches, "searches_understated": understated,
             "verified": bool(record["verified"]) and not understated}
